@@ -1,0 +1,49 @@
+"""The scheduling core of jobconsole: plain Python, no UI.
+
+from jobs import SchedulerService
+
+service = SchedulerService()
+service.register_job("cleanup", "jobs.cleanup:cleanup_expired_tokens", "0 0 * * *")
+service.start()   # inside a running event loop
+"""
+
+from jobs.config import CronJobConfig
+from jobs.cron import CronError, CronSchedule, TimezoneError
+from jobs.errors import (
+    DuplicateJobError,
+    InvalidJobError,
+    JobError,
+    JobNotFoundError,
+)
+from jobs.records import (
+    EventKind,
+    Execution,
+    ExecutionStatus,
+    JobSnapshot,
+    JobState,
+    SchedulerEvent,
+    Trigger,
+)
+from jobs.service import SchedulerService
+from jobs.settings import Settings, SettingsError
+
+__all__ = [
+    "CronError",
+    "CronJobConfig",
+    "CronSchedule",
+    "DuplicateJobError",
+    "EventKind",
+    "Execution",
+    "ExecutionStatus",
+    "InvalidJobError",
+    "JobError",
+    "JobNotFoundError",
+    "JobSnapshot",
+    "JobState",
+    "SchedulerEvent",
+    "SchedulerService",
+    "Settings",
+    "SettingsError",
+    "TimezoneError",
+    "Trigger",
+]

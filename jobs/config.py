@@ -1,0 +1,23 @@
+"""CronJobConfig: the shape of one entry in a registry such as ``jobs/registry.py``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NotRequired, TypedDict
+
+
+class CronJobConfig(TypedDict):
+    """One registered job. Only ``job_id``, ``func`` and ``cron_expression`` are required.
+
+    ``func`` is a callable or a ``"module:function"`` reference. ``enabled: False`` lists
+    the job as disabled without scheduling it. ``timezone`` overrides JOBCONSOLE_TIMEZONE
+    for this job; ``timeout_seconds`` overrides JOBCONSOLE_JOB_TIMEOUT_SECONDS.
+    """
+
+    job_id: str
+    func: Callable[[], Any] | str
+    cron_expression: str
+    enabled: NotRequired[bool]
+    description: NotRequired[str]
+    timezone: NotRequired[str]
+    timeout_seconds: NotRequired[float]

@@ -1,0 +1,241 @@
+"""Standard crontab expressions: validation, description and fire times.
+
+APScheduler's own ``CronTrigger.from_crontab`` numbers Monday 0 and ANDs day-of-month
+with day-of-week, so ``0 9 * * 1-5`` would fire Tuesday to Saturday. Here the
+arithmetic is cronsim's, which follows Vixie/Debian cron (Sunday is 0 and 7, the two day
+fields are ORed when both are restricted, Debian's daylight-saving rules), and APScheduler
+only asks ``CronTrigger`` for the next time.
+
+This module validates each field itself only to say *which* field is wrong and why;
+it never computes a date.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apscheduler.triggers.base import BaseTrigger
+from cronsim import CronSim, CronSimError
+
+MACROS: dict[str, str] = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+}
+
+_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+_DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
+_MONTH_NAMES = {name: i + 1 for i, name in enumerate(_MONTHS)}
+_DAY_NAMES = {name: i for i, name in enumerate(_DAYS)}
+
+
+@dataclass(frozen=True, slots=True)
+class _FieldSpec:
+    name: str
+    low: int
+    high: int
+    names: dict[str, int] | None = None
+
+
+_FIELDS = (
+    _FieldSpec("minute", 0, 59),
+    _FieldSpec("hour", 0, 23),
+    _FieldSpec("day-of-month", 1, 31),
+    _FieldSpec("month", 1, 12, _MONTH_NAMES),
+    _FieldSpec("day-of-week", 0, 7, _DAY_NAMES),
+)
+FIELD_NAMES = tuple(spec.name for spec in _FIELDS)
+
+_DOW_LAST = re.compile(r"^([0-7]|[a-z]{3})l$")
+_DOW_NTH = re.compile(r"^([0-7]|[a-z]{3})#([1-5])$")
+
+
+class CronError(ValueError):
+    """A cron expression that cannot be used, with the field at fault named.
+
+    ``reason`` is the part a form shows under its field ("minute field: 61 is out of
+    range 0-59"); ``str()`` adds the expression for logs and the command line.
+    """
+
+    def __init__(self, expression: str, reason: str, field: str | None = None) -> None:
+        self.expression = expression
+        self.reason = reason
+        self.field = field
+        super().__init__(f"invalid cron expression {expression!r}: {reason}")
+
+
+class TimezoneError(ValueError):
+    """An unknown IANA time zone name."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(
+            f"unknown time zone {name!r}: expected an IANA name such as 'UTC' or 'Europe/London'"
+        )
+
+
+def zone(name: str) -> ZoneInfo:
+    """The ZoneInfo for an IANA name, or TimezoneError that names it."""
+    try:
+        if not name or name != name.strip():
+            raise ValueError
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+        raise TimezoneError(name) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class CronSchedule:
+    """A validated expression. ``normalized`` is what cronsim evaluates (macros expanded)."""
+
+    expression: str
+    normalized: str
+    description: str
+
+    def next_times(self, after: datetime, tz: tzinfo, count: int = 1) -> list[datetime]:
+        """The next ``count`` fire times strictly after ``after``, in ``tz``."""
+        return list(_iterate(self.normalized, after.astimezone(tz), count))
+
+
+def _iterate(normalized: str, after: datetime, count: int) -> Iterator[datetime]:
+    it = CronSim(normalized, after)
+    for _ in range(count):
+        try:
+            yield next(it)
+        except StopIteration:
+            return
+
+
+@lru_cache(maxsize=4096)
+def parse(expression: str) -> CronSchedule:
+    """Validate ``expression`` and describe it; raise CronError naming the field at fault."""
+    if not isinstance(expression, str):
+        raise CronError(repr(expression), "expected a string such as '0 9 * * 1-5'")
+    text = " ".join(expression.split())
+    if not text:
+        raise CronError(expression, "the expression is empty; expected 5 fields or a macro")
+    if text.startswith("@"):
+        normalized = MACROS.get(text.lower())
+        if normalized is None:
+            known = ", ".join(MACROS)
+            raise CronError(expression, f"unknown macro {text!r}; expected one of {known}")
+    else:
+        normalized = text
+    parts = normalized.split()
+    if len(parts) != 5:
+        raise CronError(
+            expression,
+            f"expected 5 fields (minute hour day-of-month month day-of-week), got {len(parts)}",
+        )
+    for spec, part in zip(_FIELDS, parts, strict=True):
+        _check_field(expression, spec, part.lower())
+    _check_can_fire(expression, normalized, parts)
+    return CronSchedule(text, normalized, describe(normalized))
+
+
+def describe(normalized: str) -> str:
+    """A sentence such as "At 09:00 AM, Monday through Friday", from cron-descriptor."""
+    from cron_descriptor import get_description  # a slow import, kept off the CLI's fast path
+
+    try:
+        return get_description(normalized)
+    except Exception:  # the description is a nicety; the expression is already valid
+        return normalized
+
+
+def _check_field(expression: str, spec: _FieldSpec, part: str) -> None:
+    def fail(reason: str) -> CronError:
+        return CronError(expression, f"{spec.name} field: {reason}", spec.name)
+
+    for item in part.split(","):
+        if not item:
+            raise fail(f"empty list item in {part!r}")
+        if spec.name == "day-of-month" and item in ("l", "lw"):
+            continue
+        if spec.name == "day-of-week" and (_DOW_LAST.match(item) or _DOW_NTH.match(item)):
+            _value(fail, spec, re.split("[l#]", item)[0])
+            continue
+        base, slash, step = item.partition("/")
+        if slash:
+            if not step.isdigit():
+                raise fail(f"step {step!r} in {item!r} is not a whole number")
+            if int(step) < 1 or int(step) > spec.high - spec.low + 1:
+                raise fail(f"step {step} in {item!r} is out of range 1-{spec.high - spec.low + 1}")
+        if base == "*":
+            continue
+        start, dash, end = base.partition("-")
+        low = _value(fail, spec, start)
+        if dash:
+            high = _value(fail, spec, end)
+            if high < low:
+                raise fail(f"range {base!r} runs backwards; write the smaller value first")
+
+
+def _value(fail, spec: _FieldSpec, token: str) -> int:
+    if token.isdigit():
+        value = int(token)
+        if not spec.low <= value <= spec.high:
+            raise fail(f"{value} is out of range {spec.low}-{spec.high}")
+        return value
+    if spec.names and token in spec.names:
+        return spec.names[token]
+    if not token:
+        raise fail("a value is missing")
+    if token in ("l", "lw", "w") or token.endswith("w") or "#" in token or token.endswith("l"):
+        raise fail(f"{token.upper()!r} is not supported here")
+    expected = f"a number {spec.low}-{spec.high}"
+    if spec.names:
+        names = list(spec.names)
+        expected += f" or a name {names[0]}-{names[-1]}"
+    raise fail(f"{token!r} is not {expected}")
+
+
+def _check_can_fire(expression: str, normalized: str, parts: list[str]) -> None:
+    try:
+        next(CronSim(normalized, datetime(2000, 1, 1, tzinfo=UTC)))
+    except (CronSimError, StopIteration):
+        pass
+    else:
+        return
+    day, month = parts[2], parts[3]
+    raise CronError(
+        expression,
+        f"can never fire: day-of-month {day!r} never occurs in month {month!r}",
+        "day-of-month",
+    )
+
+
+class CronTrigger(BaseTrigger):
+    """An APScheduler trigger that asks cronsim for the next fire time, in its own zone."""
+
+    __slots__ = ("schedule", "tz")
+
+    def __init__(self, schedule: CronSchedule, tz: ZoneInfo) -> None:
+        self.schedule = schedule
+        self.tz = tz
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        if previous_fire_time is not None:
+            start = previous_fire_time
+        else:
+            # cronsim yields times strictly after the whole second; APScheduler wants >= now.
+            start = now - timedelta(seconds=1) if now.microsecond == 0 else now
+        times = self.schedule.next_times(start, self.tz, 1)
+        return times[0] if times else None
+
+    def __str__(self) -> str:
+        return f"cron[{self.schedule.expression}, {self.tz.key}]"
+
+    def __repr__(self) -> str:
+        return f"<CronTrigger {self.schedule.expression!r} tz={self.tz.key!r}>"

@@ -1,0 +1,156 @@
+"""Plain, immutable values that cross the boundary between the scheduler and its users.
+
+Nothing here refers to APScheduler: a UI, a CLI or a test only ever sees these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class JobState(StrEnum):
+    SCHEDULED = "scheduled"
+    PAUSED = "paused"
+    RUNNING = "running"
+    DISABLED = "disabled"
+    ERROR = "error"
+
+
+class ExecutionStatus(StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    MISSED = "missed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+    TIMED_OUT = "timed out"
+    INTERRUPTED = "interrupted"
+
+    @property
+    def is_final(self) -> bool:
+        return self is not ExecutionStatus.RUNNING
+
+    @property
+    def is_failure(self) -> bool:
+        return self in _FAILURES
+
+
+_FAILURES = {ExecutionStatus.FAILED, ExecutionStatus.TIMED_OUT, ExecutionStatus.INTERRUPTED}
+
+
+class Trigger(StrEnum):
+    SCHEDULE = "schedule"
+    MANUAL = "manual"
+
+
+@dataclass(frozen=True, slots=True)
+class Execution:
+    """One run (or one run that did not happen: missed, skipped) of one job.
+
+    `id` is unique per service process and, with durable state, across restarts.
+    """
+
+    id: int
+    job_id: str
+    status: ExecutionStatus
+    scheduled_time: datetime | None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    trigger: Trigger = Trigger.SCHEDULE
+    error: str | None = None
+    traceback: str | None = None
+    output: str = ""
+    output_truncated: bool = False
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to end; None until the execution has both."""
+        if self.started_at is None or self.ended_at is None:
+            return None
+        return (self.ended_at - self.started_at).total_seconds()
+
+    @property
+    def lateness(self) -> float | None:
+        """Seconds between the scheduled time and the actual start."""
+        if self.started_at is None or self.scheduled_time is None:
+            return None
+        return (self.started_at - self.scheduled_time).total_seconds()
+
+    @property
+    def error_line(self) -> str:
+        """The first line of the error, for one-line listings."""
+        return (self.error or "").splitlines()[0] if self.error else ""
+
+
+@dataclass(frozen=True, slots=True)
+class JobSnapshot:
+    """What a job is, where it stands and how its runs went, at one moment."""
+
+    job_id: str
+    func_ref: str
+    cron_expression: str
+    description: str
+    timezone: str
+    state: JobState
+    next_run_time: datetime | None = None
+    last_run_time: datetime | None = None
+    last_status: ExecutionStatus | None = None
+    last_duration: float | None = None
+    run_count: int = 0
+    failure_count: int = 0
+    enabled: bool = True
+    error: str | None = None
+    timeout_seconds: float | None = None
+    source: str = "runtime"
+
+
+class EventKind(StrEnum):
+    JOB_ADDED = "job added"
+    JOB_REMOVED = "job removed"
+    JOB_PAUSED = "job paused"
+    JOB_RESUMED = "job resumed"
+    JOB_RESCHEDULED = "job rescheduled"
+    JOB_UPDATED = "job updated"
+    EXECUTION_STARTED = "started"
+    EXECUTION_SUCCEEDED = "succeeded"
+    EXECUTION_FAILED = "failed"
+    EXECUTION_MISSED = "missed"
+    EXECUTION_SKIPPED = "skipped"
+    EXECUTION_CANCELLED = "cancelled"
+    EXECUTION_TIMED_OUT = "timed out"
+    EXECUTION_INTERRUPTED = "interrupted"
+    SCHEDULER_STARTED = "scheduler started"
+    SCHEDULER_STOPPED = "scheduler stopped"
+    WARNING = "warning"
+
+
+EXECUTION_EVENT_FOR_STATUS: dict[ExecutionStatus, EventKind] = {
+    ExecutionStatus.RUNNING: EventKind.EXECUTION_STARTED,
+    ExecutionStatus.SUCCEEDED: EventKind.EXECUTION_SUCCEEDED,
+    ExecutionStatus.FAILED: EventKind.EXECUTION_FAILED,
+    ExecutionStatus.MISSED: EventKind.EXECUTION_MISSED,
+    ExecutionStatus.SKIPPED: EventKind.EXECUTION_SKIPPED,
+    ExecutionStatus.CANCELLED: EventKind.EXECUTION_CANCELLED,
+    ExecutionStatus.TIMED_OUT: EventKind.EXECUTION_TIMED_OUT,
+    ExecutionStatus.INTERRUPTED: EventKind.EXECUTION_INTERRUPTED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulerEvent:
+    """Something that happened, as the service reports it to subscribers.
+
+    Job events carry the job's new snapshot (None once removed); execution events
+    carry the execution and the job's snapshot after it.
+    """
+
+    kind: EventKind
+    at: datetime
+    job_id: str | None = None
+    job: JobSnapshot | None = None
+    execution: Execution | None = None
+    message: str = ""
+    details: dict[str, str] = field(default_factory=dict)

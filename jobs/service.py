@@ -1,0 +1,737 @@
+"""SchedulerService: the one door to scheduling, for the console, the CLI and libraries.
+
+APScheduler's AsyncIOScheduler decides *when* (with our CronTrigger); this service decides
+*how* a job runs: one instance at a time, coroutines on the loop and plain functions in
+worker threads, output captured per execution, every outcome recorded as an Execution
+and announced to subscribers as a SchedulerEvent. Its methods are called from the event
+loop's thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import threading
+import time
+import traceback as tb
+from collections import deque
+from collections.abc import Callable, Iterable
+from contextvars import copy_context
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.executors.base import BaseExecutor
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from jobs import capture, cron, funcs
+from jobs.errors import DuplicateJobError, InvalidJobError, JobNotFoundError
+from jobs.records import (
+    EXECUTION_EVENT_FOR_STATUS,
+    EventKind,
+    Execution,
+    ExecutionStatus,
+    JobSnapshot,
+    JobState,
+    SchedulerEvent,
+    Trigger,
+)
+from jobs.settings import Settings
+
+log = logging.getLogger("jobconsole")
+
+Subscriber = Callable[[SchedulerEvent], None]
+Clock = Callable[[], datetime]
+
+#: How long a coroutine may hold the event loop in one step before its record says so.
+BLOCKING_WARNING_SECONDS = 0.5
+#: Executions kept in memory per job (the store keeps the full history).
+RECENT_PER_JOB = 20
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True, eq=False)
+class _Job:
+    """The service's own mutable view of a job; snapshots are taken from it."""
+
+    job_id: str
+    func: Callable[..., Any] | None
+    func_ref: str
+    schedule: cron.CronSchedule
+    tz: ZoneInfo
+    enabled: bool = True
+    paused: bool = False
+    timeout_seconds: float | None = None
+    description: str | None = None
+    source: str = "runtime"
+    error: str | None = None
+    run_count: int = 0
+    failure_count: int = 0
+    last: Execution | None = None
+    running: Execution | None = None
+    recent: deque[Execution] = field(default_factory=lambda: deque(maxlen=RECENT_PER_JOB))
+
+    @property
+    def schedulable(self) -> bool:
+        return self.enabled and self.error is None and self.func is not None
+
+
+class _Executor(BaseExecutor):
+    """Hands APScheduler's due jobs to the service, which owns how they run."""
+
+    def __init__(self, submit: Callable[[str, list[datetime]], None]) -> None:
+        super().__init__()
+        self._submit = submit
+
+    def submit_job(self, job: Any, run_times: list[datetime]) -> None:
+        self._submit(job.id, run_times)
+
+    def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+
+def _dispatch_placeholder() -> None:
+    """What APScheduler holds as each job's func; the service runs the real one."""
+
+
+def _in_daemon_thread(func: Callable[[], Any], name: str) -> asyncio.Future[Any]:
+    """Run ``func`` in a daemon thread with this context (so its output is captured).
+
+    Daemon, not a pool: a job that never returns must not keep the process from exiting.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+    ctx = copy_context()
+
+    def settle(outcome: Callable[[], None]) -> None:
+        if not future.done():
+            outcome()
+
+    def target() -> None:
+        try:
+            result = ctx.run(func)
+        except BaseException as exc:
+            outcome = partial(future.set_exception, exc)
+        else:
+            outcome = partial(future.set_result, result)
+        with contextlib.suppress(RuntimeError):  # the loop may be closed by now
+            loop.call_soon_threadsafe(settle, outcome)
+
+    threading.Thread(target=target, name=name, daemon=True).start()
+    return future
+
+
+class _Timed:
+    """Awaits a coroutine while timing each step, to catch jobs that block the loop."""
+
+    __slots__ = ("coro", "longest")
+
+    def __init__(self, coro: Any) -> None:
+        self.coro = coro
+        self.longest = 0.0
+
+    def __await__(self):  # type: ignore[no-untyped-def]
+        coro = self.coro
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            start = time.perf_counter()
+            try:
+                yielded = coro.throw(error) if error is not None else coro.send(value)
+            except StopIteration as stop:
+                self.longest = max(self.longest, time.perf_counter() - start)
+                return stop.value
+            self.longest = max(self.longest, time.perf_counter() - start)
+            try:
+                value, error = (yield yielded), None
+            except BaseException as exc:  # cancellation and the like go to the job
+                value, error = None, exc
+
+
+class SchedulerService:
+    """Registers cron jobs, runs them on an AsyncIOScheduler and reports what happens.
+
+    ``SchedulerService()`` reads settings from the environment and ``.env``. Jobs may be
+    registered before ``start()``; ``start()`` must be called inside a running event loop.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        store: Any = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.settings = settings or Settings.load()
+        self.tz = cron.zone(self.settings.tz_name)
+        self.store = store
+        self._clock: Clock = clock or _utcnow
+        self._jobs: dict[str, _Job] = {}
+        self._subscribers: list[Subscriber] = []
+        self._scheduler: AsyncIOScheduler | None = None
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._ids = itertools.count(1)
+        self._started = False
+        self._stopping = False
+        self.boot_errors: list[str] = []
+
+    # ------------------------------------------------------------------ events
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Call ``callback`` with every SchedulerEvent; returns a function that unsubscribes."""
+        self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def _emit(self, kind: EventKind, job: _Job | None = None, **kwargs: Any) -> None:
+        event = SchedulerEvent(
+            kind=kind,
+            at=self._clock(),
+            job_id=job.job_id if job else kwargs.pop("job_id", None),
+            job=self._snapshot(job) if job and job.job_id in self._jobs else None,
+            **kwargs,
+        )
+        for callback in list(self._subscribers):
+            try:
+                callback(event)
+            except Exception:
+                log.exception("event subscriber %r failed", callback)
+
+    # ------------------------------------------------------------ registration
+
+    def register_job(
+        self,
+        job_id: str,
+        func: Callable[..., Any] | str,
+        cron_expression: str,
+        *,
+        enabled: bool = True,
+        timezone: str | None = None,
+        description: str | None = None,
+        timeout_seconds: float | None = None,
+        replace_existing: bool = False,
+    ) -> JobSnapshot:
+        """Add a job. Every argument is checked first; a failed call changes nothing.
+
+        Jobs registered before ``start()`` are code-defined (like the registry); jobs
+        registered while running are stored and restored at the next start.
+        """
+        job = self._build_job(
+            job_id,
+            func,
+            cron_expression,
+            enabled=enabled,
+            timezone=timezone,
+            description=description,
+            timeout_seconds=timeout_seconds,
+        )
+        existing = self._jobs.get(job.job_id)
+        if existing is not None and not replace_existing:
+            raise DuplicateJobError(job.job_id)
+        if existing is not None:
+            self._unschedule(existing)
+        job.source = "runtime" if self._started else "code"
+        self._jobs[job.job_id] = job
+        if self.store is not None and self._started:
+            self.store.save_job(job)
+        self._schedule(job)
+        self._emit(EventKind.JOB_ADDED, job)
+        return self._snapshot(job)
+
+    def _build_job(
+        self,
+        job_id: str,
+        func: Callable[..., Any] | str,
+        cron_expression: str,
+        *,
+        enabled: bool = True,
+        timezone: str | None = None,
+        description: str | None = None,
+        timeout_seconds: float | None = None,
+    ) -> _Job:
+        if not isinstance(job_id, str) or not job_id.strip() or job_id != job_id.strip():
+            raise InvalidJobError(
+                f"job id {job_id!r} is not valid: expected a non-empty name without "
+                "surrounding spaces, e.g. 'cleanup_expired_tokens'"
+            )
+        if len(job_id) > 200 or any(ch.isspace() and ch != " " for ch in job_id):
+            raise InvalidJobError(
+                f"job id {job_id!r} is not valid: at most 200 characters, no tabs or newlines"
+            )
+        if isinstance(func, str):
+            ref = func.strip()
+            func_obj: Callable[..., Any] = funcs.resolve(ref)
+            ref = funcs.reference_of(func_obj) or ref
+        else:
+            funcs.check_callable(func, job_id)
+            func_obj = func
+            ref = funcs.reference_of(func) or funcs.display_name(func)
+        funcs.check_callable(func_obj, job_id)
+        schedule = cron.parse(cron_expression)
+        tz = cron.zone(timezone) if timezone else self.tz
+        if timeout_seconds is not None and (
+            isinstance(timeout_seconds, bool)
+            or not isinstance(timeout_seconds, int | float)
+            or not 0 < timeout_seconds < float("inf")
+        ):
+            raise InvalidJobError(
+                f"job {job_id!r}: timeout_seconds={timeout_seconds!r} is not valid; "
+                "expected a number of seconds above 0, or None"
+            )
+        if not isinstance(enabled, bool):
+            raise InvalidJobError(f"job {job_id!r}: enabled={enabled!r}; expected True or False")
+        return _Job(
+            job_id=job_id,
+            func=func_obj,
+            func_ref=ref,
+            schedule=schedule,
+            tz=tz,
+            enabled=enabled,
+            timeout_seconds=float(timeout_seconds) if timeout_seconds is not None else None,
+            description=description,
+        )
+
+    def load_registry(self, entries: Iterable[dict[str, Any]]) -> list[str]:
+        """Register each entry; a bad one is reported (and returned), the rest still load."""
+        errors: list[str] = []
+        for index, entry in enumerate(entries):
+            label = f"registry entry {index + 1}"
+            try:
+                if not isinstance(entry, dict):
+                    raise InvalidJobError(f"expected a dict (CronJobConfig), got {entry!r}")
+                label += f" ({entry.get('job_id')!r})"
+                unknown = set(entry) - _CONFIG_KEYS
+                missing = {"job_id", "func", "cron_expression"} - set(entry)
+                if missing:
+                    raise InvalidJobError(f"missing key(s): {', '.join(sorted(missing))}")
+                if unknown:
+                    raise InvalidJobError(
+                        f"unknown key(s): {', '.join(sorted(unknown))}; "
+                        f"expected some of {', '.join(sorted(_CONFIG_KEYS))}"
+                    )
+                self.register_job(**entry)
+            except (InvalidJobError, DuplicateJobError, ValueError) as exc:
+                errors.append(f"{label}: {exc}")
+        self.boot_errors.extend(errors)
+        for message in errors:
+            log.error("%s", message)
+        return errors
+
+    # ------------------------------------------------------------------ control
+
+    def start(self) -> None:
+        """Start scheduling in the running event loop (a no-op when jobs are disabled)."""
+        if self._started:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise RuntimeError(
+                "SchedulerService.start() must be called inside a running event loop, "
+                "e.g. from an async function run by asyncio.run()"
+            ) from None
+        self._started = True
+        self._stopping = False
+        capture.install()
+        if self.store is not None:
+            self._restore_from_store()
+        if not self.settings.background_jobs_enabled:
+            self._emit(EventKind.SCHEDULER_STOPPED, message=self.disabled_reason or "")
+            return
+        scheduler = AsyncIOScheduler(
+            timezone=self.tz,
+            event_loop=loop,
+            executors={"default": _Executor(self._on_due)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+        self._scheduler = scheduler
+        for job in self._jobs.values():
+            self._schedule(job)
+        scheduler.start()
+        if self.store is not None:
+            self._catch_up_missed()
+        self._emit(EventKind.SCHEDULER_STARTED, message=f"scheduler running in {self.tz.key}")
+
+    @property
+    def disabled_reason(self) -> str | None:
+        if self.settings.background_jobs_enabled:
+            return None
+        return (
+            "scheduling is off: BACKGROUND_JOBS_ENABLED is false "
+            "(set BACKGROUND_JOBS_ENABLED=true in .env or the environment to turn it on)"
+        )
+
+    @property
+    def is_running(self) -> bool:
+        return self._scheduler is not None and self._scheduler.running and not self._stopping
+
+    def shutdown(self, timeout: float | None = None) -> asyncio.Task[None] | None:
+        """Stop firing at once; give running jobs ``timeout`` seconds, then cancel them.
+
+        Returns a task to await for the running jobs to end (cancelled ones are recorded
+        as cancelled); calling it without awaiting also works.
+        """
+        if not self._started:
+            return None
+        self._stopping = True
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        grace = self.settings.shutdown_timeout_seconds if timeout is None else timeout
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._finish_shutdown()
+            return None
+        return loop.create_task(self._drain(grace))
+
+    async def _drain(self, grace: float) -> None:
+        pending = [task for task in self._tasks.values() if not task.done()]
+        if pending:
+            _, still = await asyncio.wait(pending, timeout=grace)
+            for task in still:
+                task.cancel()
+            if still:
+                await asyncio.wait(still, timeout=max(1.0, grace))
+        self._finish_shutdown()
+
+    def _finish_shutdown(self) -> None:
+        if not self._started:
+            return
+        self._started = False
+        self._scheduler = None
+        if self.store is not None:
+            self.store.close()
+        capture.uninstall()
+        self._emit(EventKind.SCHEDULER_STOPPED, message="scheduler stopped")
+
+    def pause_job(self, job_id: str) -> JobSnapshot:
+        job = self._get(job_id)
+        if not job.paused:
+            job.paused = True
+            if self._scheduler is not None and self._in_scheduler(job_id):
+                self._scheduler.pause_job(job_id)
+            self._persist(job)
+            self._emit(EventKind.JOB_PAUSED, job)
+        return self._snapshot(job)
+
+    def resume_job(self, job_id: str) -> JobSnapshot:
+        job = self._get(job_id)
+        if job.paused:
+            job.paused = False
+            if self._scheduler is not None and self._in_scheduler(job_id):
+                self._scheduler.resume_job(job_id)
+            else:
+                self._schedule(job)
+            self._persist(job)
+            self._emit(EventKind.JOB_RESUMED, job)
+        return self._snapshot(job)
+
+    def remove_job(self, job_id: str) -> None:
+        job = self._get(job_id)
+        self._unschedule(job)
+        del self._jobs[job_id]
+        if self.store is not None and self._started:
+            self.store.remove_job(job)
+        self._emit(EventKind.JOB_REMOVED, job_id=job_id, message=f"removed {job_id}")
+
+    def reschedule_job(self, job_id: str, cron_expression: str) -> JobSnapshot:
+        job = self._get(job_id)
+        schedule = cron.parse(cron_expression)
+        job.schedule = schedule
+        if self._scheduler is not None and self._in_scheduler(job_id):
+            self._scheduler.reschedule_job(job_id, trigger=cron.CronTrigger(schedule, job.tz))
+            if job.paused:
+                self._scheduler.pause_job(job_id)
+        self._persist(job)
+        self._emit(EventKind.JOB_RESCHEDULED, job, message=schedule.expression)
+        return self._snapshot(job)
+
+    def set_timeout(self, job_id: str, timeout_seconds: float | None) -> JobSnapshot:
+        job = self._get(job_id)
+        probe = self._build_job(
+            job_id, _dispatch_placeholder, "* * * * *", timeout_seconds=timeout_seconds
+        )
+        job.timeout_seconds = probe.timeout_seconds
+        self._persist(job)
+        self._emit(EventKind.JOB_UPDATED, job)
+        return self._snapshot(job)
+
+    def run_job_now(self, job_id: str) -> Execution:
+        """Run the job at once, outside its schedule; its next scheduled time is unchanged.
+
+        Returns the execution as it starts (or as skipped, when the job is already running).
+        """
+        job = self._get(job_id)
+        if job.func is None:
+            raise InvalidJobError(f"job {job_id!r} cannot run: {job.error}")
+        asyncio.get_running_loop()
+        return self._launch(job, self._clock(), Trigger.MANUAL)
+
+    # ----------------------------------------------------------------- queries
+
+    def get_jobs(self) -> list[JobSnapshot]:
+        return [self._snapshot(job) for job in self._jobs.values()]
+
+    def get_job(self, job_id: str) -> JobSnapshot:
+        return self._snapshot(self._get(job_id))
+
+    def has_job(self, job_id: str) -> bool:
+        return job_id in self._jobs
+
+    def recent_executions(self, job_id: str | None = None, limit: int = 50) -> list[Execution]:
+        """Newest first: from the store when there is one, else from memory."""
+        if self.store is not None:
+            return self.store.executions(job_id=job_id, limit=limit)
+        if job_id is not None:
+            return list(reversed(self._get(job_id).recent))[:limit]
+        merged = [e for job in self._jobs.values() for e in job.recent]
+        merged.sort(key=lambda e: e.id, reverse=True)
+        return merged[:limit]
+
+    def next_fire_times(self, job_id: str, count: int = 10) -> list[datetime]:
+        job = self._get(job_id)
+        return job.schedule.next_times(self._clock(), job.tz, count)
+
+    def _get(self, job_id: str) -> _Job:
+        try:
+            return self._jobs[job_id]
+        except (KeyError, TypeError):
+            raise JobNotFoundError(job_id) from None
+
+    def _snapshot(self, job: _Job) -> JobSnapshot:
+        if not job.enabled:
+            state = JobState.DISABLED
+        elif job.error is not None:
+            state = JobState.ERROR
+        elif job.running is not None:
+            state = JobState.RUNNING
+        elif job.paused:
+            state = JobState.PAUSED
+        else:
+            state = JobState.SCHEDULED
+        next_run = None
+        if self._scheduler is not None and job.schedulable and not job.paused:
+            ap_job = self._scheduler.get_job(job.job_id)
+            next_run = ap_job.next_run_time if ap_job is not None else None
+        last = job.last
+        return JobSnapshot(
+            job_id=job.job_id,
+            func_ref=job.func_ref,
+            cron_expression=job.schedule.expression,
+            description=job.description or job.schedule.description,
+            timezone=job.tz.key,
+            state=state,
+            next_run_time=next_run,
+            last_run_time=last.started_at or last.scheduled_time if last else None,
+            last_status=last.status if last else None,
+            last_duration=last.duration if last else None,
+            run_count=job.run_count,
+            failure_count=job.failure_count,
+            enabled=job.enabled,
+            error=job.error,
+            timeout_seconds=job.timeout_seconds,
+            source=job.source,
+        )
+
+    # --------------------------------------------------------------- internals
+
+    def _in_scheduler(self, job_id: str) -> bool:
+        return self._scheduler is not None and self._scheduler.get_job(job_id) is not None
+
+    def _schedule(self, job: _Job) -> None:
+        if self._scheduler is None or not job.schedulable:
+            return
+        kwargs: dict[str, Any] = {}
+        if job.paused:
+            kwargs["next_run_time"] = None
+        self._scheduler.add_job(
+            _dispatch_placeholder,
+            trigger=cron.CronTrigger(job.schedule, job.tz),
+            id=job.job_id,
+            name=job.job_id,
+            replace_existing=True,
+            **kwargs,
+        )
+
+    def _unschedule(self, job: _Job) -> None:
+        if self._in_scheduler(job.job_id):
+            assert self._scheduler is not None
+            self._scheduler.remove_job(job.job_id)
+
+    def _persist(self, job: _Job) -> None:
+        if self.store is not None and self._started:
+            self.store.save_job(job)
+
+    def _on_due(self, job_id: str, run_times: list[datetime]) -> None:
+        job = self._jobs.get(job_id)
+        if job is None or self._stopping:
+            return
+        scheduled = run_times[-1]
+        now = self._clock()
+        late = (now - scheduled).total_seconds()
+        if late > self.settings.misfire_grace_seconds:
+            self._record_instant(
+                job,
+                ExecutionStatus.MISSED,
+                scheduled,
+                f"started {late:.0f}s late, beyond the misfire grace time of "
+                f"{self.settings.misfire_grace_seconds:g}s",
+            )
+            return
+        self._launch(job, scheduled, Trigger.SCHEDULE)
+
+    def _launch(self, job: _Job, scheduled: datetime, trigger: Trigger) -> Execution:
+        if job.running is not None:
+            return self._record_instant(
+                job,
+                ExecutionStatus.SKIPPED,
+                scheduled,
+                f"skipped: execution #{job.running.id} of {job.job_id} is still running",
+                trigger=trigger,
+            )
+        execution = Execution(
+            id=self._next_id(),
+            job_id=job.job_id,
+            status=ExecutionStatus.RUNNING,
+            scheduled_time=scheduled,
+            started_at=self._clock(),
+            trigger=trigger,
+        )
+        job.running = execution
+        self._record(job, execution)
+        task = asyncio.get_running_loop().create_task(
+            self._run(job, execution), name=f"job:{job.job_id}#{execution.id}"
+        )
+        self._tasks[execution.id] = task
+        task.add_done_callback(lambda _t, eid=execution.id: self._tasks.pop(eid, None))
+        return execution
+
+    def _next_id(self) -> int:
+        if self.store is not None:
+            return self.store.next_execution_id()
+        return next(self._ids)
+
+    async def _run(self, job: _Job, execution: Execution) -> None:
+        buffer = capture.OutputBuffer(self.settings.output_limit_bytes)
+        timeout = job.timeout_seconds or self.settings.job_timeout_seconds
+        warnings: list[str] = []
+        error = trace = None
+        timed = None
+        try:
+            with capture.capturing(buffer):
+                assert job.func is not None
+                async with asyncio.timeout(timeout):
+                    if funcs.is_async(job.func):
+                        timed = _Timed(job.func())
+                        await timed
+                    else:
+                        await _in_daemon_thread(job.func, f"job:{job.job_id}")
+            status = ExecutionStatus.SUCCEEDED
+        except TimeoutError:
+            status = ExecutionStatus.TIMED_OUT
+            error = f"TimeoutError: timed out after {timeout:g}s"
+            if not funcs.is_async(job.func):  # type: ignore[arg-type]
+                warnings.append(
+                    "a thread cannot be stopped: it is still running in the background; "
+                    "the job's slot is free for its next run"
+                )
+        except asyncio.CancelledError:
+            status = ExecutionStatus.CANCELLED
+            error = "cancelled: the scheduler shut down before the job finished"
+            if not funcs.is_async(job.func):  # type: ignore[arg-type]
+                warnings.append("its thread cannot be stopped and may still be running")
+        except BaseException as exc:  # a job's SystemExit or KeyboardInterrupt is a failure too
+            status = ExecutionStatus.FAILED
+            error = f"{type(exc).__name__}: {exc}"
+            trace = "".join(tb.format_exception(exc))
+        if timed is not None and timed.longest >= BLOCKING_WARNING_SECONDS:
+            warnings.append(
+                f"blocked the event loop for about {timed.longest:.1f}s in one step; "
+                "use 'await asyncio.sleep' or a plain def (run in a thread) for blocking work"
+            )
+        finished = replace(
+            execution,
+            status=status,
+            ended_at=self._clock(),
+            error=error,
+            traceback=trace,
+            output=buffer.getvalue(),
+            output_truncated=buffer.truncated,
+            warnings=tuple(warnings),
+        )
+        if job.running is execution:
+            job.running = None
+        self._record(job, finished)
+
+    def _record_instant(
+        self,
+        job: _Job,
+        status: ExecutionStatus,
+        scheduled: datetime | None,
+        message: str,
+        trigger: Trigger = Trigger.SCHEDULE,
+    ) -> Execution:
+        execution = Execution(
+            id=self._next_id(),
+            job_id=job.job_id,
+            status=status,
+            scheduled_time=scheduled,
+            trigger=trigger,
+            error=message,
+        )
+        self._record(job, execution)
+        return execution
+
+    def _record(self, job: _Job, execution: Execution) -> None:
+        if execution.status.is_final and execution.status in _COUNTED:
+            job.run_count += 1
+            if execution.status.is_failure:
+                job.failure_count += 1
+            job.last = execution
+        if execution.status.is_final:
+            job.recent.append(execution)
+        if self.store is not None:
+            self.store.record_execution(execution)
+        self._emit(EXECUTION_EVENT_FOR_STATUS[execution.status], job, execution=execution)
+
+    # ------------------------------------------------------- durable state hooks
+
+    def _restore_from_store(self) -> None:
+        from jobs.restore import restore
+
+        restore(self)
+
+    def _catch_up_missed(self) -> None:
+        from jobs.restore import catch_up_missed
+
+        catch_up_missed(self)
+
+
+_COUNTED = {
+    ExecutionStatus.SUCCEEDED,
+    ExecutionStatus.FAILED,
+    ExecutionStatus.TIMED_OUT,
+    ExecutionStatus.CANCELLED,
+    ExecutionStatus.INTERRUPTED,
+}
+
+_CONFIG_KEYS = {
+    "job_id",
+    "func",
+    "cron_expression",
+    "enabled",
+    "timezone",
+    "description",
+    "timeout_seconds",
+}

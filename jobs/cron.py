@@ -105,6 +105,17 @@ class CronSchedule:
         """The next ``count`` fire times strictly after ``after``, in ``tz``."""
         return list(_iterate(self.normalized, after.astimezone(tz), count))
 
+    def iterate(self, after: datetime, tz: tzinfo) -> Iterator[datetime]:
+        """Fire times strictly after ``after``, without end (or until none is left)."""
+        return CronSim(self.normalized, after.astimezone(tz))
+
+    def latest_at_or_before(self, when: datetime, tz: tzinfo) -> datetime | None:
+        start = (when + timedelta(seconds=1)).astimezone(tz).replace(microsecond=0)
+        try:
+            return next(CronSim(self.normalized, start, reverse=True))
+        except StopIteration:
+            return None
+
 
 def _iterate(normalized: str, after: datetime, count: int) -> Iterator[datetime]:
     it = CronSim(normalized, after)

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.executors.base import BaseExecutor
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from jobs import capture, cron, funcs
+from jobs import capture, cron, funcs, restore
 from jobs.errors import DuplicateJobError, InvalidJobError, JobNotFoundError
 from jobs.records import (
     EXECUTION_EVENT_FOR_STATUS,
@@ -49,6 +49,9 @@ Clock = Callable[[], datetime]
 
 #: How long a coroutine may hold the event loop in one step before its record says so.
 BLOCKING_WARNING_SECONDS = 0.5
+#: How often the state file learns we are alive, and how often history is pruned.
+ALIVE_EVERY_SECONDS = 15.0
+PRUNE_EVERY_SECONDS = 3600.0
 #: Executions kept in memory per job (the store keeps the full history).
 RECENT_PER_JOB = 20
 
@@ -71,6 +74,7 @@ class _Job:
     timeout_seconds: float | None = None
     description: str | None = None
     source: str = "runtime"
+    code_cron: str | None = None
     error: str | None = None
     run_count: int = 0
     failure_count: int = 0
@@ -181,6 +185,9 @@ class SchedulerService:
         self._started = False
         self._stopping = False
         self.boot_errors: list[str] = []
+        self._pending_notices: list[str] = []
+        self._state_loaded = False
+        self._housekeeping: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ events
 
@@ -242,9 +249,10 @@ class SchedulerService:
         if existing is not None:
             self._unschedule(existing)
         job.source = "runtime" if self._started else "code"
+        if not self._started:
+            job.code_cron = job.schedule.expression
         self._jobs[job.job_id] = job
-        if self.store is not None and self._started:
-            self.store.save_job(job)
+        self._persist(job)
         self._schedule(job)
         self._emit(EventKind.JOB_ADDED, job)
         return self._snapshot(job)
@@ -344,8 +352,10 @@ class SchedulerService:
         self._started = True
         self._stopping = False
         capture.install()
-        if self.store is not None:
-            self._restore_from_store()
+        self.load_state()
+        for notice in self._pending_notices:
+            self._emit(EventKind.WARNING, job_id=None, message=notice)
+        self._pending_notices.clear()
         if not self.settings.background_jobs_enabled:
             self._emit(EventKind.SCHEDULER_STOPPED, message=self.disabled_reason or "")
             return
@@ -360,7 +370,8 @@ class SchedulerService:
             self._schedule(job)
         scheduler.start()
         if self.store is not None:
-            self._catch_up_missed()
+            restore.catch_up_missed(self)
+            self._housekeeping = loop.create_task(self._keep_house(), name="jobconsole:house")
         self._emit(EventKind.SCHEDULER_STARTED, message=f"scheduler running in {self.tz.key}")
 
     @property
@@ -410,7 +421,11 @@ class SchedulerService:
             return
         self._started = False
         self._scheduler = None
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+            self._housekeeping = None
         if self.store is not None:
+            self.store.mark_alive(self._clock())
             self.store.close()
         capture.uninstall()
         self._emit(EventKind.SCHEDULER_STOPPED, message="scheduler stopped")
@@ -441,8 +456,11 @@ class SchedulerService:
         job = self._get(job_id)
         self._unschedule(job)
         del self._jobs[job_id]
-        if self.store is not None and self._started:
-            self.store.remove_job(job)
+        if job.source == "runtime":
+            if self.store is not None and self._started:
+                self.store.delete_job(job_id)
+        else:
+            self._persist(job, removed=True)
         self._emit(EventKind.JOB_REMOVED, job_id=job_id, message=f"removed {job_id}")
 
     def reschedule_job(self, job_id: str, cron_expression: str) -> JobSnapshot:
@@ -569,9 +587,9 @@ class SchedulerService:
             assert self._scheduler is not None
             self._scheduler.remove_job(job.job_id)
 
-    def _persist(self, job: _Job) -> None:
+    def _persist(self, job: _Job, removed: bool = False) -> None:
         if self.store is not None and self._started:
-            self.store.save_job(job)
+            self.store.save_job(restore.stored_job(job, removed=removed))
 
     def _on_due(self, job_id: str, run_times: list[datetime]) -> None:
         job = self._jobs.get(job_id)
@@ -705,17 +723,32 @@ class SchedulerService:
             self.store.record_execution(execution)
         self._emit(EXECUTION_EVENT_FOR_STATUS[execution.status], job, execution=execution)
 
-    # ------------------------------------------------------- durable state hooks
+    # ------------------------------------------------------------ durable state
 
-    def _restore_from_store(self) -> None:
-        from jobs.restore import restore
+    async def _keep_house(self) -> None:
+        """Note that we are alive (for missed-run detection) and prune old history."""
+        assert self.store is not None
+        last_prune = 0.0
+        while True:
+            now = self._clock()
+            self.store.mark_alive(now)
+            if time.monotonic() - last_prune > PRUNE_EVERY_SECONDS:
+                last_prune = time.monotonic()
+                self.store.prune(
+                    self.settings.history_max_rows, self.settings.history_max_age_days, now
+                )
+            await asyncio.sleep(ALIVE_EVERY_SECONDS)
 
-        restore(self)
+    def load_state(self) -> None:
+        """Merge the state file into the registered jobs (done by ``start()``; once)."""
+        if self.store is not None and not self._state_loaded:
+            self._state_loaded = True
+            restore.restore(self)
 
-    def _catch_up_missed(self) -> None:
-        from jobs.restore import catch_up_missed
-
-        catch_up_missed(self)
+    def close(self) -> None:
+        """Release the state file of a service that was never started (e.g. ``list``)."""
+        if not self._started and self.store is not None:
+            self.store.close()
 
 
 _COUNTED = {

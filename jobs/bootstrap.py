@@ -1,0 +1,54 @@
+"""From settings to a ready SchedulerService: the registry imported and its jobs loaded.
+
+Shared by the console, ``run --headless`` and ``list``, so all three see the same jobs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from jobs.service import SchedulerService
+from jobs.settings import Settings
+
+
+class RegistryError(Exception):
+    """The registry module named by JOBCONSOLE_REGISTRY cannot be used at all."""
+
+
+def load_registry_entries(module_name: str) -> list[Any]:
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:
+        raise RegistryError(
+            f"JOBCONSOLE_REGISTRY={module_name!r}: the module cannot be imported: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    entries = getattr(module, "REGISTERED_JOBS", None)
+    if not isinstance(entries, list | tuple):
+        raise RegistryError(
+            f"JOBCONSOLE_REGISTRY={module_name!r}: the module has no REGISTERED_JOBS list "
+            "(expected REGISTERED_JOBS: list[CronJobConfig])"
+        )
+    return list(entries)
+
+
+def build_service(
+    settings: Settings | None = None,
+    *,
+    durable: bool = True,
+    read_only: bool = False,
+) -> SchedulerService:
+    """A service with the registry's jobs registered; boot errors are in ``boot_errors``.
+
+    ``durable`` opens the state file (locked for this process unless ``read_only``).
+    """
+    settings = settings or Settings.load()
+    store = None
+    if durable:
+        from jobs.store import Store
+
+        store = Store.open(settings, read_only=read_only)
+    service = SchedulerService(settings, store=store)
+    service.load_registry(load_registry_entries(settings.registry))
+    return service

@@ -1,0 +1,194 @@
+"""How stored state merges with the jobs defined in code, and catching up missed runs.
+
+The rules (also in the README):
+
+- Jobs defined in code (the registry, or ``register_job`` before ``start()``) are the
+  source of truth for *what* exists. A code job keeps its stored pause. A cron expression
+  edited in the console is kept until the code's own expression changes; then the code
+  wins and the log says so. A code job removed in the console stays removed until it is
+  registered again from the console.
+- Jobs registered at run time (from the console) are stored as ``module:function``
+  references and registered again at start. One whose function no longer imports is
+  shown in the error state with the reason; it is neither dropped nor fatal.
+- Executions a crash left "running" are recorded as interrupted.
+- Runs that fell due while nothing was running are recorded as missed (one record per
+  job, coalesced); the latest runs once at start if it is still within the misfire
+  grace time.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from jobs import cron
+from jobs.records import ExecutionStatus, Trigger
+from jobs.store import StoredJob
+
+if TYPE_CHECKING:
+    from jobs.service import SchedulerService, _Job
+
+log = logging.getLogger("jobconsole.restore")
+
+#: How many missed fire times to count per job before just saying "more than".
+MISSED_COUNT_CAP = 10_000
+
+
+def stored_job(job: _Job, *, removed: bool = False, code_cron: str | None = None) -> StoredJob:
+    return StoredJob(
+        job_id=job.job_id,
+        func_ref=job.func_ref,
+        cron_expression=job.schedule.expression,
+        code_cron_expression=code_cron if code_cron is not None else job.code_cron,
+        timezone=job.tz.key,
+        source=job.source,
+        enabled=job.enabled,
+        paused=job.paused,
+        removed=removed,
+        timeout_seconds=job.timeout_seconds,
+        description=job.description,
+    )
+
+
+def restore(service: SchedulerService) -> list[str]:
+    """Merge the store into ``service``'s jobs; returns the notices it logged."""
+
+    store = service.store
+    assert store is not None
+    notices: list[str] = []
+    now = service._clock()
+    for execution in [] if store.read_only else store.interrupt_running(now):
+        notices.append(
+            f"{execution.job_id}: execution #{execution.id} was interrupted by the last shutdown"
+        )
+    jobs = service._jobs
+    for row in store.load_jobs():
+        job = jobs.get(row.job_id)
+        if job is not None and job.source != "runtime":
+            if row.removed:
+                del jobs[row.job_id]
+                notices.append(f"{row.job_id}: removed in the console earlier; not scheduled")
+                continue
+            job.paused = row.paused
+            if row.code_cron_expression == job.schedule.expression:
+                if row.cron_expression != job.schedule.expression:
+                    try:
+                        job.schedule = cron.parse(row.cron_expression)
+                    except cron.CronError as exc:
+                        notices.append(f"{row.job_id}: stored expression ignored: {exc}")
+            elif row.code_cron_expression is not None:
+                notices.append(
+                    f"{row.job_id}: the registry's cron expression changed from "
+                    f"{row.code_cron_expression!r} to {job.schedule.expression!r}; "
+                    "it replaces the one stored"
+                )
+            if row.timeout_seconds != job.timeout_seconds and row.timeout_seconds is not None:
+                job.timeout_seconds = row.timeout_seconds
+            continue
+        if row.removed:
+            continue
+        if job is not None:
+            notices.append(
+                f"{row.job_id}: a job registered in the console has the id of a job in "
+                "code; the code's job is used"
+            )
+            continue
+        restored = _restore_runtime_job(service, row)
+        jobs[row.job_id] = restored
+    stats = store.job_stats()
+    for job in jobs.values():
+        stat = stats.get(job.job_id)
+        if stat is not None:
+            job.run_count, job.failure_count, job.last = (
+                stat.run_count,
+                stat.failure_count,
+                stat.last,
+            )
+        store.save_job(stored_job(job))
+    for message in notices:
+        log.warning("%s", message)
+        service._pending_notices.append(message)
+    return notices
+
+
+def _restore_runtime_job(service: SchedulerService, row: StoredJob) -> _Job:
+    from jobs.service import _Job
+
+    try:
+        job = service._build_job(
+            row.job_id,
+            row.func_ref,
+            row.cron_expression,
+            enabled=row.enabled,
+            timezone=row.timezone,
+            description=row.description,
+            timeout_seconds=row.timeout_seconds,
+        )
+    except Exception as exc:
+        try:
+            schedule = cron.parse(row.cron_expression)
+        except cron.CronError:
+            schedule = cron.parse("@yearly")
+        try:
+            tz = cron.zone(row.timezone)
+        except cron.TimezoneError:
+            tz = service.tz
+        job = _Job(
+            job_id=row.job_id,
+            func=None,
+            func_ref=row.func_ref,
+            schedule=schedule,
+            tz=tz,
+            enabled=row.enabled,
+            description=row.description,
+            error=f"cannot be restored: {exc}",
+        )
+    job.source = "runtime"
+    job.paused = row.paused
+    return job
+
+
+def catch_up_missed(service: SchedulerService) -> None:
+    """Record runs due while nothing ran; run the latest once if within the grace time."""
+    store = service.store
+    assert store is not None
+    last_alive = store.last_alive()
+    now = service._clock()
+    store.mark_alive(now)
+    if last_alive is None or last_alive >= now:
+        return
+    grace = service.settings.misfire_grace_seconds
+    for job in list(service._jobs.values()):
+        if not job.schedulable or job.paused:
+            continue
+        due = _due_between(job, last_alive, now)
+        if not due:
+            continue
+        count, latest = due
+        run_latest = (now - latest).total_seconds() <= grace
+        missed = count - 1 if run_latest else count
+        if missed:
+            more = "or more " if count >= MISSED_COUNT_CAP else ""
+            service._record_instant(
+                job,
+                ExecutionStatus.MISSED,
+                latest,
+                f"missed {missed} {more}run(s) due while jobconsole was not running "
+                f"(last due {latest.astimezone(job.tz):%Y-%m-%d %H:%M %Z})",
+            )
+        if run_latest:
+            service._launch(job, latest, Trigger.SCHEDULE)
+
+
+def _due_between(job: _Job, start: datetime, end: datetime) -> tuple[int, datetime] | None:
+    """How many fire times fall in (start, end], capped, and the latest of them."""
+    count = 0
+    for when in job.schedule.iterate(start, job.tz):
+        if when > end or count >= MISSED_COUNT_CAP:
+            break
+        count += 1
+    if not count:
+        return None
+    latest = job.schedule.latest_at_or_before(end, job.tz)
+    return (count, latest) if latest is not None else None

@@ -1,0 +1,535 @@
+"""Durable state in one SQLite file: jobs changed at run time, pauses, and every execution.
+
+Writes go through one writer thread that commits in small groups, so a burst of a
+thousand executions costs a handful of fsyncs and the event loop never waits on disk.
+Each execution is written when it starts and again when it ends, so after a crash the
+next start finds it still "running" and records it as interrupted.
+
+One process at a time may write: ``Store.open`` takes an exclusive lock on a file beside
+the database and a second writer is refused with a message naming the holder. Readers
+(``jobconsole history``, ``list``) open the file read-only and need no lock (WAL mode).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import queue
+import sqlite3
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from jobs.records import Execution, ExecutionStatus, Trigger
+from jobs.settings import Settings
+
+log = logging.getLogger("jobconsole.store")
+
+SCHEMA_VERSION = 1
+_FAILED = tuple(s.value for s in ExecutionStatus if s.is_failure)
+
+# Each entry migrates from version N (its index) to N + 1.
+_MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE jobs (
+        job_id TEXT PRIMARY KEY,
+        func_ref TEXT NOT NULL,
+        cron_expression TEXT NOT NULL,
+        code_cron_expression TEXT,
+        timezone TEXT NOT NULL,
+        source TEXT NOT NULL,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        paused INTEGER NOT NULL DEFAULT 0,
+        removed INTEGER NOT NULL DEFAULT 0,
+        timeout_seconds REAL,
+        description TEXT,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE executions (
+        id INTEGER PRIMARY KEY,
+        job_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        scheduled_time TEXT,
+        started_at TEXT,
+        ended_at TEXT,
+        error TEXT,
+        traceback TEXT,
+        output TEXT NOT NULL DEFAULT '',
+        output_truncated INTEGER NOT NULL DEFAULT 0,
+        warnings TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE INDEX executions_by_job ON executions (job_id, id);
+    CREATE INDEX executions_failed ON executions (id)
+        WHERE status IN ('failed', 'timed out', 'interrupted');
+    CREATE INDEX executions_failed_by_job ON executions (job_id, id)
+        WHERE status IN ('failed', 'timed out', 'interrupted');
+    CREATE INDEX executions_running ON executions (id) WHERE status = 'running';
+    CREATE TABLE job_stats (
+        job_id TEXT PRIMARY KEY,
+        run_count INTEGER NOT NULL DEFAULT 0,
+        failure_count INTEGER NOT NULL DEFAULT 0,
+        last_execution_id INTEGER
+    );
+    """,
+]
+
+_COUNTED = ("succeeded", "failed", "timed out", "cancelled", "interrupted")
+
+
+class StateError(Exception):
+    """The state file cannot be used; the message names it and says what to do."""
+
+
+class StateLockedError(StateError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class StoredJob:
+    job_id: str
+    func_ref: str
+    cron_expression: str
+    code_cron_expression: str | None
+    timezone: str
+    source: str
+    enabled: bool
+    paused: bool
+    removed: bool
+    timeout_seconds: float | None
+    description: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class JobStats:
+    run_count: int
+    failure_count: int
+    last: Execution | None
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.astimezone(UTC).isoformat() if when is not None else None
+
+
+def _dt(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+_EXECUTION_COLUMNS = (
+    "id, job_id, status, trigger, scheduled_time, started_at, ended_at, error, traceback, "
+    "output, output_truncated, warnings"
+)
+
+
+def _execution(row: tuple[Any, ...]) -> Execution:
+    return Execution(
+        id=row[0],
+        job_id=row[1],
+        status=ExecutionStatus(row[2]),
+        trigger=Trigger(row[3]),
+        scheduled_time=_dt(row[4]),
+        started_at=_dt(row[5]),
+        ended_at=_dt(row[6]),
+        error=row[7],
+        traceback=row[8],
+        output=row[9] or "",
+        output_truncated=bool(row[10]),
+        warnings=tuple(json.loads(row[11] or "[]")),
+    )
+
+
+def _execution_params(e: Execution) -> tuple[Any, ...]:
+    return (
+        e.id,
+        e.job_id,
+        e.status.value,
+        e.trigger.value,
+        _iso(e.scheduled_time),
+        _iso(e.started_at),
+        _iso(e.ended_at),
+        e.error,
+        e.traceback,
+        e.output,
+        int(e.output_truncated),
+        json.dumps(list(e.warnings)),
+    )
+
+
+def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
+    if read_only:
+        uri = f"file:{path.resolve()}?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+    else:
+        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    conn.execute("PRAGMA busy_timeout = 5000")
+    return conn
+
+
+def _describe_sqlite_error(path: Path, exc: Exception) -> StateError:
+    return StateError(
+        f"state file {path} cannot be read ({exc}); it was left untouched. "
+        "Run 'jobconsole --reset-state' to move it aside and start afresh, "
+        "or set JOBCONSOLE_STATE to another path"
+    )
+
+
+def reset_state(path: Path) -> Path | None:
+    """Move the state file (and its WAL) aside, never deleting it; returns the new name."""
+    if not path.exists():
+        return None
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.broken-{stamp}")
+    path.rename(target)
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            side.rename(target.with_name(target.name + suffix))
+    return target
+
+
+class _LockFile:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(self.fd, 200, 0).decode(errors="replace").strip() or "unknown"
+            os.close(self.fd)
+            raise StateLockedError(
+                f"state file {path.with_suffix('')} is in use by another jobconsole ({holder}); "
+                "only one console or 'run --headless' may schedule from one state file, so "
+                "jobs never fire twice. Close the other one, or set JOBCONSOLE_STATE to "
+                "another path. 'jobconsole history' and 'list' work alongside it."
+            ) from None
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, f"pid {os.getpid()}".encode(), 0)
+
+    def release(self) -> None:
+        with contextlib.suppress(OSError):
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+
+
+class Store:
+    """The SQLite state file. Use ``Store.open``; call ``close`` when done."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, read_only: bool) -> None:
+        self.path = path
+        self.read_only = read_only
+        self._read = conn
+        self._lock: _LockFile | None = None
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
+        self._next_id = 1
+        self._closed = False
+
+    # ------------------------------------------------------------------ opening
+
+    @classmethod
+    def open(cls, settings: Settings, *, read_only: bool = False) -> Store:
+        return cls.open_path(settings.state_path, read_only=read_only)
+
+    @classmethod
+    def open_path(cls, path: Path, *, read_only: bool = False) -> Store:
+        path = Path(path)
+        if read_only and not path.exists():
+            raise StateError(f"state file {path} does not exist yet")
+        lock = None
+        if not read_only:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            except OSError as exc:
+                raise StateError(f"cannot create the folder for state file {path}: {exc}") from exc
+            lock = _LockFile(path.with_name(path.name + ".lock"))
+        try:
+            store = cls._open_locked(path, read_only)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+        store._lock = lock
+        return store
+
+    @classmethod
+    def _open_locked(cls, path: Path, read_only: bool) -> Store:
+        if not read_only and not path.exists():
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+            os.close(fd)
+        try:
+            conn = _connect(path, read_only)
+            version = cls._schema_version(conn)
+        except sqlite3.DatabaseError as exc:
+            raise _describe_sqlite_error(path, exc) from exc
+        if version > SCHEMA_VERSION:
+            conn.close()
+            raise StateError(
+                f"state file {path} was written by a newer jobconsole (schema {version}; this "
+                f"one knows up to {SCHEMA_VERSION}); it was left untouched. Upgrade jobconsole, "
+                "or set JOBCONSOLE_STATE to another path"
+            )
+        store = cls(path, conn, read_only)
+        if not read_only:
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+                store._migrate(version)
+            except sqlite3.DatabaseError as exc:
+                conn.close()
+                raise _describe_sqlite_error(path, exc) from exc
+            row = conn.execute("SELECT MAX(id) FROM executions").fetchone()
+            store._next_id = (row[0] or 0) + 1
+            store._writer = threading.Thread(
+                target=store._write_loop, name="jobconsole-store", daemon=True
+            )
+            store._writer.start()
+        elif version < SCHEMA_VERSION:
+            conn.close()
+            raise StateError(
+                f"state file {path} has an older schema ({version}); start jobconsole once "
+                "to upgrade it"
+            )
+        return store
+
+    @staticmethod
+    def _schema_version(conn: sqlite3.Connection) -> int:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        if "meta" not in tables:
+            if tables:
+                raise sqlite3.DatabaseError("it is an SQLite file, but not a jobconsole state file")
+            return 0
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _migrate(self, version: int) -> None:
+        for target in range(version, SCHEMA_VERSION):
+            self._read.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _MIGRATIONS[target].split(";"):
+                    if statement.strip():
+                        self._read.execute(statement)
+                self._read.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
+                    (str(target + 1),),
+                )
+                self._read.execute("COMMIT")
+            except BaseException:
+                self._read.execute("ROLLBACK")
+                raise
+
+    # ------------------------------------------------------------------ writing
+
+    def _submit(self, sql: str, params: Iterable[Any] = ()) -> None:
+        if self.read_only or self._closed:
+            return
+        self._queue.put((sql, tuple(params)))
+
+    def _write_loop(self) -> None:
+        conn = _connect(self.path, read_only=False)
+        conn.execute("PRAGMA synchronous = NORMAL")
+        while True:
+            batch = [self._queue.get()]
+            with contextlib.suppress(queue.Empty):
+                while len(batch) < 500:
+                    batch.append(self._queue.get_nowait())
+            done: list[threading.Event] = []
+            stop = False
+            try:
+                conn.execute("BEGIN")
+                for item in batch:
+                    if item is None:
+                        stop = True
+                    elif isinstance(item, threading.Event):
+                        done.append(item)
+                    elif callable(item):
+                        item(conn)
+                    else:
+                        conn.execute(*item)
+                conn.execute("COMMIT")
+            except sqlite3.Error:
+                log.exception("writing to state file %s failed", self.path)
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            for event in done:
+                event.set()
+            if stop:
+                conn.close()
+                return
+
+    def flush(self, timeout: float = 10.0) -> None:
+        """Wait until everything submitted so far is committed."""
+        if self._writer is None or self._closed:
+            return
+        event = threading.Event()
+        self._queue.put(event)
+        event.wait(timeout)
+
+    def next_execution_id(self) -> int:
+        value = self._next_id
+        self._next_id += 1
+        return value
+
+    def record_execution(self, execution: Execution) -> None:
+        self._submit(
+            f"INSERT OR REPLACE INTO executions ({_EXECUTION_COLUMNS}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            _execution_params(execution),
+        )
+        if execution.status.value in _COUNTED:
+            failed = int(execution.status.is_failure)
+            self._submit(
+                "INSERT INTO job_stats (job_id, run_count, failure_count, last_execution_id) "
+                "VALUES (?, 1, ?, ?) ON CONFLICT (job_id) DO UPDATE SET "
+                "run_count = run_count + 1, failure_count = failure_count + excluded.failure_count,"
+                " last_execution_id = excluded.last_execution_id",
+                (execution.job_id, failed, execution.id),
+            )
+
+    def save_job(self, job: StoredJob) -> None:
+        self._submit(
+            "INSERT OR REPLACE INTO jobs (job_id, func_ref, cron_expression, "
+            "code_cron_expression, timezone, source, enabled, paused, removed, timeout_seconds, "
+            "description, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                job.job_id,
+                job.func_ref,
+                job.cron_expression,
+                job.code_cron_expression,
+                job.timezone,
+                job.source,
+                int(job.enabled),
+                int(job.paused),
+                int(job.removed),
+                job.timeout_seconds,
+                job.description,
+                _iso(datetime.now(UTC)),
+            ),
+        )
+
+    def delete_job(self, job_id: str) -> None:
+        self._submit("DELETE FROM jobs WHERE job_id = ?", (job_id,))
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._submit("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def mark_alive(self, when: datetime) -> None:
+        self.set_meta("last_alive", _iso(when) or "")
+
+    def prune(self, max_rows: int, max_age_days: float, now: datetime) -> None:
+        cutoff = _iso(now - timedelta(days=max_age_days))
+
+        def run(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "DELETE FROM executions WHERE id <= (SELECT MAX(id) FROM executions) - ?",
+                (max_rows,),
+            )
+            conn.execute(
+                "DELETE FROM executions WHERE COALESCE(ended_at, started_at, scheduled_time) < ?"
+                " AND status != 'running'",
+                (cutoff,),
+            )
+
+        if not self.read_only and not self._closed:
+            self._queue.put(run)
+
+    # ------------------------------------------------------------------ reading
+
+    def meta(self, key: str) -> str | None:
+        row = self._read.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def last_alive(self) -> datetime | None:
+        return _dt(self.meta("last_alive"))
+
+    def load_jobs(self) -> list[StoredJob]:
+        rows = self._read.execute(
+            "SELECT job_id, func_ref, cron_expression, code_cron_expression, timezone, source, "
+            "enabled, paused, removed, timeout_seconds, description FROM jobs ORDER BY rowid"
+        ).fetchall()
+        return [
+            StoredJob(
+                job_id=r[0],
+                func_ref=r[1],
+                cron_expression=r[2],
+                code_cron_expression=r[3],
+                timezone=r[4],
+                source=r[5],
+                enabled=bool(r[6]),
+                paused=bool(r[7]),
+                removed=bool(r[8]),
+                timeout_seconds=r[9],
+                description=r[10],
+            )
+            for r in rows
+        ]
+
+    def job_stats(self) -> dict[str, JobStats]:
+        rows = self._read.execute(
+            f"SELECT s.job_id, s.run_count, s.failure_count, "
+            f"{', '.join('e.' + c.strip() for c in _EXECUTION_COLUMNS.split(','))} "
+            "FROM job_stats s LEFT JOIN executions e ON e.id = s.last_execution_id"
+        ).fetchall()
+        return {
+            r[0]: JobStats(r[1], r[2], _execution(r[3:]) if r[3] is not None else None)
+            for r in rows
+        }
+
+    def executions(
+        self, job_id: str | None = None, limit: int = 50, failed_only: bool = False
+    ) -> list[Execution]:
+        """Newest first."""
+        where, params = [], []
+        if job_id is not None:
+            where.append("job_id = ?")
+            params.append(job_id)
+        if failed_only:
+            where.append(f"status IN ({', '.join('?' * len(_FAILED))})")
+            params.extend(_FAILED)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        rows = self._read.execute(
+            f"SELECT {_EXECUTION_COLUMNS} FROM executions {clause} ORDER BY id DESC LIMIT ?",
+            (*params, limit),
+        ).fetchall()
+        return [_execution(r) for r in rows]
+
+    def interrupt_running(self, when: datetime) -> list[Execution]:
+        """Executions a crashed process left 'running', now recorded as interrupted."""
+        rows = self._read.execute(
+            f"SELECT {_EXECUTION_COLUMNS} FROM executions WHERE status = 'running'"
+        ).fetchall()
+        interrupted = []
+        for row in rows:
+            before = _execution(row)
+            after = Execution(
+                id=before.id,
+                job_id=before.job_id,
+                status=ExecutionStatus.INTERRUPTED,
+                scheduled_time=before.scheduled_time,
+                started_at=before.started_at,
+                trigger=before.trigger,
+                error="interrupted: jobconsole stopped (crashed or was killed) while this ran",
+                output=before.output,
+            )
+            self.record_execution(after)
+            interrupted.append(after)
+        return interrupted
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        if self._writer is not None:
+            self._queue.put(None)
+            self._writer.join(timeout=30)
+        self._closed = True
+        with contextlib.suppress(sqlite3.Error):
+            self._read.close()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None

@@ -1,0 +1,1 @@
+"""The jobconsole command and its Textual console. Importing this package imports no Textual."""

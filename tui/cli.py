@@ -1,0 +1,298 @@
+"""The ``jobconsole`` command.
+
+Subcommands that only print (``cron``, ``list``, ``history``) never import Textual, so
+they answer fast; the bare command opens the console. Bad input exits with status 2 and
+one line on stderr naming the value and what is expected.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"jobconsole: error: {message}\n")
+
+
+def _positive_int(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{raw!r} must be 1 or more")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="jobconsole",
+        description="A terminal console for background cron jobs. "
+        "With no command, opens the console.",
+    )
+    parser.add_argument(
+        "--reset-state",
+        action="store_true",
+        help="move an unreadable state file aside (never deleted) and start with a new one",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p_cron = sub.add_parser(
+        "cron",
+        help="describe a cron expression and print its next fire times",
+        description="Describe a standard 5-field cron expression (Sunday is 0 or 7) and "
+        "print its next fire times, strictly after --after.",
+    )
+    p_cron.add_argument("expression", help='e.g. "0 9 * * 1-5" or @daily')
+    p_cron.add_argument("--count", type=_positive_int, default=5, help="how many (default 5)")
+    p_cron.add_argument(
+        "--after",
+        help="ISO-8601 start, e.g. 2026-11-29T00:00 (default now; naive means --tz local time)",
+    )
+    p_cron.add_argument("--tz", help="IANA time zone (default JOBCONSOLE_TIMEZONE or local)")
+
+    sub.add_parser(
+        "list",
+        help="list the registered jobs",
+        description="List the jobs from the registry and the state file, with their next run.",
+    )
+
+    p_run = sub.add_parser(
+        "run",
+        help="run the scheduler without the console",
+        description="Run the scheduler; print one line per execution event until Ctrl-C, "
+        "SIGTERM or SIGHUP, then shut down gracefully.",
+    )
+    p_run.add_argument(
+        "--headless", action="store_true", required=True, help="no console (required)"
+    )
+
+    p_hist = sub.add_parser(
+        "history",
+        help="print recorded executions, newest first",
+        description="Print executions from the state file: time, job, status, duration, "
+        "first line of an error.",
+    )
+    p_hist.add_argument("job_id", nargs="?", help="only this job")
+    p_hist.add_argument("--limit", type=_positive_int, default=20, help="how many (default 20)")
+    p_hist.add_argument("--failed", action="store_true", help="only failures")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "cron":
+            return cmd_cron(args)
+        if args.command == "list":
+            return cmd_list(args)
+        if args.command == "history":
+            return cmd_history(args)
+        if args.command == "run":
+            return cmd_run(args)
+        return cmd_console(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _fail(message: str) -> int:
+    print(f"jobconsole: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    from jobs.settings import Settings
+
+    return Settings.load()
+
+
+def cmd_cron(args: argparse.Namespace) -> int:
+    from jobs import cron
+    from jobs.settings import SettingsError
+
+    try:
+        schedule = cron.parse(args.expression)
+    except cron.CronError as exc:
+        return _fail(str(exc))
+    try:
+        tz = cron.zone(args.tz) if args.tz else cron.zone(_settings().tz_name)
+    except cron.TimezoneError as exc:
+        return _fail(f"--tz: {exc}")
+    except SettingsError as exc:
+        return _fail(str(exc))
+    if args.after:
+        try:
+            after = datetime.fromisoformat(args.after)
+        except ValueError:
+            return _fail(
+                f"--after {args.after!r} is not an ISO-8601 date-time; "
+                "expected e.g. 2026-11-29T00:00 or 2026-11-29T00:00+01:00"
+            )
+        if after.tzinfo is None:
+            after = after.replace(tzinfo=tz)
+    else:
+        after = datetime.now(tz)
+    lines = [schedule.description]
+    lines += [t.isoformat() for t in schedule.next_times(after, tz, args.count)]
+    print("\n".join(lines))
+    return 0
+
+
+def _boot(durable: bool = True, read_only: bool = False, reset: bool = False):  # type: ignore[no-untyped-def]
+    """Settings, state and registry, or a message for stderr."""
+    from jobs.bootstrap import RegistryError, build_service
+    from jobs.settings import SettingsError
+    from jobs.store import StateError, reset_state
+
+    try:
+        settings = _settings()
+        if reset:
+            moved = reset_state(settings.state_path)
+            if moved:
+                print(f"jobconsole: moved {settings.state_path} aside to {moved}", file=sys.stderr)
+        if read_only and not settings.state_path.exists():
+            durable = False
+        service = build_service(settings, durable=durable, read_only=read_only)
+        service.load_state()
+        return service, None
+    except (SettingsError, RegistryError, StateError) as exc:
+        return None, str(exc)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from tui import format
+
+    service, error = _boot(read_only=True)
+    if service is None:
+        return _fail(error)
+    for message in service.boot_errors:
+        print(f"jobconsole: {message}", file=sys.stderr)
+    now = datetime.now(service.tz)
+    table = Table(title=f"Registered jobs ({service.tz.key})")
+    for column in ("id", "cron", "description", "next run", "state"):
+        table.add_column(column)
+    for job in service.get_jobs():
+        next_run = None
+        if job.state in ("scheduled", "running") and service.settings.background_jobs_enabled:
+            times = service.next_fire_times(job.job_id, 1)
+            next_run = times[0] if times else None
+        table.add_row(
+            job.job_id,
+            job.cron_expression,
+            job.description,
+            f"{format.clock(next_run, service.tz)} ({format.countdown(next_run, now)})"
+            if next_run
+            else "",
+            job.state + (f": {job.error}" if job.error else ""),
+        )
+    console = Console()
+    console.print(table)
+    if service.disabled_reason:
+        console.print(f"[yellow]{service.disabled_reason}[/]")
+    service.close()
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from jobs.settings import SettingsError
+    from jobs.store import StateError, Store
+    from tui import format
+
+    try:
+        settings = _settings()
+        if not settings.state_path.exists():
+            print(f"no history yet: {settings.state_path} does not exist")
+            return 0
+        store = Store.open(settings, read_only=True)
+    except (SettingsError, StateError) as exc:
+        return _fail(str(exc))
+    try:
+        executions = store.executions(job_id=args.job_id, limit=args.limit, failed_only=args.failed)
+    finally:
+        store.close()
+    if not executions:
+        which = f" for {args.job_id!r}" if args.job_id else ""
+        print(f"no {'failed ' if args.failed else ''}executions recorded{which}")
+        return 0
+    from jobs.cron import zone
+
+    tz = zone(settings.tz_name)
+    print("\n".join(format.execution_line(e, tz) for e in executions))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    service, error = _boot()
+    if service is None:
+        return _fail(error)
+    return asyncio.run(_run_headless(service))
+
+
+async def _run_headless(service) -> int:  # type: ignore[no-untyped-def]
+    from tui import format
+
+    out = sys.stdout
+    for message in service.boot_errors:
+        print(f"jobconsole: {message}", file=sys.stderr)
+    service.subscribe(
+        lambda event: print(format.event_line(event, service.tz), file=out, flush=True)
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals_seen = 0
+
+    def on_signal() -> None:
+        nonlocal signals_seen
+        signals_seen += 1
+        if signals_seen > 1:
+            print("jobconsole: forced exit", file=sys.stderr, flush=True)
+            import os
+
+            os._exit(130)
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(sig, on_signal)
+    service.start()
+    if service.disabled_reason:
+        print(f"jobconsole: {service.disabled_reason}", file=out, flush=True)
+    else:
+        print(
+            f"jobconsole: running {len(service.get_jobs())} job(s) in {service.tz.key}; "
+            "Ctrl-C to stop",
+            file=out,
+            flush=True,
+        )
+    await stop.wait()
+    print("jobconsole: shutting down…", file=out, flush=True)
+    task = service.shutdown()
+    if task is not None:
+        await task
+    return 0
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    service, error = _boot(reset=args.reset_state)
+    if service is None:
+        return _fail(error)
+    from tui.app import JobConsoleApp
+
+    app = JobConsoleApp(service)
+    app.run()
+    return app.return_code or 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,75 @@
+"""Plain-text renderings shared by the CLI and the widgets (no Textual here)."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+
+from jobs.records import Execution, ExecutionStatus, SchedulerEvent
+
+
+def duration(seconds: float | None) -> str:
+    """``0.42s``, ``12.3s``, ``4m 12s``, ``2h 5m``; empty for None."""
+    if seconds is None:
+        return ""
+    if seconds < 10:
+        return f"{seconds:.2f}s"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    return span(seconds)
+
+
+def span(seconds: float) -> str:
+    whole = round(seconds)
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    if minutes:
+        return f"{minutes}m {secs}s"
+    return f"{secs}s"
+
+
+def countdown(when: datetime | None, now: datetime) -> str:
+    """``in 4m 12s``, ``now`` or empty."""
+    if when is None:
+        return ""
+    seconds = (when - now).total_seconds()
+    if seconds < 0.5:
+        return "now"
+    return f"in {span(seconds)}"
+
+
+def clock(when: datetime | None, tz: tzinfo | None = None) -> str:
+    if when is None:
+        return ""
+    return when.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def short_clock(when: datetime | None, tz: tzinfo | None = None) -> str:
+    if when is None:
+        return ""
+    return when.astimezone(tz).strftime("%H:%M:%S")
+
+
+def execution_line(execution: Execution, tz: tzinfo | None = None) -> str:
+    """One line: time, job, status, duration and the first line of an error."""
+    when = execution.ended_at or execution.started_at or execution.scheduled_time
+    parts = [clock(when, tz), execution.job_id, str(execution.status)]
+    if execution.status is not ExecutionStatus.RUNNING and execution.duration is not None:
+        parts.append(duration(execution.duration))
+    if execution.error_line:
+        parts.append(execution.error_line)
+    for warning in execution.warnings:
+        parts.append(f"warning: {warning}")
+    return "  ".join(part for part in parts if part)
+
+
+def event_line(event: SchedulerEvent, tz: tzinfo | None = None) -> str:
+    if event.execution is not None:
+        return execution_line(event.execution, tz)
+    subject = f"{event.job_id}  " if event.job_id else ""
+    detail = f"  {event.message}" if event.message else ""
+    return f"{clock(event.at, tz)}  {subject}{event.kind}{detail}"

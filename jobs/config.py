@@ -12,6 +12,8 @@ class CronJobConfig(TypedDict):
     ``func`` is a callable or a ``"module:function"`` reference. ``enabled: False`` lists
     the job as disabled without scheduling it. ``timezone`` overrides JOBCONSOLE_TIMEZONE
     for this job; ``timeout_seconds`` overrides JOBCONSOLE_JOB_TIMEOUT_SECONDS.
+    ``isolation: "process"`` runs each execution in a child process, so that ``os._exit``,
+    a crash or a runaway allocation fails that execution only (and a timeout can kill it).
     """
 
     job_id: str
@@ -21,3 +23,4 @@ class CronJobConfig(TypedDict):
     description: NotRequired[str]
     timezone: NotRequired[str]
     timeout_seconds: NotRequired[float]
+    isolation: NotRequired[str]

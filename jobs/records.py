@@ -104,6 +104,7 @@ class JobSnapshot:
     enabled: bool = True
     error: str | None = None
     timeout_seconds: float | None = None
+    isolation: str | None = None
     source: str = "runtime"
 
 

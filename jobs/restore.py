@@ -48,6 +48,7 @@ def stored_job(job: _Job, *, removed: bool = False, code_cron: str | None = None
         removed=removed,
         timeout_seconds=job.timeout_seconds,
         description=job.description,
+        isolation=job.isolation,
     )
 
 
@@ -124,6 +125,7 @@ def _restore_runtime_job(service: SchedulerService, row: StoredJob) -> _Job:
             timezone=row.timezone,
             description=row.description,
             timeout_seconds=row.timeout_seconds,
+            isolation=row.isolation,
         )
     except Exception as exc:
         try:

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.executors.base import BaseExecutor
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from jobs import capture, cron, funcs, restore
+from jobs import capture, cron, funcs, isolation, restore
 from jobs.errors import DuplicateJobError, InvalidJobError, JobNotFoundError
 from jobs.records import (
     EXECUTION_EVENT_FOR_STATUS,
@@ -75,6 +75,8 @@ class _Job:
     description: str | None = None
     source: str = "runtime"
     code_cron: str | None = None
+    transient: bool = False
+    isolation: str | None = None
     error: str | None = None
     run_count: int = 0
     failure_count: int = 0
@@ -227,6 +229,7 @@ class SchedulerService:
         timezone: str | None = None,
         description: str | None = None,
         timeout_seconds: float | None = None,
+        isolation: str | None = None,
         replace_existing: bool = False,
     ) -> JobSnapshot:
         """Add a job. Every argument is checked first; a failed call changes nothing.
@@ -242,6 +245,7 @@ class SchedulerService:
             timezone=timezone,
             description=description,
             timeout_seconds=timeout_seconds,
+            isolation=isolation,
         )
         existing = self._jobs.get(job.job_id)
         if existing is not None and not replace_existing:
@@ -255,6 +259,14 @@ class SchedulerService:
         self._persist(job)
         self._schedule(job)
         self._emit(EventKind.JOB_ADDED, job)
+        if job.transient and self.store is not None and self._started:
+            self._emit(
+                EventKind.WARNING,
+                job,
+                message=f"{job.job_id}: {job.func_ref} cannot be imported by reference "
+                "(a lambda or a nested function), so it is not stored: it runs in this "
+                "session only; use a module-level function to keep it across restarts",
+            )
         return self._snapshot(job)
 
     def _build_job(
@@ -267,6 +279,7 @@ class SchedulerService:
         timezone: str | None = None,
         description: str | None = None,
         timeout_seconds: float | None = None,
+        isolation: str | None = None,
     ) -> _Job:
         if not isinstance(job_id, str) or not job_id.strip() or job_id != job_id.strip():
             raise InvalidJobError(
@@ -297,6 +310,16 @@ class SchedulerService:
                 f"job {job_id!r}: timeout_seconds={timeout_seconds!r} is not valid; "
                 "expected a number of seconds above 0, or None"
             )
+        if isolation not in (None, "thread", "process"):
+            raise InvalidJobError(
+                f"job {job_id!r}: isolation={isolation!r}; expected 'process' or None"
+            )
+        transient = funcs.reference_of(func_obj) is None
+        if isolation == "process" and transient:
+            raise InvalidJobError(
+                f"job {job_id!r}: isolation='process' needs a module-level function that a "
+                f"child process can import; {ref} is not one"
+            )
         if not isinstance(enabled, bool):
             raise InvalidJobError(f"job {job_id!r}: enabled={enabled!r}; expected True or False")
         return _Job(
@@ -308,6 +331,8 @@ class SchedulerService:
             enabled=enabled,
             timeout_seconds=float(timeout_seconds) if timeout_seconds is not None else None,
             description=description,
+            transient=transient,
+            isolation="process" if isolation == "process" else None,
         )
 
     def load_registry(self, entries: Iterable[dict[str, Any]]) -> list[str]:
@@ -559,6 +584,7 @@ class SchedulerService:
             enabled=job.enabled,
             error=job.error,
             timeout_seconds=job.timeout_seconds,
+            isolation=job.isolation,
             source=job.source,
         )
 
@@ -588,7 +614,7 @@ class SchedulerService:
             self._scheduler.remove_job(job.job_id)
 
     def _persist(self, job: _Job, removed: bool = False) -> None:
-        if self.store is not None and self._started:
+        if self.store is not None and self._started and not job.transient:
             self.store.save_job(restore.stored_job(job, removed=removed))
 
     def _on_due(self, job_id: str, run_times: list[datetime]) -> None:
@@ -650,7 +676,9 @@ class SchedulerService:
             with capture.capturing(buffer):
                 assert job.func is not None
                 async with asyncio.timeout(timeout):
-                    if funcs.is_async(job.func):
+                    if job.isolation == "process":
+                        await isolation.run(job.func_ref, buffer)
+                    elif funcs.is_async(job.func):
                         timed = _Timed(job.func())
                         await timed
                     else:
@@ -659,7 +687,7 @@ class SchedulerService:
         except TimeoutError:
             status = ExecutionStatus.TIMED_OUT
             error = f"TimeoutError: timed out after {timeout:g}s"
-            if not funcs.is_async(job.func):  # type: ignore[arg-type]
+            if job.isolation is None and not funcs.is_async(job.func):  # type: ignore[arg-type]
                 warnings.append(
                     "a thread cannot be stopped: it is still running in the background; "
                     "the job's slot is free for its next run"
@@ -667,8 +695,11 @@ class SchedulerService:
         except asyncio.CancelledError:
             status = ExecutionStatus.CANCELLED
             error = "cancelled: the scheduler shut down before the job finished"
-            if not funcs.is_async(job.func):  # type: ignore[arg-type]
+            if job.isolation is None and not funcs.is_async(job.func):  # type: ignore[arg-type]
                 warnings.append("its thread cannot be stopped and may still be running")
+        except isolation.ProcessJobError as exc:
+            status = ExecutionStatus.FAILED
+            error, trace = str(exc), exc.trace
         except BaseException as exc:  # a job's SystemExit or KeyboardInterrupt is a failure too
             status = ExecutionStatus.FAILED
             error = f"{type(exc).__name__}: {exc}"
@@ -767,4 +798,5 @@ _CONFIG_KEYS = {
     "timezone",
     "description",
     "timeout_seconds",
+    "isolation",
 }

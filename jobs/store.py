@@ -49,6 +49,7 @@ _MIGRATIONS: list[str] = [
         paused INTEGER NOT NULL DEFAULT 0,
         removed INTEGER NOT NULL DEFAULT 0,
         timeout_seconds REAL,
+        isolation TEXT,
         description TEXT,
         updated_at TEXT NOT NULL
     );
@@ -105,6 +106,7 @@ class StoredJob:
     removed: bool
     timeout_seconds: float | None
     description: str | None
+    isolation: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,7 +398,7 @@ class Store:
         self._submit(
             "INSERT OR REPLACE INTO jobs (job_id, func_ref, cron_expression, "
             "code_cron_expression, timezone, source, enabled, paused, removed, timeout_seconds, "
-            "description, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "description, isolation, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 job.job_id,
                 job.func_ref,
@@ -409,6 +411,7 @@ class Store:
                 int(job.removed),
                 job.timeout_seconds,
                 job.description,
+                job.isolation,
                 _iso(datetime.now(UTC)),
             ),
         )
@@ -451,7 +454,8 @@ class Store:
     def load_jobs(self) -> list[StoredJob]:
         rows = self._read.execute(
             "SELECT job_id, func_ref, cron_expression, code_cron_expression, timezone, source, "
-            "enabled, paused, removed, timeout_seconds, description FROM jobs ORDER BY rowid"
+            "enabled, paused, removed, timeout_seconds, description, isolation "
+            "FROM jobs ORDER BY rowid"
         ).fetchall()
         return [
             StoredJob(
@@ -466,6 +470,7 @@ class Store:
                 removed=bool(r[8]),
                 timeout_seconds=r[9],
                 description=r[10],
+                isolation=r[11],
             )
             for r in rows
         ]

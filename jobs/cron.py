@@ -126,6 +126,14 @@ def _iterate(normalized: str, after: datetime, count: int) -> Iterator[datetime]
             return
 
 
+@lru_cache(maxsize=16384)
+def _next_fire(normalized: str, tz: ZoneInfo, after: datetime) -> datetime | None:
+    """Cached: thousands of jobs often share an expression and so their next fire time."""
+    for when in _iterate(normalized, after.astimezone(tz), 1):
+        return when
+    return None
+
+
 @lru_cache(maxsize=4096)
 def parse(expression: str) -> CronSchedule:
     """Validate ``expression`` and describe it; raise CronError naming the field at fault."""
@@ -241,9 +249,11 @@ class CronTrigger(BaseTrigger):
             start = previous_fire_time
         else:
             # cronsim yields times strictly after the whole second; APScheduler wants >= now.
-            start = now - timedelta(seconds=1) if now.microsecond == 0 else now
-        times = self.schedule.next_times(start, self.tz, 1)
-        return times[0] if times else None
+            # (Flooring also lets jobs sharing an expression share the cached answer.)
+            start = (
+                now - timedelta(seconds=1) if now.microsecond == 0 else now.replace(microsecond=0)
+            )
+        return _next_fire(self.schedule.normalized, self.tz, start)
 
     def __str__(self) -> str:
         return f"cron[{self.schedule.expression}, {self.tz.key}]"

@@ -10,6 +10,7 @@ import importlib
 import inspect
 import pkgutil
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from jobs.errors import InvalidJobError
@@ -19,6 +20,14 @@ JobFunc = Callable[[], Any]
 
 def reference_of(func: Callable[..., Any]) -> str | None:
     """``module:qualname`` when importing it gives back ``func``; None otherwise."""
+    try:
+        return _reference_of(func)
+    except TypeError:  # unhashable callables are rare; just don't cache them
+        return _reference_of.__wrapped__(func)
+
+
+@lru_cache(maxsize=4096)
+def _reference_of(func: Callable[..., Any]) -> str | None:
     module = getattr(func, "__module__", None)
     qualname = getattr(func, "__qualname__", None)
     if not module or not qualname or "<" in qualname:
@@ -86,16 +95,27 @@ def check_callable(func: Any, job_id: str) -> None:
             f"got {type(func).__name__} {func!r}"
         )
     try:
+        problem = _argument_problem(func)
+    except TypeError:
+        problem = _argument_problem.__wrapped__(func)
+    if problem:
+        raise InvalidJobError(
+            f"job {job_id!r}: {display_name(func)} needs arguments {problem}; "
+            "a job function must be callable with none"
+        )
+
+
+@lru_cache(maxsize=4096)
+def _argument_problem(func: Callable[..., Any]) -> str | None:
+    try:
         signature = inspect.signature(func)
     except (TypeError, ValueError):
-        return
+        return None
     try:
         signature.bind()
     except TypeError:
-        raise InvalidJobError(
-            f"job {job_id!r}: {display_name(func)} needs arguments {signature}; "
-            "a job function must be callable with none"
-        ) from None
+        return str(signature)
+    return None
 
 
 def is_async(func: Callable[..., Any]) -> bool:

@@ -161,10 +161,14 @@ def catch_up_missed(service: SchedulerService) -> None:
     if last_alive is None or last_alive >= now:
         return
     grace = service.settings.misfire_grace_seconds
+    seen: dict[tuple[str, str], tuple[int, datetime] | None] = {}
     for job in list(service._jobs.values()):
         if not job.schedulable or job.paused:
             continue
-        due = _due_between(job, last_alive, now)
+        key = (job.schedule.normalized, job.tz.key)
+        if key not in seen:
+            seen[key] = _due_between(job, last_alive, now)
+        due = seen[key]
         if not due:
             continue
         count, latest = due

@@ -204,6 +204,8 @@ class SchedulerService:
         return unsubscribe
 
     def _emit(self, kind: EventKind, job: _Job | None = None, **kwargs: Any) -> None:
+        if not self._subscribers:
+            return
         event = SchedulerEvent(
             kind=kind,
             at=self._clock(),

@@ -12,6 +12,7 @@ it never computes a date.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -55,7 +56,7 @@ _FIELDS = (
 )
 FIELD_NAMES = tuple(spec.name for spec in _FIELDS)
 
-_DOW_LAST = re.compile(r"^([0-7]|[a-z]{3})l$")
+_DOW_LAST = re.compile(r"^([0-7])l$")
 _DOW_NTH = re.compile(r"^([0-7]|[a-z]{3})#([1-5])$")
 
 
@@ -118,27 +119,42 @@ class CronSchedule:
 
 
 def _iterate(normalized: str, after: datetime, count: int) -> Iterator[datetime]:
+    """Up to ``count`` fire times strictly after ``after``, compared as instants.
+
+    cronsim's Debian DST handling works on wall time, so in a repeated hour it can answer
+    with the first pass of a time we are already past; those are skipped here.
+    """
+    floor = after.timestamp()
     it = CronSim(normalized, after)
-    for _ in range(count):
+    found = 0
+    while found < count:
         try:
-            yield next(it)
+            when = next(it)
         except StopIteration:
             return
+        if when.timestamp() > floor:
+            found += 1
+            yield when
 
 
 @lru_cache(maxsize=16384)
-def _next_fire(normalized: str, tz: ZoneInfo, after: datetime) -> datetime | None:
-    """Cached: thousands of jobs often share an expression and so their next fire time."""
-    for when in _iterate(normalized, after.astimezone(tz), 1):
+def _next_fire(normalized: str, tz: ZoneInfo, after: float) -> datetime | None:
+    """Cached on the instant (a timestamp, so 01:30 EDT and 01:30 EST differ): thousands
+    of jobs often share an expression, and so their next fire time."""
+    for when in _iterate(normalized, datetime.fromtimestamp(after, tz), 1):
         return when
     return None
 
 
-@lru_cache(maxsize=4096)
 def parse(expression: str) -> CronSchedule:
     """Validate ``expression`` and describe it; raise CronError naming the field at fault."""
     if not isinstance(expression, str):
         raise CronError(repr(expression), "expected a string such as '0 9 * * 1-5'")
+    return _parse(expression)
+
+
+@lru_cache(maxsize=4096)
+def _parse(expression: str) -> CronSchedule:
     text = " ".join(expression.split())
     if not text:
         raise CronError(expression, "the expression is empty; expected 5 fields or a macro")
@@ -166,9 +182,14 @@ def describe(normalized: str) -> str:
     from cron_descriptor import get_description  # a slow import, kept off the CLI's fast path
 
     try:
-        return get_description(normalized)
+        text = get_description(normalized)
     except Exception:  # the description is a nicety; the expression is already valid
         return normalized
+    day, weekday = normalized.split()[2], normalized.split()[4]
+    if day != "*" and weekday != "*" and (day.startswith("*") or weekday.startswith("*")):
+        # Vixie cron ANDs the day fields when either starts with '*'; cron-descriptor says "or".
+        text = text.replace(", or on ", ", but only on ")
+    return text
 
 
 def _check_field(expression: str, spec: _FieldSpec, part: str) -> None:
@@ -209,6 +230,9 @@ def _value(fail, spec: _FieldSpec, token: str) -> int:
         return spec.names[token]
     if not token:
         raise fail("a value is missing")
+    if spec.name == "day-of-week" and token.endswith("l") and token[:-1] in (spec.names or {}):
+        number = (spec.names or {})[token[:-1]]
+        raise fail(f"write {number}L for the last {token[:-1].upper()} of the month")
     if token in ("l", "lw", "w") or token.endswith("w") or "#" in token or token.endswith("l"):
         raise fail(f"{token.upper()!r} is not supported here")
     expected = f"a number {spec.low}-{spec.high}"
@@ -221,7 +245,12 @@ def _value(fail, spec: _FieldSpec, token: str) -> int:
 def _check_can_fire(expression: str, normalized: str, parts: list[str]) -> None:
     try:
         next(CronSim(normalized, datetime(2000, 1, 1, tzinfo=UTC)))
-    except (CronSimError, StopIteration):
+    except CronSimError as exc:
+        name = str(exc).removeprefix("Bad ").strip()
+        if name in FIELD_NAMES and name != "day-of-month":
+            part = parts[FIELD_NAMES.index(name)]
+            raise CronError(expression, f"{name} field: {part!r} is not valid", name) from None
+    except StopIteration:
         pass
     else:
         return
@@ -246,13 +275,11 @@ class CronTrigger(BaseTrigger):
         self, previous_fire_time: datetime | None, now: datetime
     ) -> datetime | None:
         if previous_fire_time is not None:
-            start = previous_fire_time
+            start = previous_fire_time.timestamp()
         else:
-            # cronsim yields times strictly after the whole second; APScheduler wants >= now.
+            # We yield times strictly after `start`; APScheduler wants >= now, to the second.
             # (Flooring also lets jobs sharing an expression share the cached answer.)
-            start = (
-                now - timedelta(seconds=1) if now.microsecond == 0 else now.replace(microsecond=0)
-            )
+            start = float(math.ceil(now.timestamp()) - 1)
         return _next_fire(self.schedule.normalized, self.tz, start)
 
     def __str__(self) -> str:

@@ -49,6 +49,7 @@ def stored_job(job: _Job, *, removed: bool = False, code_cron: str | None = None
         timeout_seconds=job.timeout_seconds,
         description=job.description,
         isolation=job.isolation,
+        code_timeout_seconds=job.code_timeout,
     )
 
 
@@ -63,6 +64,9 @@ def restore(service: SchedulerService) -> list[str]:
         notices.append(
             f"{execution.job_id}: execution #{execution.id} was interrupted by the last shutdown"
         )
+    if notices:
+        # Committed before the stats and history below (and the log pane) are read.
+        store.flush()
     jobs = service._jobs
     for row in store.load_jobs():
         job = jobs.get(row.job_id)
@@ -84,8 +88,14 @@ def restore(service: SchedulerService) -> list[str]:
                     f"{row.code_cron_expression!r} to {job.schedule.expression!r}; "
                     "it replaces the one stored"
                 )
-            if row.timeout_seconds != job.timeout_seconds and row.timeout_seconds is not None:
+            if row.code_timeout_seconds == job.timeout_seconds:
                 job.timeout_seconds = row.timeout_seconds
+            else:
+                notices.append(
+                    f"{row.job_id}: the registry's timeout changed from "
+                    f"{row.code_timeout_seconds!r} to {job.timeout_seconds!r}; "
+                    "it replaces the one stored"
+                )
             continue
         if row.removed:
             continue

@@ -75,6 +75,7 @@ class _Job:
     description: str | None = None
     source: str = "runtime"
     code_cron: str | None = None
+    code_timeout: float | None = None
     transient: bool = False
     isolation: str | None = None
     error: str | None = None
@@ -257,6 +258,7 @@ class SchedulerService:
         job.source = "runtime" if self._started else "code"
         if not self._started:
             job.code_cron = job.schedule.expression
+            job.code_timeout = job.timeout_seconds
         self._jobs[job.job_id] = job
         self._persist(job)
         self._schedule(job)
@@ -656,8 +658,9 @@ class SchedulerService:
         )
         job.running = execution
         self._record(job, execution)
-        task = asyncio.get_running_loop().create_task(
-            self._run(job, execution), name=f"job:{job.job_id}#{execution.id}"
+        loop = asyncio.get_running_loop()
+        task = loop.create_task(
+            self._run(job, execution, loop.time()), name=f"job:{job.job_id}#{execution.id}"
         )
         self._tasks[execution.id] = task
         task.add_done_callback(lambda _t, eid=execution.id: self._tasks.pop(eid, None))
@@ -668,7 +671,8 @@ class SchedulerService:
             return self.store.next_execution_id()
         return next(self._ids)
 
-    async def _run(self, job: _Job, execution: Execution) -> None:
+    async def _run(self, job: _Job, execution: Execution, launched: float) -> None:
+        """Run one execution; the timeout counts from launch, not from the first step."""
         buffer = capture.OutputBuffer(self.settings.output_limit_bytes)
         timeout = job.timeout_seconds or self.settings.job_timeout_seconds
         warnings: list[str] = []
@@ -677,7 +681,7 @@ class SchedulerService:
         try:
             with capture.capturing(buffer):
                 assert job.func is not None
-                async with asyncio.timeout(timeout):
+                async with asyncio.timeout_at(launched + timeout if timeout else None):
                     if job.isolation == "process":
                         await isolation.run(job.func_ref, buffer)
                     elif funcs.is_async(job.func):
@@ -761,11 +765,11 @@ class SchedulerService:
     async def _keep_house(self) -> None:
         """Note that we are alive (for missed-run detection) and prune old history."""
         assert self.store is not None
-        last_prune = 0.0
+        last_prune: float | None = None  # prune at start: monotonic() may be near 0
         while True:
             now = self._clock()
             self.store.mark_alive(now)
-            if time.monotonic() - last_prune > PRUNE_EVERY_SECONDS:
+            if last_prune is None or time.monotonic() - last_prune > PRUNE_EVERY_SECONDS:
                 last_prune = time.monotonic()
                 self.store.prune(
                     self.settings.history_max_rows, self.settings.history_max_age_days, now

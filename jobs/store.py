@@ -49,6 +49,7 @@ _MIGRATIONS: list[str] = [
         paused INTEGER NOT NULL DEFAULT 0,
         removed INTEGER NOT NULL DEFAULT 0,
         timeout_seconds REAL,
+        code_timeout_seconds REAL,
         isolation TEXT,
         description TEXT,
         updated_at TEXT NOT NULL
@@ -107,6 +108,7 @@ class StoredJob:
     timeout_seconds: float | None
     description: str | None
     isolation: str | None = None
+    code_timeout_seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,11 +185,28 @@ def _describe_sqlite_error(path: Path, exc: Exception) -> StateError:
 
 
 def reset_state(path: Path) -> Path | None:
-    """Move the state file (and its WAL) aside, never deleting it; returns the new name."""
+    """Move the state file (and its WAL) aside, never deleting it; returns the new name.
+
+    Refused (StateLockedError) while a console or ``run --headless`` holds the file.
+    """
     if not path.exists():
         return None
+    lock = _LockFile(path.with_name(path.name + ".lock"))
+    try:
+        return _move_aside(path)
+    finally:
+        lock.release()
+
+
+def _move_aside(path: Path) -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     target = path.with_name(f"{path.name}.broken-{stamp}")
+    n = 1
+    while any(  # rename() would silently replace a file moved aside earlier
+        target.with_name(target.name + suffix).exists() for suffix in ("", "-wal", "-shm")
+    ):
+        n += 1
+        target = path.with_name(f"{path.name}.broken-{stamp}-{n}")
     path.rename(target)
     for suffix in ("-wal", "-shm"):
         side = path.with_name(path.name + suffix)
@@ -265,10 +284,13 @@ class Store:
         if not read_only and not path.exists():
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
             os.close(fd)
+        conn = None
         try:
             conn = _connect(path, read_only)
             version = cls._schema_version(conn)
         except sqlite3.DatabaseError as exc:
+            if conn is not None:
+                conn.close()
             raise _describe_sqlite_error(path, exc) from exc
         if version > SCHEMA_VERSION:
             conn.close()
@@ -341,29 +363,38 @@ class Store:
             with contextlib.suppress(queue.Empty):
                 while len(batch) < 500:
                     batch.append(self._queue.get_nowait())
-            done: list[threading.Event] = []
-            stop = False
+            done = [item for item in batch if isinstance(item, threading.Event)]
+            stop = None in batch
+            writes = [i for i in batch if i is not None and not isinstance(i, threading.Event)]
             try:
-                conn.execute("BEGIN")
-                for item in batch:
-                    if item is None:
-                        stop = True
-                    elif isinstance(item, threading.Event):
-                        done.append(item)
-                    elif callable(item):
-                        item(conn)
-                    else:
-                        conn.execute(*item)
-                conn.execute("COMMIT")
+                self._apply(conn, writes)
             except sqlite3.Error:
-                log.exception("writing to state file %s failed", self.path)
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
+                # One bad write must not cost its neighbours: retry them one by one.
+                for item in writes:
+                    try:
+                        self._apply(conn, [item])
+                    except sqlite3.Error:
+                        log.exception("writing to state file %s failed", self.path)
             for event in done:
                 event.set()
             if stop:
                 conn.close()
                 return
+
+    @staticmethod
+    def _apply(conn: sqlite3.Connection, writes: list[Any]) -> None:
+        conn.execute("BEGIN")
+        try:
+            for item in writes:
+                if callable(item):
+                    item(conn)
+                else:
+                    conn.execute(*item)
+            conn.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise
 
     def flush(self, timeout: float = 10.0) -> None:
         """Wait until everything submitted so far is committed."""
@@ -398,7 +429,8 @@ class Store:
         self._submit(
             "INSERT OR REPLACE INTO jobs (job_id, func_ref, cron_expression, "
             "code_cron_expression, timezone, source, enabled, paused, removed, timeout_seconds, "
-            "description, isolation, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "description, isolation, code_timeout_seconds, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 job.job_id,
                 job.func_ref,
@@ -412,6 +444,7 @@ class Store:
                 job.timeout_seconds,
                 job.description,
                 job.isolation,
+                job.code_timeout_seconds,
                 _iso(datetime.now(UTC)),
             ),
         )
@@ -454,7 +487,8 @@ class Store:
     def load_jobs(self) -> list[StoredJob]:
         rows = self._read.execute(
             "SELECT job_id, func_ref, cron_expression, code_cron_expression, timezone, source, "
-            "enabled, paused, removed, timeout_seconds, description, isolation "
+            "enabled, paused, removed, timeout_seconds, description, isolation, "
+            "code_timeout_seconds "
             "FROM jobs ORDER BY rowid"
         ).fetchall()
         return [
@@ -471,6 +505,7 @@ class Store:
                 timeout_seconds=r[9],
                 description=r[10],
                 isolation=r[11],
+                code_timeout_seconds=r[12],
             )
             for r in rows
         ]

@@ -195,6 +195,8 @@ def catch_up_missed(service: SchedulerService) -> None:
             )
         if run_latest:
             service._launch(job, latest, Trigger.SCHEDULE)
+    if any(seen.values()):
+        store.flush()  # so a history read right after start-up shows the missed runs
 
 
 def _due_between(job: _Job, start: datetime, end: datetime) -> tuple[int, datetime] | None:

@@ -19,6 +19,9 @@ from jobs.capture import OutputBuffer
 #: The child's last stderr line starting with this carries the exception, for the record.
 ERROR_MARK = "jobconsole-error: "
 
+#: Process groups of the job processes running now, so that a forced exit can kill them.
+_running: set[int] = set()
+
 
 class ProcessJobError(Exception):
     """The child failed; ``str()`` is the error line, ``traceback`` what it printed."""
@@ -45,6 +48,7 @@ async def run(func_ref: str, buffer: OutputBuffer) -> None:
         env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
     )
     assert process.stdout is not None
+    _running.add(process.pid)
     error_line = ""
     tail: list[str] = []
     try:
@@ -58,6 +62,8 @@ async def run(func_ref: str, buffer: OutputBuffer) -> None:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(process.wait(), 5)
         raise
+    finally:
+        _running.discard(process.pid)
     for line in reversed(tail):
         if line.startswith(ERROR_MARK):
             error_line = line.removeprefix(ERROR_MARK)
@@ -78,6 +84,14 @@ def _traceback_from(lines: list[str]) -> str | None:
         if line.startswith("Traceback (most recent call last):"):
             return "\n".join(lines[index:]) + "\n"
     return None
+
+
+def kill_all() -> None:
+    """Kill every job process still running: a forced exit cannot wait for them, and a
+    child in its own session would otherwise outlive jobconsole and run on alone."""
+    for group in list(_running):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(group, signal.SIGKILL)
 
 
 def _kill(process: asyncio.subprocess.Process) -> None:

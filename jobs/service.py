@@ -49,11 +49,16 @@ Clock = Callable[[], datetime]
 
 #: How long a coroutine may hold the event loop in one step before its record says so.
 BLOCKING_WARNING_SECONDS = 0.5
+#: How long a cancelled coroutine may take to end before it is left running on its own.
+CANCEL_GRACE_SECONDS = 0.5
 #: How often the state file learns we are alive, and how often history is pruned.
 ALIVE_EVERY_SECONDS = 15.0
 PRUNE_EVERY_SECONDS = 3600.0
 #: Executions kept in memory per job (the store keeps the full history).
 RECENT_PER_JOB = 20
+#: A run this close to its time is on time whatever the misfire grace (even 0): the loop
+#: always wakes a little after the due time.
+ON_TIME_SECONDS = 1.0
 
 
 def _utcnow() -> datetime:
@@ -138,11 +143,39 @@ def _in_daemon_thread(func: Callable[[], Any], name: str) -> asyncio.Future[Any]
 class _Timed:
     """Awaits a coroutine while timing each step, to catch jobs that block the loop."""
 
-    __slots__ = ("coro", "longest")
+    __slots__ = ("abandoned", "coro", "longest")
 
     def __init__(self, coro: Any) -> None:
         self.coro = coro
         self.longest = 0.0
+        self.abandoned = False
+
+    async def run(self, name: str) -> Any:
+        """Await the coroutine in a task of its own, so that one swallowing its
+        cancellation cannot hold its execution (and its slot) forever: after
+        CANCEL_GRACE_SECONDS it is left running (``abandoned``) and the cancellation goes on.
+        """
+        task = asyncio.get_running_loop().create_task(self._outcome(), name=name)
+        try:
+            ok, value = await asyncio.shield(task)
+        except asyncio.CancelledError:
+            task.cancel()
+            try:
+                await asyncio.wait({task}, timeout=CANCEL_GRACE_SECONDS)
+            finally:  # a second cancellation may cut the grace short
+                self.abandoned = not task.done()
+            raise
+        if not ok:
+            raise value
+        return value
+
+    async def _outcome(self) -> tuple[bool, Any]:
+        try:
+            return True, await self
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # a SystemExit must not escape the task into the loop
+            return False, exc
 
     def __await__(self):  # type: ignore[no-untyped-def]
         coro = self.coro
@@ -628,7 +661,7 @@ class SchedulerService:
         scheduled = run_times[-1]
         now = self._clock()
         late = (now - scheduled).total_seconds()
-        if late > self.settings.misfire_grace_seconds:
+        if late > max(self.settings.misfire_grace_seconds, ON_TIME_SECONDS):
             self._record_instant(
                 job,
                 ExecutionStatus.MISSED,
@@ -678,6 +711,7 @@ class SchedulerService:
         warnings: list[str] = []
         error = trace = None
         timed = None
+        capture.install()  # reference counted: also covers a run_job_now() before start()
         try:
             with capture.capturing(buffer):
                 assert job.func is not None
@@ -686,7 +720,7 @@ class SchedulerService:
                         await isolation.run(job.func_ref, buffer)
                     elif funcs.is_async(job.func):
                         timed = _Timed(job.func())
-                        await timed
+                        await timed.run(f"job:{job.job_id}#{execution.id}")
                     else:
                         await _in_daemon_thread(job.func, f"job:{job.job_id}")
             status = ExecutionStatus.SUCCEEDED
@@ -698,11 +732,18 @@ class SchedulerService:
                     "a thread cannot be stopped: it is still running in the background; "
                     "the job's slot is free for its next run"
                 )
+            elif timed is not None and timed.abandoned:
+                warnings.append(
+                    "it ignored its cancellation: it is still running in the background; "
+                    "the job's slot is free for its next run"
+                )
         except asyncio.CancelledError:
             status = ExecutionStatus.CANCELLED
             error = "cancelled: the scheduler shut down before the job finished"
             if job.isolation is None and not funcs.is_async(job.func):  # type: ignore[arg-type]
                 warnings.append("its thread cannot be stopped and may still be running")
+            elif timed is not None and timed.abandoned:
+                warnings.append("it ignored its cancellation and may still be running")
         except isolation.ProcessJobError as exc:
             status = ExecutionStatus.FAILED
             error, trace = str(exc), exc.trace
@@ -710,6 +751,8 @@ class SchedulerService:
             status = ExecutionStatus.FAILED
             error = f"{type(exc).__name__}: {exc}"
             trace = "".join(tb.format_exception(exc))
+        finally:
+            capture.uninstall()
         if timed is not None and timed.longest >= BLOCKING_WARNING_SECONDS:
             warnings.append(
                 f"blocked the event loop for about {timed.longest:.1f}s in one step; "

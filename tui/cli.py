@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import signal
 import sys
 from collections.abc import Sequence
@@ -153,6 +154,10 @@ def _boot(durable: bool = True, read_only: bool = False, reset: bool = False):  
     from jobs.settings import SettingsError
     from jobs.store import StateError, reset_state
 
+    # Callers print the boot errors themselves: keep logging's last resort from
+    # printing each one a second time (configured handlers still get the records).
+    quiet = logging.NullHandler()
+    logging.getLogger("jobconsole").addHandler(quiet)
     try:
         settings = _settings()
         if reset:
@@ -166,6 +171,8 @@ def _boot(durable: bool = True, read_only: bool = False, reset: bool = False):  
         return service, None
     except (SettingsError, RegistryError, StateError) as exc:
         return None, str(exc)
+    finally:
+        logging.getLogger("jobconsole").removeHandler(quiet)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -233,7 +240,16 @@ def cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
+def _keep_job_info_logs() -> None:
+    """Jobs' ``log.info`` belongs in their captured output; Python's default root level
+    (WARNING) would drop it. Only when nobody configured logging: their choice stands."""
+    root = logging.getLogger()
+    if not root.handlers and root.level == logging.WARNING:
+        root.setLevel(logging.INFO)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    _keep_job_info_logs()
     service, error = _boot()
     if service is None:
         return _fail(error)
@@ -260,6 +276,9 @@ async def _run_headless(service) -> int:  # type: ignore[no-untyped-def]
             print("jobconsole: forced exit", file=sys.stderr, flush=True)
             import os
 
+            from jobs import isolation
+
+            isolation.kill_all()  # children of process jobs must not outlive us
             os._exit(130)
         stop.set()
 
@@ -269,9 +288,9 @@ async def _run_headless(service) -> int:  # type: ignore[no-untyped-def]
     if service.disabled_reason:
         print(f"jobconsole: {service.disabled_reason}", file=out, flush=True)
     else:
+        active = [job for job in service.get_jobs() if job.enabled and job.error is None]
         print(
-            f"jobconsole: running {len(service.get_jobs())} job(s) in {service.tz.key}; "
-            "Ctrl-C to stop",
+            f"jobconsole: running {len(active)} job(s) in {service.tz.key}; Ctrl-C to stop",
             file=out,
             flush=True,
         )
@@ -284,6 +303,7 @@ async def _run_headless(service) -> int:  # type: ignore[no-untyped-def]
 
 
 def cmd_console(args: argparse.Namespace) -> int:
+    _keep_job_info_logs()
     service, error = _boot(reset=args.reset_state)
     if service is None:
         return _fail(error)

@@ -1,0 +1,348 @@
+"""The ``jobconsole`` command as a user runs it: a subprocess of the installed package.
+
+Each command runs in ``tmp_path`` with a small registry module of its own (``myjobs.py``),
+the state file in ``tmp_path`` and no jobconsole setting inherited from the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from jobs.settings import KEYS
+
+REGISTRY = """
+async def tick():
+    print("tick")
+
+def report():
+    print("report")
+
+REGISTERED_JOBS = [
+    {"job_id": "tick", "func": tick, "cron_expression": "* * * * *"},
+    {
+        "job_id": "weekday_report",
+        "func": "myjobs:report",
+        "cron_expression": "0 9 * * 1-5",
+        "description": "The weekday report",
+    },
+    {"job_id": "dormant", "func": tick, "cron_expression": "@daily", "enabled": False},
+]
+"""
+
+WEEKDAYS_2026 = ["11-30", "12-01", "12-02", "12-03", "12-04"]
+
+
+class Cli:
+    """Runs ``python -m tui ...`` in a prepared directory."""
+
+    def __init__(self, cwd: Path) -> None:
+        self.cwd = cwd
+        self.state = cwd / "state.sqlite3"
+        self.env = {k: v for k, v in os.environ.items() if k not in KEYS}
+        self.env.update(
+            JOBCONSOLE_STATE=str(self.state),
+            JOBCONSOLE_REGISTRY="myjobs",
+            JOBCONSOLE_TIMEZONE="UTC",
+            COLUMNS="200",
+            PYTHONPATH=str(cwd),
+        )
+
+    def argv(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "tui", *args]
+
+    def __call__(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            self.argv(*args),
+            cwd=self.cwd,
+            env={**self.env, **env},
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    (tmp_path / "myjobs.py").write_text(REGISTRY)
+    return Cli(tmp_path)
+
+
+def _usage_error(result: subprocess.CompletedProcess[str], *expected: str) -> None:
+    assert result.returncode == 2, result
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    for text in expected:
+        assert text in result.stderr, f"{text!r} not in {result.stderr!r}"
+
+
+# ------------------------------------------------------------------ cron
+
+
+def test_cron_prints_the_description_then_the_next_five_times(cli: Cli) -> None:
+    result = cli("cron", "0 9 * * 1-5", "--after", "2026-11-29T00:00", "--tz", "UTC")
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.splitlines() == [
+        "At 09:00 AM, Monday through Friday",
+        *[f"2026-{day}T09:00:00+00:00" for day in WEEKDAYS_2026],
+    ]
+
+
+def test_cron_count(cli: Cli) -> None:
+    result = cli(
+        "cron", "0 9 * * 1-5", "--after", "2026-11-29T00:00", "--tz", "UTC", "--count", "3"
+    )
+    assert result.stdout.splitlines()[1:] == [
+        f"2026-{day}T09:00:00+00:00" for day in WEEKDAYS_2026[:3]
+    ]
+
+
+def test_cron_a_naive_after_is_local_time_in_the_zone(cli: Cli) -> None:
+    result = cli("cron", "0 9 * * 1-5", "--after", "2026-11-29T00:00", "--tz", "America/New_York")
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[1:] == [f"2026-{day}T09:00:00-05:00" for day in WEEKDAYS_2026]
+
+
+def test_cron_times_are_strictly_after_and_an_aware_after_is_converted(cli: Cli) -> None:
+    at_nine = cli(
+        "cron", "0 9 * * 1-5", "--after", "2026-11-30T09:00", "--tz", "UTC", "--count", "1"
+    )
+    assert at_nine.stdout.splitlines()[1:] == ["2026-12-01T09:00:00+00:00"]
+    # 08:59 UTC is 03:59 in New York, so Monday's 09:00 there is still ahead.
+    aware = cli(
+        "cron", "0 9 * * 1-5", "--after", "2026-11-30T08:59:00+00:00",
+        "--tz", "America/New_York", "--count", "1",
+    )  # fmt: skip
+    assert aware.stdout.splitlines()[1:] == ["2026-11-30T09:00:00-05:00"]
+
+
+def test_cron_uses_the_configured_zone_without_tz(cli: Cli) -> None:
+    result = cli(
+        "cron", "@daily", "--after", "2026-06-01T12:00", "--count", "2",
+        JOBCONSOLE_TIMEZONE="Asia/Tokyo",
+    )  # fmt: skip
+    assert result.stdout.splitlines() == [
+        "At 12:00 AM",
+        "2026-06-02T00:00:00+09:00",
+        "2026-06-03T00:00:00+09:00",
+    ]
+
+
+def test_cron_without_after_starts_from_now(cli: Cli) -> None:
+    result = cli("cron", "* * * * *", "--tz", "UTC", "--count", "2")
+    assert result.returncode == 0
+    first, second = result.stdout.splitlines()[1:]
+    assert first.endswith(":00+00:00") and second.endswith(":00+00:00")
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("61 * * * *", "invalid cron expression '61 * * * *': minute field: 61 is out of range"),
+        ("0 9 * * mon-fry", "day-of-week field: 'fry' is not"),
+        ("0 0 30 2 *", "can never fire"),
+        ("* * *", "expected 5 fields"),
+    ],
+)
+def test_cron_a_bad_expression_is_one_line_on_stderr_and_exit_2(
+    cli: Cli, expression: str, message: str
+) -> None:
+    result = cli("cron", expression, "--tz", "UTC")
+    _usage_error(result, message)
+    assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--tz", "Mars/Olympus"], "--tz: unknown time zone 'Mars/Olympus'"),
+        (["--after", "next tuesday"], "--after 'next tuesday' is not an ISO-8601 date-time"),
+        (["--count", "0"], "argument --count: '0' must be 1 or more"),
+        (["--count", "many"], "argument --count: 'many' is not a whole number"),
+    ],
+)
+def test_cron_bad_options_exit_2_with_a_message(cli: Cli, args: list[str], message: str) -> None:
+    _usage_error(cli("cron", "@daily", *args), message)
+
+
+def test_cron_with_a_bad_dotenv_names_the_key(cli: Cli) -> None:
+    del cli.env["JOBCONSOLE_TIMEZONE"]  # so the zone comes from the .env file
+    (cli.cwd / ".env").write_text("JOBCONSOLE_TIMEZONE=Nowhere/Land\n")
+    _usage_error(cli("cron", "@daily"), "JOBCONSOLE_TIMEZONE='Nowhere/Land'", ".env")
+
+
+@pytest.mark.parametrize("command", ["cron", "list"])
+def test_commands_that_only_print_never_import_textual(cli: Cli, command: str) -> None:
+    args = ["cron", "@daily", "--tz", "UTC"] if command == "cron" else ["list"]
+    script = (
+        "import sys\n"
+        "from tui.cli import main\n"
+        f"code = main({args!r})\n"
+        "print('textual' in sys.modules, code)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=cli.cwd,
+        env=cli.env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.stdout.splitlines()[-1] == "False 0", result.stdout + result.stderr
+
+
+# ------------------------------------------------------------------ list
+
+
+def test_list_shows_the_registered_jobs(cli: Cli) -> None:
+    result = cli("list")
+    assert (result.returncode, result.stderr) == (0, "")
+    out = result.stdout
+    assert "Registered jobs (UTC)" in out
+    for header in ("id", "cron", "description", "next run", "state"):
+        assert header in out
+    rows = {line.split()[1]: line for line in out.splitlines() if line.startswith("│")}
+    assert "* * * * *" in rows["tick"] and "Every minute" in rows["tick"]
+    assert "scheduled" in rows["tick"] and "(in " in rows["tick"]
+    assert "The weekday report" in rows["weekday_report"]
+    assert "09:00:00" in rows["weekday_report"]
+    assert "disabled" in rows["dormant"] and "(in " not in rows["dormant"]
+    assert not cli.state.exists()  # listing never creates the state file
+
+
+def test_list_reports_a_bad_registry_entry_by_name_and_lists_the_rest(cli: Cli) -> None:
+    (cli.cwd / "myjobs.py").write_text(
+        REGISTRY + 'REGISTERED_JOBS.append({"job_id": "typo", "func": "myjobs:tik", '
+        '"cron_expression": "* * * * *"})\n'
+    )
+    result = cli("list")
+    assert result.returncode == 0
+    assert result.stderr.splitlines() == [
+        "jobconsole: registry entry 4 ('typo'): function reference 'myjobs:tik': "
+        "'myjobs' has no attribute 'tik'"
+    ]  # once, not once more by logging
+    assert "tick" in result.stdout and "typo" not in result.stdout
+
+    headless = _Headless(cli)
+    headless.wait_for(lambda line: line.startswith("jobconsole: running 2 job(s)"))
+    code, _, err = headless.stop(signal.SIGTERM)
+    assert code == 0
+    assert err.splitlines() == result.stderr.splitlines()
+
+
+def test_list_says_when_scheduling_is_off(cli: Cli) -> None:
+    result = cli("list", BACKGROUND_JOBS_ENABLED="false")
+    assert result.returncode == 0
+    assert "scheduling is off" in result.stdout
+    assert "BACKGROUND_JOBS_ENABLED=true" in result.stdout
+    assert "(in " not in result.stdout  # no countdowns: nothing will run
+
+
+@pytest.mark.parametrize("command", [["list"], ["run", "--headless"]])
+def test_a_bad_setting_stops_start_up_naming_the_key(cli: Cli, command: list[str]) -> None:
+    (cli.cwd / ".env").write_text("BACKGROUND_JOBS_ENABLED=maybe\n")
+    result = cli(*command)
+    _usage_error(result, "BACKGROUND_JOBS_ENABLED='maybe'", "expected true or false")
+    assert not cli.state.exists()
+
+
+def test_a_registry_that_does_not_import_is_named(cli: Cli) -> None:
+    result = cli("list", JOBCONSOLE_REGISTRY="no_such_registry")
+    _usage_error(result, "JOBCONSOLE_REGISTRY='no_such_registry': the module cannot be imported")
+
+
+# ------------------------------------------------------------------ run --headless
+
+
+class _Headless:
+    def __init__(self, cli: Cli, **env: str) -> None:
+        self.process = subprocess.Popen(
+            cli.argv("run", "--headless"),
+            cwd=cli.cwd,
+            env={**cli.env, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        assert self.process.stdout is not None
+        threading.Thread(target=self._pump, args=(self.process.stdout,), daemon=True).start()
+
+    def _pump(self, stream: object) -> None:
+        for line in stream:  # type: ignore[attr-defined]
+            self.lines.put(line.rstrip("\n"))
+
+    def wait_for(self, matches: Callable[[str], bool], timeout: float = 10) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                self.process.kill()
+                raise AssertionError(f"no such line within {timeout}s; saw {self.seen}") from None
+            self.seen.append(line)
+            if matches(line):
+                return line
+
+    def stop(self, sig: signal.Signals, timeout: float = 5) -> tuple[int, list[str], str]:
+        started = time.monotonic()
+        self.process.send_signal(sig)
+        try:
+            code = self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise AssertionError(f"still running {timeout}s after {sig.name}") from None
+        assert time.monotonic() - started < timeout
+        assert self.process.stderr is not None
+        err = self.process.stderr.read()
+        time.sleep(0.05)  # let the pump drain the last lines
+        while not self.lines.empty():
+            self.seen.append(self.lines.get())
+        return code, self.seen, err
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_run_headless_runs_until_a_signal_then_shuts_down(cli: Cli, sig: signal.Signals) -> None:
+    headless = _Headless(cli)
+    running = headless.wait_for(lambda line: line.startswith("jobconsole: running"))
+    assert running == "jobconsole: running 2 job(s) in UTC; Ctrl-C to stop"  # not the disabled
+    code, lines, err = headless.stop(sig)
+    assert code == 0, err
+    assert "Traceback" not in err
+    assert any("scheduler started" in line for line in lines)
+    assert "jobconsole: shutting down…" in lines
+    assert lines[-1].endswith("scheduler stopped  scheduler stopped")
+    assert cli.state.exists()  # the headless scheduler keeps its state in JOBCONSOLE_STATE
+
+
+def test_run_headless_says_when_scheduling_is_off(cli: Cli) -> None:
+    headless = _Headless(cli, BACKGROUND_JOBS_ENABLED="false")
+    line = headless.wait_for(lambda line: "scheduling is off" in line)
+    assert "set BACKGROUND_JOBS_ENABLED=true" in line
+    code, lines, _ = headless.stop(signal.SIGTERM)
+    assert code == 0
+    assert not any("running" in line for line in lines)
+
+
+def test_run_requires_headless(cli: Cli) -> None:
+    _usage_error(cli("run"), "the following arguments are required: --headless")
+
+
+# ------------------------------------------------------------------ help
+
+
+@pytest.mark.parametrize("command", [[], ["cron"], ["list"], ["run"], ["history"]])
+def test_help(cli: Cli, command: list[str]) -> None:
+    result = cli(*command, "--help")
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.startswith(f"usage: jobconsole {' '.join(command)}".rstrip())

@@ -124,6 +124,28 @@ def is_async(func: Callable[..., Any]) -> bool:
     )
 
 
+#: jobconsole's own modules: they share the ``jobs`` package with the example jobs, but
+#: their functions are machinery, not jobs, and are never suggested.
+CORE_MODULES = frozenset(
+    f"jobs.{name}"
+    for name in [
+        "bootstrap",
+        "capture",
+        "config",
+        "cron",
+        "errors",
+        "funcs",
+        "isolation",
+        "records",
+        "registry",
+        "restore",
+        "service",
+        "settings",
+        "store",
+    ]
+)
+
+
 def discover(package: str) -> list[str]:
     """References to the job-shaped functions defined in ``package`` and its modules.
 
@@ -136,12 +158,16 @@ def discover(package: str) -> list[str]:
         return []
     modules = [root]
     for info in pkgutil.iter_modules(getattr(root, "__path__", []), prefix=f"{package}."):
+        if info.name in CORE_MODULES:
+            continue
         try:
             modules.append(importlib.import_module(info.name))
         except Exception:
             continue
     refs: list[str] = []
     for module in modules:
+        if module.__name__ in CORE_MODULES or module.__name__ == "jobs":
+            continue
         for name, obj in vars(module).items():
             if name.startswith("_") or not inspect.isfunction(obj):
                 continue

@@ -994,3 +994,18 @@ async def test_removing_a_running_job_lets_the_run_finish(make: Factory) -> None
     assert done.status is ExecutionStatus.SUCCEEDED
     assert service.get_jobs() == []
     assert events.of(EventKind.EXECUTION_SUCCEEDED)[0].job is None  # the job is gone
+
+
+def test_function_suggestions_are_the_example_jobs_not_the_machinery() -> None:
+    """The register form suggests these: only job modules, never jobs' own internals."""
+    from pathlib import Path
+
+    import jobs
+    from jobs.funcs import CORE_MODULES, discover
+
+    modules = {f"jobs.{p.stem}" for p in Path(jobs.__file__).parent.glob("*.py")}
+    examples = modules - CORE_MODULES - {"jobs.__init__"}
+    assert examples == {"jobs.cleanup", "jobs.heartbeat", "jobs.reports", "jobs.flaky"}
+    refs = discover("jobs")
+    assert "jobs.cleanup:cleanup_expired_tokens" in refs
+    assert {ref.partition(":")[0] for ref in refs} <= examples

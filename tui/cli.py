@@ -309,7 +309,7 @@ def cmd_console(args: argparse.Namespace) -> int:
         return _fail(error)
     from tui.app import JobConsoleApp
 
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(service, freeze_gc=True)
     app.run()
     return app.return_code or 0
 

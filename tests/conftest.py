@@ -1,0 +1,45 @@
+"""Shared fixtures: real SchedulerServices on a temporary state path, shut down afterwards."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jobs.service import SchedulerService
+from jobs.settings import Settings
+
+ServiceFactory = Callable[..., SchedulerService]
+
+
+@pytest.fixture
+async def service_factory(tmp_path: Path) -> AsyncIterator[ServiceFactory]:
+    """``service_factory(clock=None, **settings)``: a service in UTC without durable state.
+
+    Settings keywords override the defaults (e.g. ``background_jobs_enabled=False``).
+    Every service made is shut down at the end of the test, so no scheduler, job task or
+    output capture outlives it.
+    """
+    made: list[SchedulerService] = []
+
+    def make(clock: Callable[[], datetime] | None = None, **settings: Any) -> SchedulerService:
+        values: dict[str, Any] = {"timezone": "UTC", "state_path": tmp_path / "state.sqlite3"}
+        values.update(settings)
+        service = SchedulerService(Settings(**values), store=None, clock=clock)
+        made.append(service)
+        return service
+
+    yield make
+    for service in made:
+        task = service.shutdown(timeout=0)
+        if task is not None:
+            await task
+
+
+@pytest.fixture
+def service(service_factory: ServiceFactory) -> SchedulerService:
+    """A service with default settings (scheduling on, UTC, no state file)."""
+    return service_factory()

@@ -1,0 +1,129 @@
+"""SVG snapshots of what a person sees: the main screen, the form with an error, the detail.
+
+Stable by construction: the app and the service share a frozen clock, the job set is
+fixed, and the scheduler is not started (so nothing fires during a snapshot) or scheduling
+is off. Executions are real ones, started with ``run_job_now`` at the frozen instant.
+Review every changed SVG before accepting it (``pytest --snapshot-update``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+
+from jobs.records import JobState
+from jobs.service import SchedulerService
+from jobs.settings import Settings
+from tui.app import JobConsoleApp
+from tui.widgets import JobTable
+
+FROZEN = datetime(2026, 11, 30, 9, 30, 15, tzinfo=UTC)  # a Monday morning
+
+
+def frozen() -> datetime:
+    return FROZEN
+
+
+def make_service(tmp_path: Path, **settings: Any) -> SchedulerService:
+    """The fixed job set, on a service whose clock is frozen."""
+    values: dict[str, Any] = {"timezone": "UTC", "state_path": tmp_path / "state.sqlite3"}
+    values.update(settings)
+    service = SchedulerService(Settings(**values), store=None, clock=frozen)
+    service.register_job("cleanup_expired_tokens", "tests.jobfuncs:quick", "0 0 * * *")
+    service.register_job("heartbeat", "tests.jobfuncs:quick", "* * * * *")
+    service.register_job("partner_sync", "tests.jobfuncs:boom", "*/3 * * * *")
+    service.register_job("daily_report", "tests.jobfuncs:plain", "0 9 * * 1-5")
+    service.register_job("weekday_digest", "tests.jobfuncs:quick", "30 17 * * 1-5", enabled=False)
+    service.pause_job("daily_report")
+    return service
+
+
+async def run_and_wait(pilot: Pilot, service: SchedulerService, *job_ids: str) -> None:
+    """Run jobs now (at the frozen instant) and let them finish."""
+    for job_id in job_ids:
+        service.run_job_now(job_id)
+    for _ in range(200):
+        if all(service.get_job(j).state is not JobState.RUNNING for j in job_ids):
+            break
+        await asyncio.sleep(0.01)
+    await pilot.pause()
+
+
+def show_next_runs(pilot: Pilot, service: SchedulerService) -> None:
+    """Give the table the next run times a started scheduler would report.
+
+    The scheduler is not started here (it would fire on the real clock), so the table
+    is told, through its public ``upsert``, what the frozen clock says comes next.
+    """
+    table = pilot.app.query_one(JobTable)
+    for job in service.get_jobs():
+        if job.state is JobState.SCHEDULED:
+            [when] = service.next_fire_times(job.job_id, 1)
+            table.upsert(replace(job, next_run_time=when))
+
+
+def main_screen(tmp_path: Path, theme: str | None = None):  # type: ignore[no-untyped-def]
+    service = make_service(tmp_path)
+    app = JobConsoleApp(service, clock=frozen, autostart=False)
+
+    async def run_before(pilot: Pilot) -> None:
+        if theme is not None:
+            pilot.app.theme = theme
+        await run_and_wait(pilot, service, "heartbeat", "partner_sync")
+        show_next_runs(pilot, service)
+        pilot.app.query_one(JobTable).select("heartbeat")
+
+    return app, run_before
+
+
+def test_main_screen(snap_compare, tmp_path: Path) -> None:
+    app, run_before = main_screen(tmp_path)
+    assert snap_compare(app, terminal_size=(120, 35), run_before=run_before)
+
+
+def test_main_screen_light_theme(snap_compare, tmp_path: Path) -> None:
+    app, run_before = main_screen(tmp_path, theme="textual-light")
+    assert snap_compare(app, terminal_size=(120, 35), run_before=run_before)
+
+
+def test_main_screen_at_80x24(snap_compare, tmp_path: Path) -> None:
+    app, run_before = main_screen(tmp_path)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_main_screen_with_scheduling_off(snap_compare, tmp_path: Path) -> None:
+    service = make_service(tmp_path, background_jobs_enabled=False)
+    app = JobConsoleApp(service, clock=frozen)
+    assert snap_compare(app, terminal_size=(120, 35))
+
+
+def test_register_form_with_an_error(snap_compare, tmp_path: Path) -> None:
+    service = make_service(tmp_path)
+    app = JobConsoleApp(service, clock=frozen, autostart=False)
+    keys = ["n", *"nightly_report", "tab", *"tests.jobfuncs:quick", "tab", *"61 9 * * *"]
+    assert snap_compare(app, terminal_size=(120, 35), press=keys)
+
+
+def test_register_form_preview(snap_compare, tmp_path: Path) -> None:
+    service = make_service(tmp_path)
+    app = JobConsoleApp(service, clock=frozen, autostart=False)
+    keys = ["n", *"nightly_report", "tab", *"tests.jobfuncs:quick", "tab", *"0 9 * * 1-5"]
+    assert snap_compare(app, terminal_size=(80, 24), press=keys)
+
+
+def test_job_detail(snap_compare, tmp_path: Path) -> None:
+    # Scheduling off, but started: output capture is on and nothing fires by itself.
+    service = make_service(tmp_path, background_jobs_enabled=False)
+    app = JobConsoleApp(service, clock=frozen)
+
+    async def run_before(pilot: Pilot) -> None:
+        await pilot.pause()  # the app starts the service just after its first frame
+        await run_and_wait(pilot, service, "heartbeat")
+        pilot.app.query_one(JobTable).select("heartbeat")
+
+    assert snap_compare(app, terminal_size=(120, 35), run_before=run_before, press=["enter"])

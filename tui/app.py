@@ -1,0 +1,627 @@
+"""JobConsoleApp: the console. It composes the widgets, turns keys into service calls and
+the service's events into widget updates; it owns no scheduling logic.
+
+The service's subscriber callback runs synchronously inside the service's own calls, on
+the event loop's thread. At 10,000 jobs and 100 executions a second it must stay cheap, so
+it updates one table row and appends one log entry; drawing happens once per frame, and
+countdowns are redrawn by a one-second tick for the rows on screen only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import os
+import signal
+import time
+from collections import deque
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, tzinfo
+from functools import partial
+from typing import Any, ClassVar
+
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.widgets import Footer, Input, Static
+
+from jobs import cron, funcs, isolation
+from jobs.errors import DuplicateJobError, InvalidJobError, JobError, JobNotFoundError
+from jobs.records import EventKind, Execution, JobSnapshot, JobState, SchedulerEvent
+from jobs.service import SchedulerService
+from tui.screens import (
+    ConfirmScreen,
+    EditScheduleScreen,
+    HelpScreen,
+    JobDetailScreen,
+    RegisterScreen,
+)
+from tui.widgets import (
+    ExecutionLog,
+    FilterBar,
+    JobTable,
+    SchedulerState,
+    Status,
+    StatusBar,
+)
+from tui.widgets.execution_log import MAX_ENTRIES, entry_time
+from tui.widgets.job_table import COLUMN_KEYS
+
+Clock = Callable[[], datetime]
+
+#: Executions shown in a job's detail view, and loaded when the log is scoped to a job.
+DETAIL_EXECUTIONS = 20
+SCOPED_LOG_HISTORY = 200
+FAILURE_WINDOW = timedelta(hours=1)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _log_order(execution: Execution) -> tuple[datetime, int]:
+    """Oldest first by the time the log shows (ids follow start order, not end order)."""
+    return (entry_time(execution) or datetime.min.replace(tzinfo=UTC), execution.id)
+
+
+class _RecentCount:
+    """How many things happened within ``window`` of now, in per-minute buckets.
+
+    Failures can come a hundred a second; keeping one timestamp each for an hour would
+    grow to hundreds of thousands, while sixty buckets stay sixty.
+    """
+
+    def __init__(self, window: timedelta) -> None:
+        self.window = window
+        self._buckets: deque[list[Any]] = deque()  # [minute, count], oldest first
+
+    def add(self, when: datetime) -> None:
+        minute = when.replace(second=0, microsecond=0)
+        if self._buckets and self._buckets[-1][0] >= minute:
+            self._buckets[-1][1] += 1  # same minute (or a straggler from the one before)
+        else:
+            self._buckets.append([minute, 1])
+
+    def count(self, now: datetime) -> int:
+        since = now - self.window
+        while self._buckets and self._buckets[0][0] + timedelta(minutes=1) <= since:
+            self._buckets.popleft()
+        return sum(count for _, count in self._buckets)
+
+
+class JobCommands(Provider):
+    """The console's actions by name in the command palette, generated from BINDINGS."""
+
+    def _commands(self) -> list[tuple[str, str, str]]:
+        app = self.app
+        assert isinstance(app, JobConsoleApp)
+        return app.palette_commands()
+
+    async def discover(self) -> Hits:
+        for name, help_text, action in self._commands():
+            yield DiscoveryHit(name, partial(self.app.run_action, action), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, help_text, action in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(
+                    score,
+                    matcher.highlight(name),
+                    partial(self.app.run_action, action),
+                    help=help_text,
+                )
+
+
+class JobConsoleApp(App[None]):
+    """The jobconsole: a live job table, an execution log and a key for every action.
+
+    ``clock`` drives countdowns, the status clock and previews (tests freeze it);
+    ``autostart`` False leaves the scheduler stopped (for snapshots of a fixed state).
+    ``freeze_gc`` moves everything alive after start-up out of the collector's sight
+    (``gc.freeze``): with 10,000 jobs a full collection otherwise walks them all and
+    stalls a key press by up to ~60 ms. It is process-wide, so only the command sets it.
+    """
+
+    CSS_PATH = "app.tcss"
+    TITLE = "jobconsole"
+    COMMANDS = App.COMMANDS | {JobCommands}
+
+    # In order of importance: a narrow footer shows the first ones (all are in `?`).
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "register", "New", tooltip="Register a new job"),
+        Binding("enter", "detail", "Details", tooltip="Show the selected job's details"),
+        Binding("p", "pause", "Pause", tooltip="Pause the selected job"),
+        Binding("r", "resume", "Resume", tooltip="Resume the selected job"),
+        Binding("t", "run_now", "Run", tooltip="Run the selected job now"),
+        Binding("e", "edit", "Edit", tooltip="Edit the selected job's cron expression"),
+        Binding("d", "remove", "Remove", tooltip="Remove the selected job (asks first)"),
+        Binding("question_mark", "help", "Help", tooltip="Show every key"),
+        Binding("q", "quit", "Quit", tooltip="Quit; running jobs get a bounded time"),
+        Binding("slash", "filter", "Filter", tooltip="Filter the jobs by typing"),
+        Binding("s", "sort", "Sort", tooltip="Sort by the next column (or click a header)"),
+        Binding("S", "sort_reverse", "Reverse", tooltip="Reverse the sort order", show=False),
+        Binding("l", "toggle_log", "Log", tooltip="Log: all jobs or the selected job"),
+    ]
+
+    def __init__(
+        self,
+        service: SchedulerService,
+        *,
+        clock: Clock | None = None,
+        autostart: bool = True,
+        freeze_gc: bool = False,
+    ) -> None:
+        super().__init__()
+        self.service = service
+        self.clock: Clock = clock or _utcnow
+        self.autostart = autostart
+        self.freeze_gc = freeze_gc
+        self._unsubscribe: Callable[[], None] | None = None
+        self._failures = _RecentCount(FAILURE_WINDOW)
+        self._shutting_down = False
+        self._signals = 0
+        self._starting = False
+        self._status_pending = False
+        self._functions: list[str] | None = None
+
+    # ---------------------------------------------------------------- layout
+
+    def compose(self) -> ComposeResult:
+        tz = self.service.tz
+        yield StatusBar(id="status")
+        yield Static(self.service.disabled_reason or "", id="banner")
+        yield FilterBar(id="filter")
+        yield JobTable(id="jobs", tz=tz, clock=self.clock)
+        yield ExecutionLog(id="log", tz=tz, clock=self.clock)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self._table = self.query_one("#jobs", JobTable)
+        self._log = self.query_one("#log", ExecutionLog)
+        self._status = self.query_one(StatusBar)
+        history = self.service.recent_executions(limit=MAX_ENTRIES)
+        self._log.load(sorted(history, key=_log_order))
+        for execution in sorted(history, key=_log_order):
+            if execution.status.is_failure:
+                self._failures.add(entry_time(execution) or self.clock())
+        self._unsubscribe = self.service.subscribe(self._on_scheduler_event)
+        self._table.set_jobs(self.service.get_jobs())
+        self._table.focus()
+        if self.autostart:
+            # Draw first, then start: with thousands of jobs, handing them all to
+            # APScheduler takes a moment the user need not stare at a blank terminal for.
+            self._starting = True
+            self.call_after_refresh(self._start_scheduler)
+        banner = self.query_one("#banner", Static)
+        banner.display = self.service.disabled_reason is not None
+        for message in self.service.boot_errors:
+            self.notify(message, title="Not loaded", severity="error", timeout=30)
+        self._watch_signals()
+        self._tick()
+        # Tick just after each wall-clock second, so countdowns change with the clock.
+        self.set_timer(1.02 - time.time() % 1, lambda: self.set_interval(1, self._tick))
+
+    def _watch_signals(self) -> None:
+        """SIGTERM and SIGHUP quit as `q` does; a second cancels running jobs; a third
+        leaves at once (killing process jobs, which would otherwise outlive us)."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, self._on_signal)
+
+    def _on_signal(self) -> None:
+        self._signals += 1
+        if self._signals > 2:
+            isolation.kill_all()
+            os._exit(130)
+        self.call_next(self.action_quit)
+
+    def _start_scheduler(self) -> None:
+        """Start the service (once); a key pressed before the first frame starts it too."""
+        if not self._starting:
+            return
+        self._starting = False
+        self.service.start()
+        self._table.set_jobs(self.service.get_jobs())  # now with their next run times
+        self._refresh_status()
+        if self.freeze_gc:
+            gc.freeze()
+
+    async def on_unmount(self) -> None:
+        """However the app ends, the scheduler ends with it.
+
+        `q` has already shut it down gracefully by now; any other exit (an error, a test
+        harness calling ``exit``) cancels running jobs at once, and they are recorded so.
+        """
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        task = self.service.shutdown(timeout=0)
+        if task is not None:
+            await task
+
+    # ------------------------------------------------------- service events
+
+    def _on_scheduler_event(self, event: SchedulerEvent) -> None:
+        """Called by the service for every event; one row and one log line at most."""
+        if event.job is not None:
+            self._table.upsert(event.job)
+        elif event.kind is EventKind.JOB_REMOVED and event.job_id is not None:
+            self._table.remove(event.job_id)
+        execution = event.execution
+        if execution is not None:
+            self._log.add(execution)
+            if execution.status.is_failure:
+                self._failures.add(entry_time(execution) or event.at)
+        elif event.kind in (
+            EventKind.WARNING,
+            EventKind.SCHEDULER_STARTED,
+            EventKind.SCHEDULER_STOPPED,
+        ):
+            self._log.add(event)
+            if event.kind is EventKind.WARNING:
+                self.notify(event.message, severity="warning", timeout=10)
+        if event.job_id is not None:
+            for screen in self.screen_stack:
+                if isinstance(screen, JobDetailScreen) and screen.job_id == event.job_id:
+                    self._fill_detail(screen)
+        if not self._status_pending:  # counts changed: redraw once for a burst of events
+            self._status_pending = True
+            self.call_later(self._refresh_status)
+
+    def _tick(self) -> None:
+        """Once a second: countdowns, the clock and the counts."""
+        now = self.clock()
+        self._repair_stale_rows(now)
+        self._table.refresh()
+        self._refresh_status(now)
+
+    def _repair_stale_rows(self, now: datetime) -> None:
+        """Re-read on-screen jobs whose next run is past: APScheduler moves a job's next
+        run time after announcing its start, and a skipped or missed run announces nothing
+        after that, so the snapshot we hold would keep saying "now"."""
+        late = now - timedelta(seconds=1)
+        for job_id in self._table.visible_job_ids():
+            job = self._table.get_job(job_id)
+            if job is None or job.next_run_time is None or job.next_run_time >= late:
+                continue
+            try:
+                self._table.upsert(self.service.get_job(job_id))
+            except JobNotFoundError:
+                self._table.remove(job_id)
+
+    def _refresh_status(self, now: datetime | None = None) -> None:
+        self._status_pending = False
+        now = now or self.clock()
+        counts = self._table.state_counts()
+        if self._shutting_down:
+            state, note = SchedulerState.STOPPING, "waiting for running jobs to end"
+        elif self._starting:
+            state, note = SchedulerState.STARTING, ""
+        elif self.service.is_running:
+            state, note = SchedulerState.RUNNING, ""
+        elif self.service.disabled_reason:
+            state, note = SchedulerState.OFF, "BACKGROUND_JOBS_ENABLED=false"
+        else:
+            state, note = SchedulerState.STOPPED, ""
+        self._status.show(
+            Status(
+                state=state,
+                note=note,
+                timezone=self.service.tz.key,
+                now=now.astimezone(self.service.tz),
+                jobs=self._table.job_count,
+                shown=self._table.row_count,
+                running=counts[JobState.RUNNING],
+                paused=counts[JobState.PAUSED],
+                failures_last_hour=self._failures.count(now),
+            )
+        )
+
+    # ------------------------------------------------------------ table events
+
+    def on_job_table_job_highlighted(self, event: JobTable.JobHighlighted) -> None:
+        if self._log.scope is not None and event.job_id is not None:
+            self._scope_log(event.job_id)
+
+    def on_job_table_job_selected(self, event: JobTable.JobSelected) -> None:
+        self._open_detail(event.job_id)
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self._table.filter_text = event.value
+        self._refresh_status()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        if not event.value:
+            self.query_one(FilterBar).remove_class("-active")
+        self._table.focus()
+
+    def on_filter_bar_closed(self) -> None:
+        self.query_one(FilterBar).remove_class("-active")
+        self._table.filter_text = ""
+        self._table.focus()
+        self._refresh_status()
+
+    # ---------------------------------------------------------------- actions
+
+    def _selected(self) -> JobSnapshot | None:
+        self._start_scheduler()
+        job = self._table.selected_job
+        if job is None:
+            self.notify("No job selected: press n to register one", severity="warning")
+        return job
+
+    def _fail(self, error: Exception) -> None:
+        self.notify(str(error), severity="error", timeout=10)
+
+    def action_register(self) -> None:
+        self._start_scheduler()
+        self.push_screen(
+            RegisterScreen(
+                functions=self._function_refs(),
+                tz=self.service.tz,
+                clock=self.clock,
+                is_taken=self.service.has_job,
+            ),
+            self._registered,
+        )
+
+    def on_register_screen_submitted(self, message: RegisterScreen.Submitted) -> None:
+        form = message.form
+        try:
+            job = self.service.register_job(message.job_id, message.func, message.cron)
+        except DuplicateJobError as exc:
+            form.show_error("job_id", str(exc))
+        except cron.CronError as exc:
+            form.show_error("cron", exc.reason)
+        except (InvalidJobError, cron.TimezoneError) as exc:
+            # The service checks the id first; its id errors start "job id ...".
+            form.show_error("job_id" if str(exc).startswith("job id ") else "func", str(exc))
+        else:
+            form.dismiss(job.job_id)
+
+    def _registered(self, job_id: str | None) -> None:
+        if job_id is None:
+            return
+        if not self._table.select(job_id):  # the filter hides it: show everything
+            bar = self.query_one(FilterBar)
+            bar.value = ""
+            bar.remove_class("-active")
+            self._table.filter_text = ""
+            self._table.select(job_id)
+        job = self.service.get_job(job_id)
+        self.notify(f"Registered {job_id}: {job.description}{self._next_note(job)}")
+
+    def action_detail(self) -> None:
+        job = self._selected()
+        if job is not None:
+            self._open_detail(job.job_id)
+
+    def _open_detail(self, job_id: str) -> None:
+        try:
+            job = self.service.get_job(job_id)
+        except JobNotFoundError as exc:
+            self._fail(exc)
+            return
+        screen = JobDetailScreen(job, [], [], tz=self._zone_of(job))
+        self._fill_detail(screen)
+        self.push_screen(screen)
+
+    def _fill_detail(self, screen: JobDetailScreen) -> None:
+        job_id = screen.job_id
+        if not self.service.has_job(job_id):
+            screen.show(None, [], [])
+            return
+        screen.show(
+            self.service.get_job(job_id),
+            self.service.next_fire_times(job_id, 10),
+            self.service.recent_executions(job_id, limit=DETAIL_EXECUTIONS),
+        )
+
+    def action_pause(self) -> None:
+        job = self._selected()
+        if job is None:
+            return
+        if job.state is JobState.PAUSED:
+            self.notify(f"{job.job_id} is already paused: r resumes it")
+            return
+        try:
+            self.service.pause_job(job.job_id)
+        except JobError as exc:
+            self._fail(exc)
+            return
+        self.notify(f"Paused {job.job_id}: it will not run on schedule until resumed (r)")
+
+    def action_resume(self) -> None:
+        job = self._selected()
+        if job is None:
+            return
+        if job.state is not JobState.PAUSED:
+            self.notify(f"{job.job_id} is not paused (it is {job.state})")
+            return
+        try:
+            resumed = self.service.resume_job(job.job_id)
+        except JobError as exc:
+            self._fail(exc)
+            return
+        self.notify(f"Resumed {job.job_id}{self._next_note(resumed)}")
+
+    def action_run_now(self) -> None:
+        job = self._selected()
+        if job is None:
+            return
+        try:
+            execution = self.service.run_job_now(job.job_id)
+        except JobError as exc:
+            self._fail(exc)
+            return
+        if execution.status.is_final:
+            self.notify(execution.error or str(execution.status), severity="warning")
+        else:
+            self.notify(
+                f"Started {job.job_id} (execution #{execution.id}); its schedule is unchanged"
+            )
+
+    def action_edit(self) -> None:
+        job = self._selected()
+        if job is not None:
+            self.push_screen(EditScheduleScreen(job, tz=self._zone_of(job), clock=self.clock))
+
+    def on_edit_schedule_screen_submitted(self, message: EditScheduleScreen.Submitted) -> None:
+        try:
+            job = self.service.reschedule_job(message.job_id, message.cron)
+        except cron.CronError as exc:
+            message.form.show_error(exc.reason)
+        except JobError as exc:
+            message.form.show_error(str(exc))
+        else:
+            message.form.dismiss(job.cron_expression)
+            self.notify(
+                f"Rescheduled {job.job_id} to {job.cron_expression}: {job.description}"
+                f"{self._next_note(job)}"
+            )
+
+    def action_remove(self) -> None:
+        job = self._selected()
+        if job is None:
+            return
+        durable = self.service.store is not None
+        if job.source == "code":
+            detail = f"It comes from the registry ({self.service.settings.registry}): " + (
+                "it stays removed, also after a restart, until registered again with n."
+                if durable
+                else "without a state file it comes back at the next start."
+            )
+        else:
+            detail = "It was registered in the console" + (
+                "; its recorded history is kept." if durable else "."
+            )
+        self.push_screen(
+            ConfirmScreen(f"Remove {job.job_id}?", detail),
+            partial(self._remove_confirmed, job.job_id),
+        )
+
+    def _remove_confirmed(self, job_id: str, yes: bool | None) -> None:
+        if not yes:
+            self.notify(f"Kept {job_id}")
+            return
+        try:
+            self.service.remove_job(job_id)
+        except JobError as exc:
+            self._fail(exc)
+            return
+        self.notify(f"Removed {job_id}")
+
+    def action_filter(self) -> None:
+        bar = self.query_one(FilterBar)
+        bar.add_class("-active")
+        bar.focus()
+
+    def action_sort(self) -> None:
+        index = COLUMN_KEYS.index(self._table.sort_column)
+        self._table.sort_by(COLUMN_KEYS[(index + 1) % len(COLUMN_KEYS)], reverse=False)
+
+    def action_sort_reverse(self) -> None:
+        self._table.sort_by(self._table.sort_column, reverse=not self._table.sort_reverse)
+
+    def action_toggle_log(self) -> None:
+        if self._log.scope is not None:
+            self._log.show_job(None)
+            return
+        job = self._selected()
+        if job is not None:
+            self._scope_log(job.job_id)
+
+    def _scope_log(self, job_id: str) -> None:
+        try:
+            history = self.service.recent_executions(job_id, limit=SCOPED_LOG_HISTORY)
+        except JobNotFoundError:
+            history = []
+        self._log.show_job(job_id, sorted(history, key=_log_order))
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.help_sections()))
+
+    async def action_quit(self) -> None:
+        """Stop scheduling, give running jobs their bounded time, then exit.
+
+        A second `q` while waiting cancels the running jobs at once (still recorded).
+        """
+        if self._shutting_down:
+            self.service.shutdown(timeout=0)
+            return
+        self._shutting_down = True
+        running = self._table.state_counts()[JobState.RUNNING]
+        if running and self.service.is_running:
+            grace = self.service.settings.shutdown_timeout_seconds
+            self.notify(
+                f"Waiting up to {grace:g}s for {running} running job(s); "
+                "press q again to cancel them now",
+                timeout=grace + 1,
+            )
+        self._refresh_status()
+        self.run_worker(self._shut_down_and_exit(), name="shutdown", exclusive=True)
+
+    async def _shut_down_and_exit(self) -> None:
+        task = self.service.shutdown()
+        if task is not None:
+            await task
+        self.exit()
+
+    # ------------------------------------------------------------ bindings
+
+    def help_sections(self) -> list[tuple[str, list[Binding]]]:
+        """The help screen's content: the bindings themselves, by where they apply."""
+        anywhere = [
+            Binding(
+                self.COMMAND_PALETTE_BINDING,
+                "command_palette",
+                "Commands",
+                tooltip="Find any action by name",
+            ),
+            Binding("tab", "focus_next", "Next pane", tooltip="Move between the table and log"),
+        ]
+        return [
+            ("Jobs", list(Binding.make_bindings(self.BINDINGS))),
+            ("Moving in the table", list(Binding.make_bindings(JobTable.BINDINGS))),
+            ("In the filter", list(Binding.make_bindings(FilterBar.BINDINGS))),
+            ("Anywhere", anywhere),
+        ]
+
+    def palette_commands(self) -> list[tuple[str, str, str]]:
+        """``(name, help, action)`` for the command palette, one per console key."""
+        commands = []
+        for binding in Binding.make_bindings(self.BINDINGS):
+            name = binding.tooltip or binding.description
+            commands.append((name, f"key {self.get_key_display(binding)}", binding.action))
+        return commands
+
+    # -------------------------------------------------------------- helpers
+
+    def _function_refs(self) -> list[str]:
+        """Job-shaped functions in the registry's package, found once and kept."""
+        if self._functions is None:
+            registry = self.service.settings.registry
+            package = registry.rpartition(".")[0] or registry
+            self._functions = funcs.discover(package)
+        return self._functions
+
+    def _zone_of(self, job: JobSnapshot) -> tzinfo:
+        try:
+            return cron.zone(job.timezone)
+        except cron.TimezoneError:
+            return self.service.tz
+
+    def _next_note(self, job: JobSnapshot) -> str:
+        if job.next_run_time is not None:
+            when = job.next_run_time.astimezone(self.service.tz)
+            return f"; next run {when:%Y-%m-%d %H:%M:%S}"
+        if self.service.disabled_reason:
+            return "; scheduling is off, so it will not run on its own"
+        return ""

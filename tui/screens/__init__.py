@@ -1,0 +1,15 @@
+"""The console's modal screens; each returns its result with ``dismiss``."""
+
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.edit import EditScheduleScreen
+from tui.screens.help import HelpScreen
+from tui.screens.job_detail import JobDetailScreen
+from tui.screens.register import RegisterScreen
+
+__all__ = [
+    "ConfirmScreen",
+    "EditScheduleScreen",
+    "HelpScreen",
+    "JobDetailScreen",
+    "RegisterScreen",
+]

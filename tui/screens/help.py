@@ -1,0 +1,73 @@
+"""HelpScreen: every key, generated from the bindings the caller passes in.
+
+The app hands over ``(section, bindings)`` pairs taken from the widgets' and its own
+BINDINGS, so this list can never drift from what the keys do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Label, Static
+
+Section = tuple[str, Sequence[Binding]]
+
+
+def help_rows(
+    bindings: Iterable[Binding], key_display: Callable[[Binding], str]
+) -> list[tuple[str, str, str]]:
+    """``(keys, description, tooltip)`` per action; keys of one action are joined."""
+    by_action: dict[str, tuple[list[str], Binding]] = {}
+    for binding in bindings:
+        keys = by_action.setdefault(binding.action, ([], binding))[0]
+        display = key_display(binding)
+        if display not in keys:
+            keys.append(display)
+    return [
+        (" ".join(keys), first.description, first.tooltip or "")
+        for keys, first in by_action.values()
+    ]
+
+
+class HelpScreen(ModalScreen[None]):
+    """A scrollable list of keys by section; any of its own keys closes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "close", "Close", tooltip="Close the help"),
+    ]
+
+    def __init__(self, sections: Sequence[Section]) -> None:
+        super().__init__()
+        self.sections = sections
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="help"):
+            yield Label("Keys", classes="title")
+            with VerticalScroll():
+                yield Static(self._render_sections(), id="help-keys")
+            palette = self.app.COMMAND_PALETTE_BINDING
+            yield Static(
+                f"Every action is also in the command palette ({palette}). Escape closes.",
+                classes="hint",
+            )
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def _render_sections(self) -> Content:
+        parts: list[tuple[str, str] | str] = []
+        for index, (title, bindings) in enumerate(self.sections):
+            parts.append((("\n\n" if index else "") + title, "bold $text-accent"))
+            for keys, description, tooltip in help_rows(bindings, self.app.get_key_display):
+                parts.append("\n  ")
+                parts.append((f"{keys:<14}", "bold"))
+                parts.append(f"{description:<14}")
+                if tooltip:
+                    parts.append((tooltip, "$foreground-muted"))
+        return Content.assemble(*parts)

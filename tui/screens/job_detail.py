@@ -1,0 +1,192 @@
+"""JobDetailScreen: one job's configuration, next 10 fire times and recent executions.
+
+The screen renders what it is given. The app fills it when it opens and calls ``show``
+again whenever the service reports something about this job, so a run started from here
+appears here as it starts and again, with its output or traceback, when it ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.css.query import NoMatches
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Static
+
+from jobs.records import Execution, ExecutionStatus, JobSnapshot, Trigger
+from tui import format
+
+#: Lines of captured output shown per execution (the first ones; the rest are counted).
+OUTPUT_LINES = 200
+
+_STATUS_STYLE = {
+    ExecutionStatus.SUCCEEDED: "$text-success",
+    ExecutionStatus.FAILED: "$text-error",
+    ExecutionStatus.TIMED_OUT: "$text-error",
+    ExecutionStatus.INTERRUPTED: "$text-error",
+    ExecutionStatus.RUNNING: "$text-primary",
+}
+
+
+class JobDetailScreen(ModalScreen[None]):
+    """Everything about one job; keys act on it without closing the view."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,enter", "close", "Close", tooltip="Back to the job table"),
+        Binding("t", "app.run_now", "Run now", tooltip="Run this job now"),
+        Binding("p", "app.pause", "Pause", tooltip="Pause this job"),
+        Binding("r", "app.resume", "Resume", tooltip="Resume this job"),
+        Binding("e", "app.edit", "Edit cron", tooltip="Edit this job's cron expression"),
+    ]
+
+    def __init__(
+        self,
+        job: JobSnapshot,
+        next_times: Sequence[datetime],
+        executions: Sequence[Execution],
+        *,
+        tz: tzinfo,
+    ) -> None:
+        super().__init__()
+        self.job_id = job.job_id
+        self.tz = tz
+        self._data: tuple[JobSnapshot | None, Sequence[datetime], Sequence[Execution]] = (
+            job,
+            next_times,
+            executions,
+        )
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="detail"):
+            yield Static(id="detail-title", classes="title")
+            with VerticalScroll(id="detail-body"):
+                yield Static(id="config")
+                yield Static(id="fire-times")
+                yield Static(id="executions")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.show(*self._data)
+        self.query_one("#detail-body").focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    # ------------------------------------------------------------------ public
+
+    def show(
+        self,
+        job: JobSnapshot | None,
+        next_times: Sequence[datetime],
+        executions: Sequence[Execution],
+    ) -> None:
+        """Redraw from fresh data; ``job`` None means the job was removed meanwhile."""
+        self._data = (job, next_times, executions)
+        try:
+            title = self.query_one("#detail-title", Static)
+        except NoMatches:  # not composed yet: on_mount shows the data
+            return
+        if job is None:
+            title.update(Content.assemble((self.job_id, "bold"), ("  removed", "$text-error")))
+        else:
+            title.update(Content.assemble((job.job_id, "bold"), "  ", _state(job)))
+            self.query_one("#config", Static).update(self._config(job))
+        self.query_one("#fire-times", Static).update(self._fire_times(job, next_times))
+        self.query_one("#executions", Static).update(self._executions(executions))
+
+    @property
+    def text(self) -> str:
+        """The plain text shown (for tests)."""
+        parts = ["#detail-title", "#config", "#fire-times", "#executions"]
+        return "\n".join(str(self.query_one(part, Static).render()) for part in parts)
+
+    # -------------------------------------------------------------- internals
+
+    def _config(self, job: JobSnapshot) -> Content:
+        rows = [
+            ("function", job.func_ref),
+            ("cron", f"{job.cron_expression}  ({job.description})"),
+            ("time zone", job.timezone),
+            ("enabled", "yes" if job.enabled else "no"),
+            ("timeout", f"{job.timeout_seconds:g}s" if job.timeout_seconds else "none"),
+            ("isolation", job.isolation or "none (runs in this process)"),
+            ("defined in", "the registry" if job.source == "code" else "the console (stored)"),
+            ("runs", f"{job.run_count}, {job.failure_count} failed"),
+        ]
+        if job.last_status is not None:
+            rows.append(
+                (
+                    "last run",
+                    f"{format.clock(job.last_run_time, self.tz)}  {job.last_status}"
+                    f"  {format.duration(job.last_duration)}",
+                )
+            )
+        if job.error:
+            rows.append(("error", job.error))
+        parts: list[tuple[str, str] | str] = [("Configuration", "bold underline")]
+        for label, value in rows:
+            style = "$text-error" if label == "error" else ""
+            parts += [("\n  " + f"{label:<11}", "$foreground-muted"), (value, style)]
+        return Content.assemble(*parts)
+
+    def _fire_times(self, job: JobSnapshot | None, times: Sequence[datetime]) -> Content:
+        parts: list[tuple[str, str] | str] = [("\nNext 10 fire times", "bold underline")]
+        if job is not None and job.next_run_time is None:
+            why = f"the job is {job.state}" if job.state != "scheduled" else "scheduling is off"
+            parts.append((f"  ({why}: it would run at these times)", "$text-warning"))
+        if not times:
+            parts.append("\n  none")
+        for when in times:
+            local = when.astimezone(self.tz)
+            parts.append(f"\n  {local:%a %Y-%m-%d %H:%M:%S %Z}")
+        return Content.assemble(*parts)
+
+    def _executions(self, executions: Sequence[Execution]) -> Content:
+        parts: list[tuple[str, str] | str] = [("\nRecent executions", "bold underline")]
+        if not executions:
+            parts.append("\n  none yet: press t to run it now")
+        for execution in executions:
+            parts += self._execution(execution)
+        return Content.assemble(*parts)
+
+    def _execution(self, execution: Execution) -> list[tuple[str, str] | str]:
+        style = _STATUS_STYLE.get(execution.status, "$text-warning")
+        when = execution.started_at or execution.scheduled_time
+        head = [f"\n\n  #{execution.id}  ", (str(execution.status), f"bold {style}")]
+        facts = [format.clock(when, self.tz)]
+        if execution.trigger is Trigger.MANUAL:
+            facts.append("run now")
+        if execution.duration is not None:
+            facts.append(f"took {format.duration(execution.duration)}")
+        if execution.lateness is not None and execution.trigger is Trigger.SCHEDULE:
+            facts.append(f"{execution.lateness * 1000:.0f} ms late")
+        head.append("  " + " · ".join(facts))
+        body: list[tuple[str, str] | str] = []
+        if execution.error:
+            body.append((f"\n  {execution.error}", style))
+        for warning in execution.warnings:
+            body.append((f"\n  warning: {warning}", "$text-warning"))
+        if execution.output:
+            lines = execution.output.rstrip("\n").splitlines()
+            body.append(("\n  output:", "$foreground-muted"))
+            body += [f"\n  │ {line}" for line in lines[:OUTPUT_LINES]]
+            if len(lines) > OUTPUT_LINES:
+                more = len(lines) - OUTPUT_LINES
+                body.append((f"\n  │ … {more} more lines", "$foreground-muted"))
+        if execution.traceback:
+            body.append(("\n  traceback:", "$foreground-muted"))
+            body += [
+                (f"\n  │ {line}", style) for line in execution.traceback.rstrip("\n").splitlines()
+            ]
+        return head + body
+
+
+def _state(job: JobSnapshot) -> tuple[str, str]:
+    styles = {"running": "$text-primary", "paused": "$text-warning", "error": "$text-error"}
+    return str(job.state), f"bold {styles.get(job.state, '$text-success')}"

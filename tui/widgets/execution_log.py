@@ -1,0 +1,232 @@
+"""ExecutionLog: one line per execution event, newest at the bottom, bounded in memory.
+
+Like the job table it draws with the Line API: entries are kept as the service's frozen
+Execution and SchedulerEvent values in a deque, and a line is formatted only when it is
+on screen, so 100 executions a second cost an append each, not a render each.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, tzinfo
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Region, Size
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from jobs.records import EventKind, Execution, ExecutionStatus, SchedulerEvent, Trigger
+from tui import format
+from tui.widgets._styles import text_style
+
+Entry = Execution | SchedulerEvent
+Clock = Callable[[], datetime]
+
+#: Entries kept; older ones are dropped (the state file keeps the full history).
+MAX_ENTRIES = 1000
+#: The job id column widens to the longest id seen, within these bounds.
+ID_WIDTH_MIN, ID_WIDTH_MAX = 16, 32
+
+_STATUS_CLASS = {
+    ExecutionStatus.RUNNING: "execution-log--running",
+    ExecutionStatus.SUCCEEDED: "execution-log--success",
+    ExecutionStatus.FAILED: "execution-log--error",
+    ExecutionStatus.TIMED_OUT: "execution-log--error",
+    ExecutionStatus.INTERRUPTED: "execution-log--error",
+    ExecutionStatus.MISSED: "execution-log--warning",
+    ExecutionStatus.SKIPPED: "execution-log--warning",
+    ExecutionStatus.CANCELLED: "execution-log--warning",
+}
+
+
+def entry_time(entry: Entry) -> datetime | None:
+    if isinstance(entry, SchedulerEvent):
+        return entry.at
+    return entry.ended_at or entry.started_at or entry.scheduled_time
+
+
+class ExecutionLog(ScrollView, can_focus=True):
+    """The log pane. ``scope`` None shows every job; a job id shows only that job."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "execution-log--time",
+        "execution-log--success",
+        "execution-log--error",
+        "execution-log--warning",
+        "execution-log--running",
+        "execution-log--muted",
+    }
+
+    DEFAULT_CSS = """
+    ExecutionLog {
+        & > .execution-log--time { color: $foreground-muted; }
+        & > .execution-log--success { color: $text-success; }
+        & > .execution-log--error { color: $text-error; }
+        & > .execution-log--warning { color: $text-warning; }
+        & > .execution-log--running { color: $text-primary; }
+        & > .execution-log--muted { color: $foreground-muted; }
+    }
+    """
+
+    scope: reactive[str | None] = reactive(None, init=False)
+
+    def __init__(
+        self,
+        *,
+        tz: tzinfo = UTC,
+        clock: Clock | None = None,
+        max_entries: int = MAX_ENTRIES,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.tz = tz
+        self.clock: Clock = clock or (lambda: datetime.now(UTC))
+        self.max_entries = max_entries
+        self._entries: deque[Entry] = deque(maxlen=max_entries)
+        self._scoped: deque[Entry] = deque(maxlen=max_entries)
+        self._today = self.clock().astimezone(tz).date()
+        self._id_width = ID_WIDTH_MIN
+        self._update_title()
+
+    # ------------------------------------------------------------------ public
+
+    @property
+    def lines(self) -> list[str]:
+        """The plain text of every line in the current scope (for tests and copying)."""
+        return [self._text(entry) for entry in self._shown]
+
+    def load(self, entries: Iterable[Entry]) -> None:
+        """Replace the log with ``entries``, oldest first (e.g. history at start-up)."""
+        self._entries = deque(entries, maxlen=self.max_entries)
+        longest = max((len(e.job_id or "") for e in self._entries), default=0)
+        self._id_width = max(ID_WIDTH_MIN, min(ID_WIDTH_MAX, longest))
+        if self.scope is not None:
+            self._scoped = deque(
+                (e for e in self._entries if e.job_id == self.scope), maxlen=self.max_entries
+            )
+        self._changed(follow=True)
+
+    def add(self, entry: Entry) -> None:
+        """Append one entry; cheap, since it runs for every execution event."""
+        self._append(self._entries, entry)
+        if self.scope is not None and entry.job_id == self.scope:
+            self._append(self._scoped, entry)
+
+    def show_job(self, job_id: str | None, history: Iterable[Entry] = ()) -> None:
+        """Scope the log to one job, starting from ``history`` (oldest first), or to all."""
+        if job_id is not None:
+            seen = list(history)
+            newest = entry_time(seen[-1]) if seen else None
+            live = [
+                e
+                for e in self._entries
+                if e.job_id == job_id and (newest is None or (entry_time(e) or newest) > newest)
+            ]
+            self._scoped = deque(seen + live, maxlen=self.max_entries)
+        self.set_reactive(ExecutionLog.scope, job_id)
+        self._update_title()
+        self._changed(follow=True)
+
+    # ------------------------------------------------------------- rendering
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._today = self.clock().astimezone(self.tz).date()
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        shown = self._shown
+        index = scroll_y + y
+        if index >= len(shown):
+            if index == 0:
+                empty = (
+                    f" no executions of {self.scope} yet" if self.scope else " no executions yet"
+                )
+                muted = base + text_style(self, "execution-log--muted")
+                return Strip([Segment(empty, muted)]).crop_extend(0, width, base)
+            return Strip.blank(width, base)
+        segments = self._segments(shown[index], base)
+        return Strip(segments).crop_extend(scroll_x, scroll_x + width, base)
+
+    def _segments(self, entry: Entry, base: Style) -> list[Segment]:
+        def styled(name: str) -> Style:
+            return base + text_style(self, name)
+
+        when = entry_time(entry)
+        segments = [Segment(f" {self._clock_text(when)}  ", styled("execution-log--time"))]
+        if isinstance(entry, SchedulerEvent):
+            warning = entry.kind is EventKind.WARNING
+            style = styled("execution-log--warning" if warning else "execution-log--muted")
+            subject = f"{entry.job_id}  " if entry.job_id else ""
+            detail = entry.message or str(entry.kind)
+            segments.append(Segment(f"{subject}{detail}", style))
+            return segments
+        status_style = styled(_STATUS_CLASS[entry.status])
+        status = "started" if entry.status is ExecutionStatus.RUNNING else str(entry.status)
+        segments.append(Segment(f"{entry.job_id:<{self._id_width}} ", base))
+        segments.append(Segment(f"{status:<11}", status_style))
+        if entry.status is not ExecutionStatus.RUNNING:
+            segments.append(Segment(f"{format.duration(entry.duration):>8}", base))
+        if entry.trigger is Trigger.MANUAL:
+            segments.append(Segment("  run now", styled("execution-log--muted")))
+        if entry.error_line:
+            error_style = (
+                status_style if entry.status.is_failure else styled("execution-log--warning")
+            )
+            segments.append(Segment(f"  {entry.error_line}", error_style))
+        for warning in entry.warnings:
+            segments.append(Segment(f"  warning: {warning}", styled("execution-log--warning")))
+        return segments
+
+    def _text(self, entry: Entry) -> str:
+        return "".join(segment.text for segment in self._segments(entry, Style()))
+
+    def _clock_text(self, when: datetime | None) -> str:
+        if when is None:
+            return " " * 8
+        local = when.astimezone(self.tz)
+        if local.date() == self._today:
+            return local.strftime("%H:%M:%S")
+        return local.strftime("%Y-%m-%d %H:%M:%S")
+
+    # -------------------------------------------------------------- internals
+
+    @property
+    def _shown(self) -> deque[Entry]:
+        return self._entries if self.scope is None else self._scoped
+
+    def _append(self, entries: deque[Entry], entry: Entry) -> None:
+        if entry.job_id and len(entry.job_id) > self._id_width:
+            self._id_width = min(ID_WIDTH_MAX, len(entry.job_id))
+        full = len(entries) == entries.maxlen
+        entries.append(entry)
+        if entries is self._shown:
+            following = self._following
+            if full and not following and self.scroll_y > 0:
+                # Keep the lines the user is reading in place as the oldest drop off.
+                self.scroll_to(y=self.scroll_y - 1, animate=False, force=True)
+            self._changed(follow=following)
+
+    @property
+    def _following(self) -> bool:
+        return self.scroll_y >= self.max_scroll_y - 1
+
+    def _changed(self, *, follow: bool) -> None:
+        self.virtual_size = Size(self.size.width, len(self._shown))
+        if follow:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self.refresh()
+
+    def watch_scope(self) -> None:
+        self._update_title()
+
+    def _update_title(self) -> None:
+        self.border_title = f"Log: {self.scope}" if self.scope else "Log: all jobs"

@@ -176,6 +176,7 @@ def _boot(durable: bool = True, read_only: bool = False, reset: bool = False):  
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
@@ -187,24 +188,31 @@ def cmd_list(args: argparse.Namespace) -> int:
     for message in service.boot_errors:
         print(f"jobconsole: {message}", file=sys.stderr)
     now = datetime.now(service.tz)
-    table = Table(title=f"Registered jobs ({service.tz.key})")
-    for column in ("id", "cron", "description", "next run", "state"):
-        table.add_column(column)
+    rows = []
     for job in service.get_jobs():
         next_run = None
         if job.state in ("scheduled", "running") and service.settings.background_jobs_enabled:
             times = service.next_fire_times(job.job_id, 1)
             next_run = times[0] if times else None
-        table.add_row(
-            job.job_id,
-            job.cron_expression,
-            job.description,
-            f"{format.clock(next_run, service.tz)} ({format.countdown(next_run, now)})"
+        when = (
+            f"{next_run.astimezone(service.tz):%m-%d %H:%M} ({format.countdown(next_run, now)})"
             if next_run
-            else "",
-            job.state + (f": {job.error}" if job.error else ""),
+            else ""
         )
+        state = job.state + (f": {job.error}" if job.error else "")
+        rows.append((job.job_id, job.cron_expression, str(job.state), when, state, job.description))
     console = Console()
+    table = Table(title=f"Registered jobs ({service.tz.key})", box=box.SIMPLE_HEAD)
+    # The columns a reader scans keep their width; the description gives way first.
+    used = 0
+    for index, name in enumerate(("id", "cron", "state", "next run")):
+        width = max([len(name), *(len(row[index]) for row in rows)])
+        table.add_column(name, no_wrap=True, min_width=width)
+        used += width + 3
+    room = max(console.width - used - 4, 10)
+    table.add_column("description", overflow="ellipsis", no_wrap=True, max_width=room)
+    for job_id, expression, _, when, state, description in rows:
+        table.add_row(job_id, expression, state, when, description)
     console.print(table)
     if service.disabled_reason:
         console.print(f"[yellow]{service.disabled_reason}[/]")

@@ -692,3 +692,30 @@ async def test_it_is_usable_at_80x24(service: SchedulerService) -> None:
         dialog = app.screen.query_one("#dialog")
         assert dialog.region.height <= 24
         assert app.screen.query_one("#submit").region.bottom <= 24
+
+
+async def test_edit_sets_a_timeout_and_refuses_a_bad_one(service: SchedulerService) -> None:
+    add_jobs(service, "alpha")
+    app = JobConsoleApp(service)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("e")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, EditScheduleScreen)
+        await pilot.press("tab")
+        await type_text(pilot, "soon")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is form
+        shown = str(form.query_one("#timeout-error").render())
+        assert "timeout: 'soon' is not a number of seconds above 0" in shown
+        assert service.get_job("alpha").timeout_seconds is None
+        for _ in "soon":
+            await pilot.press("backspace")
+        await type_text(pilot, "2.5")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, EditScheduleScreen)
+        assert service.get_job("alpha").timeout_seconds == 2.5
+        assert service.get_job("alpha").cron_expression == YEARLY
+        assert any("Timeout of alpha: 2.5s" in text for text in await toasts(pilot))

@@ -116,6 +116,22 @@ class JobCommands(Provider):
                 )
 
 
+def parse_timeout(text: str) -> float | None:
+    """The timeout field: empty or "none" for no timeout, else seconds above 0."""
+    text = text.strip()
+    if text.lower() in ("", "none"):
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise ValueError(
+            f"timeout: {text!r} is not a number of seconds above 0; e.g. 30, or empty for none"
+        )
+    return value
+
+
 class JobConsoleApp(App[None]):
     """The jobconsole: a live job table, an execution log and a key for every action.
 
@@ -474,18 +490,35 @@ class JobConsoleApp(App[None]):
             self.push_screen(EditScheduleScreen(job, tz=self._zone_of(job), clock=self.clock))
 
     def on_edit_schedule_screen_submitted(self, message: EditScheduleScreen.Submitted) -> None:
+        """Check both fields before changing anything, then apply what changed."""
         try:
-            job = self.service.reschedule_job(message.job_id, message.cron)
+            schedule = cron.parse(message.cron)
         except cron.CronError as exc:
             message.form.show_error(exc.reason)
+            return
+        try:
+            timeout = parse_timeout(message.timeout)
+        except ValueError as exc:
+            message.form.show_timeout_error(str(exc))
+            return
+        try:
+            job = before = self.service.get_job(message.job_id)
+            if timeout != job.timeout_seconds:
+                job = self.service.set_timeout(message.job_id, timeout)
+            if schedule.expression != job.cron_expression:
+                job = self.service.reschedule_job(message.job_id, schedule.expression)
         except JobError as exc:
             message.form.show_error(str(exc))
-        else:
-            message.form.dismiss(job.cron_expression)
+            return
+        message.form.dismiss(job.cron_expression)
+        if schedule.expression != before.cron_expression:
             self.notify(
                 f"Rescheduled {job.job_id} to {job.cron_expression}: {job.description}"
                 f"{self._next_note(job)}"
             )
+        if timeout != before.timeout_seconds:
+            limit = f"{timeout:g}s" if timeout is not None else "none"
+            self.notify(f"Timeout of {job.job_id}: {limit}")
 
     def action_remove(self) -> None:
         job = self._selected()

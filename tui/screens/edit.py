@@ -1,4 +1,4 @@
-"""EditScheduleScreen: the `e` form: a new cron expression for one job, checked as typed.
+"""EditScheduleScreen: the `e` form: a job's cron expression (checked as typed) and timeout.
 
 Like the register form it only asks: it posts ``Submitted`` and the app reschedules the
 job through the service, then dismisses it or shows the service's error under the field.
@@ -30,13 +30,14 @@ class EditScheduleScreen(ModalScreen[str | None]):
     ]
 
     class Submitted(Message):
-        """The user asked to reschedule ``job_id`` to ``cron``."""
+        """The user asked for ``cron`` and ``timeout`` (as typed) on ``job_id``."""
 
-        def __init__(self, form: EditScheduleScreen, job_id: str, cron: str) -> None:
+        def __init__(self, form: EditScheduleScreen, job_id: str, cron: str, timeout: str) -> None:
             super().__init__()
             self.form = form
             self.job_id = job_id
             self.cron = cron
+            self.timeout = timeout
 
     def __init__(self, job: JobSnapshot, *, tz: tzinfo, clock: Callable[[], datetime]) -> None:
         super().__init__()
@@ -53,10 +54,20 @@ class EditScheduleScreen(ModalScreen[str | None]):
             yield Label(f"Cron expression ({self.job.timezone})", classes="field-label")
             yield Input(self.job.cron_expression, id="cron", compact=True, select_on_focus=True)
             yield CronPreview(tz=self.tz, clock=self.clock, id="cron-error", classes="preview")
+            yield Label("Timeout in seconds (empty: none)", classes="field-label")
+            current = self.job.timeout_seconds
+            yield Input(
+                f"{current:g}" if current is not None else "",
+                id="timeout",
+                placeholder="none",
+                compact=True,
+                select_on_focus=True,
+            )
+            yield Static("", id="timeout-error", classes="field-error")
             with Horizontal(classes="buttons"):
                 yield Button("Save", id="submit", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
-                yield Static("Enter: save · Esc: cancel", classes="hint")
+                yield Static("Tab: next field · Enter: save · Esc: cancel", classes="hint")
 
     def on_mount(self) -> None:
         self.query_one(CronPreview).show(self.job.cron_expression)
@@ -66,6 +77,20 @@ class EditScheduleScreen(ModalScreen[str | None]):
         self.query_one("#cron", Input).add_class("-invalid")
         self.query_one(CronPreview).show_error(message)
         self.query_one("#cron", Input).focus()
+
+    def show_timeout_error(self, message: str) -> None:
+        self.query_one("#timeout", Input).add_class("-invalid")
+        note = self.query_one("#timeout-error", Static)
+        note.update(message)
+        note.add_class("-error")
+        self.query_one("#timeout", Input).focus()
+
+    @on(Input.Changed, "#timeout")
+    def _timeout_changed(self, event: Input.Changed) -> None:
+        event.input.remove_class("-invalid")
+        note = self.query_one("#timeout-error", Static)
+        note.update("")
+        note.remove_class("-error")
 
     @property
     def error(self) -> str:
@@ -77,10 +102,12 @@ class EditScheduleScreen(ModalScreen[str | None]):
         event.input.set_class(not valid and bool(event.value.strip()), "-invalid")
 
     @on(Input.Submitted, "#cron")
+    @on(Input.Submitted, "#timeout")
     @on(Button.Pressed, "#submit")
     def _submit(self) -> None:
         value = self.query_one("#cron", Input).value
-        self.post_message(self.Submitted(self, self.job.job_id, value))
+        timeout = self.query_one("#timeout", Input).value
+        self.post_message(self.Submitted(self, self.job.job_id, value, timeout))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -23,19 +23,9 @@ Factory = Callable[..., SchedulerService]
 
 
 @pytest.fixture
-async def make() -> AsyncIterator[Factory]:
-    made: list[SchedulerService] = []
-
-    def factory(**settings: object) -> SchedulerService:
-        service = jf.new_service(**settings)
-        made.append(service)
-        return service
-
-    yield factory
-    for service in made:
-        task = service.shutdown(timeout=0)
-        if task is not None:
-            await task
+def make(service_factory: Factory) -> Factory:
+    """``make(**settings)``: a UTC service without a state file, shut down after the test."""
+    return service_factory
 
 
 class _Records(logging.Handler):

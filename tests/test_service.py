@@ -40,20 +40,9 @@ Factory = Callable[..., SchedulerService]
 
 
 @pytest.fixture
-async def make() -> AsyncIterator[Factory]:
+def make(service_factory: Factory) -> Factory:
     """``make(**settings)``: a UTC service without a state file, shut down after the test."""
-    made: list[SchedulerService] = []
-
-    def factory(**settings: object) -> SchedulerService:
-        service = jf.new_service(**settings)
-        made.append(service)
-        return service
-
-    yield factory
-    for service in made:
-        task = service.shutdown(timeout=0)
-        if task is not None:
-            await task
+    return service_factory
 
 
 @pytest.fixture

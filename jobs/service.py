@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import itertools
 import logging
 import threading
@@ -722,7 +723,10 @@ class SchedulerService:
                         timed = _Timed(job.func())
                         await timed.run(f"job:{job.job_id}#{execution.id}")
                     else:
-                        await _in_daemon_thread(job.func, f"job:{job.job_id}")
+                        result = await _in_daemon_thread(job.func, f"job:{job.job_id}")
+                        if inspect.isawaitable(result):  # e.g. an async def behind a decorator
+                            timed = _Timed(result)
+                            await timed.run(f"job:{job.job_id}#{execution.id}")
             status = ExecutionStatus.SUCCEEDED
         except TimeoutError:
             status = ExecutionStatus.TIMED_OUT
@@ -797,7 +801,7 @@ class SchedulerService:
             if execution.status.is_failure:
                 job.failure_count += 1
             job.last = execution
-        if execution.status.is_final:
+        if execution.status.is_final and self.store is None:  # else the store has them
             job.recent.append(execution)
         if self.store is not None:
             self.store.record_execution(execution)

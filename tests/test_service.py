@@ -998,3 +998,22 @@ def test_function_suggestions_are_the_example_jobs_not_the_machinery() -> None:
     refs = discover("jobs")
     assert "jobs.cleanup:cleanup_expired_tokens" in refs
     assert {ref.partition(":")[0] for ref in refs} <= examples
+
+
+async def test_an_async_job_behind_a_plain_decorator_really_runs(make: Factory) -> None:
+    service = make()
+    service.register_job("deco", "tests.jobfuncs_core:decorated_async", "* * * * *")
+    done = asyncio.Event()
+    finished: list = []
+
+    def on_event(event) -> None:
+        if event.execution is not None and event.execution.status.is_final:
+            finished.append(event.execution)
+            done.set()
+
+    service.subscribe(on_event)
+    service.start()
+    service.run_job_now("deco")
+    await asyncio.wait_for(done.wait(), 5)
+    assert finished[0].status is ExecutionStatus.SUCCEEDED
+    assert "decorated body ran" in finished[0].output

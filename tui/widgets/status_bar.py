@@ -49,7 +49,7 @@ class StatusBar(Static):
     """Drawn from a Status value; it holds no state of its own."""
 
     def show(self, status: Status) -> None:
-        self.update(render_status(status))
+        self.update(render_status(status), layout=False)  # one line: no re-layout
 
 
 def render_status(status: Status) -> Content:

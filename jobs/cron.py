@@ -90,7 +90,7 @@ def zone(name: str) -> ZoneInfo:
         if not name or name != name.strip():
             raise ValueError
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, TypeError, AttributeError) as exc:
         raise TimezoneError(name) from exc
 
 

@@ -89,6 +89,13 @@ def _seconds(raw: str) -> float:
     return value
 
 
+def _days(raw: str) -> float:
+    value = _seconds(raw)
+    if value > 36500:  # beyond that the cut-off date is out of range
+        raise ValueError(raw)
+    return value
+
+
 def _optional_seconds(raw: str) -> float | None:
     if raw == "" or raw.lower() == "none":
         return None
@@ -152,8 +159,8 @@ KEYS: dict[str, tuple[str, Callable[[str], Any], str]] = {
     "JOBCONSOLE_HISTORY_MAX_ROWS": ("history_max_rows", _positive_int, "a whole number >= 1"),
     "JOBCONSOLE_HISTORY_MAX_AGE_DAYS": (
         "history_max_age_days",
-        _seconds,
-        "a number of days, 0 or more",
+        _days,
+        "a number of days from 0 to 36500",
     ),
 }
 

@@ -1017,3 +1017,17 @@ async def test_an_async_job_behind_a_plain_decorator_really_runs(make: Factory) 
     await asyncio.wait_for(done.wait(), 5)
     assert finished[0].status is ExecutionStatus.SUCCEEDED
     assert "decorated body ran" in finished[0].output
+
+
+def test_a_registry_entry_with_a_non_string_timezone_is_reported_not_raised(
+    make: Factory,
+) -> None:
+    service = make()
+    errors = service.load_registry(
+        [
+            {"job_id": "bad", "func": jf.ok_plain, "cron_expression": "@daily", "timezone": 5},
+            {"job_id": "good", "func": jf.ok_plain, "cron_expression": "@daily"},
+        ]
+    )
+    assert len(errors) == 1 and "'bad'" in errors[0] and "unknown time zone 5" in errors[0]
+    assert [job.job_id for job in service.get_jobs()] == ["good"]

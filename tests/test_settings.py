@@ -183,3 +183,8 @@ async def test_when_background_jobs_are_disabled_nothing_is_scheduled(
 
 def test_an_enabled_service_has_no_disabled_reason() -> None:
     assert jf.new_service().disabled_reason is None
+
+
+def test_a_history_age_beyond_a_century_is_refused_by_name() -> None:
+    with pytest.raises(SettingsError, match="JOBCONSOLE_HISTORY_MAX_AGE_DAYS='999999'"):
+        Settings.load({"JOBCONSOLE_HISTORY_MAX_AGE_DAYS": "999999"}, env_file=None)

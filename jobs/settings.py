@@ -160,7 +160,7 @@ KEYS: dict[str, tuple[str, Callable[[str], Any], str]] = {
     "JOBCONSOLE_HISTORY_MAX_AGE_DAYS": (
         "history_max_age_days",
         _days,
-        "a number of days from 0 to 36500",
+        "a number of days, 0 or more (at most 36500)",
     ),
 }
 

@@ -37,7 +37,8 @@ from apscheduler.triggers.cron import CronTrigger as ApsCronTrigger
 from croniter import croniter
 
 import jobs.cron
-from jobs.cron import CronError, CronTrigger, parse, zone
+from jobs.cron import CronError, parse, zone
+from jobs.trigger import CronTrigger
 
 MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]

@@ -24,7 +24,6 @@ from jobs.records import (
     SchedulerEvent,
     Trigger,
 )
-from jobs.service import SchedulerService
 from jobs.settings import Settings, SettingsError
 
 __all__ = [
@@ -47,3 +46,13 @@ __all__ = [
     "TimezoneError",
     "Trigger",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``SchedulerService`` on first use (PEP 562): commands that only read expressions or
+    history should not pay for importing APScheduler and asyncio."""
+    if name == "SchedulerService":
+        from jobs.service import SchedulerService
+
+        return SchedulerService
+    raise AttributeError(f"module 'jobs' has no attribute {name!r}")

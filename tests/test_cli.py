@@ -166,12 +166,22 @@ def test_cron_a_bad_expression_is_one_line_on_stderr_and_exit_2(
     [
         (["--tz", "Mars/Olympus"], "--tz: unknown time zone 'Mars/Olympus'"),
         (["--after", "next tuesday"], "--after 'next tuesday' is not an ISO-8601 date-time"),
-        (["--count", "0"], "argument --count: '0' must be 1 or more"),
+        (["--count", "0"], "argument --count: '0' must be from 1 to 1,000"),
+        (["--count", "5000"], "argument --count: '5000' must be from 1 to 1,000"),
         (["--count", "many"], "argument --count: 'many' is not a whole number"),
     ],
 )
 def test_cron_bad_options_exit_2_with_a_message(cli: Cli, args: list[str], message: str) -> None:
     _usage_error(cli("cron", "@daily", *args), message)
+
+
+def test_cron_near_the_end_of_the_calendar_prints_the_times_there_are(cli: Cli) -> None:
+    result = cli("cron", "0 9 * * *", "--after", "9999-12-30T00:00", "--tz", "UTC")
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.splitlines()[1:] == [
+        "9999-12-30T09:00:00+00:00",
+        "9999-12-31T09:00:00+00:00",
+    ]
 
 
 def test_cron_with_a_bad_dotenv_names_the_key(cli: Cli) -> None:

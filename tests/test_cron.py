@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from croniter import CroniterBadDateError, croniter
 
-from jobs.cron import MACROS, CronError, CronTrigger, TimezoneError, parse, zone
+from jobs.cron import MACROS, CronError, TimezoneError, parse, zone
+from jobs.trigger import CronTrigger
 
 NY = zone("America/New_York")
 LONDON = zone("Europe/London")

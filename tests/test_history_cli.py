@@ -230,7 +230,7 @@ def test_no_state_file_is_a_friendly_message_and_exit_0(tmp_path: Path) -> None:
     assert not state.parent.exists()
 
 
-@pytest.mark.parametrize("limit", ["0", "-3", "ten"])
+@pytest.mark.parametrize("limit", ["0", "-3", "ten", "99999999999999999999999"])
 def test_bad_limit_exits_2_naming_the_value(
     filled: tuple[Env, list[Execution]], limit: str
 ) -> None:

@@ -8,11 +8,10 @@ one line on stderr naming the value and what is expected.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 EXIT_USAGE = 2
@@ -24,14 +23,19 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"jobconsole: error: {message}\n")
 
 
-def _positive_int(raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{raw!r} must be 1 or more")
-    return value
+def _count(most: int) -> Callable[[str], int]:
+    """A whole number from 1 to ``most``, for argparse."""
+
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number") from None
+        if not 1 <= value <= most:
+            raise argparse.ArgumentTypeError(f"{raw!r} must be from 1 to {most:,}")
+        return value
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         "print its next fire times, strictly after --after.",
     )
     p_cron.add_argument("expression", help='e.g. "0 9 * * 1-5" or @daily')
-    p_cron.add_argument("--count", type=_positive_int, default=5, help="how many (default 5)")
+    p_cron.add_argument("--count", type=_count(1000), default=5, help="how many (default 5)")
     p_cron.add_argument(
         "--after",
         help="ISO-8601 start, e.g. 2026-11-29T00:00 (default now; naive means --tz local time)",
@@ -84,7 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
         "first line of an error.",
     )
     p_hist.add_argument("job_id", nargs="?", help="only this job")
-    p_hist.add_argument("--limit", type=_positive_int, default=20, help="how many (default 20)")
+    p_hist.add_argument(
+        "--limit", type=_count(1_000_000_000), default=20, help="how many (default 20)"
+    )
     p_hist.add_argument("--failed", action="store_true", help="only failures")
     return parser
 
@@ -261,10 +267,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     service, error = _boot()
     if service is None:
         return _fail(error)
+    import asyncio
+
     return asyncio.run(_run_headless(service))
 
 
 async def _run_headless(service) -> int:  # type: ignore[no-untyped-def]
+    import asyncio
+
     from tui import format
 
     out = sys.stdout

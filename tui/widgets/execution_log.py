@@ -21,7 +21,8 @@ from textual.strip import Strip
 
 from jobs.records import EventKind, Execution, ExecutionStatus, SchedulerEvent, Trigger
 from tui import format
-from tui.widgets._styles import text_style
+from tui.widgets._scrolling import set_virtual_size
+from tui.widgets._styles import PassStyles
 
 Entry = Execution | SchedulerEvent
 Clock = Callable[[], datetime]
@@ -91,6 +92,7 @@ class ExecutionLog(ScrollView, can_focus=True):
         self._entries: deque[Entry] = deque(maxlen=max_entries)
         self._scoped: deque[Entry] = deque(maxlen=max_entries)
         self._today = self.clock().astimezone(tz).date()
+        self._styles = PassStyles(self)
         self._id_width = ID_WIDTH_MIN
         self._update_title()
 
@@ -137,12 +139,13 @@ class ExecutionLog(ScrollView, can_focus=True):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._today = self.clock().astimezone(self.tz).date()
+        self._styles.begin()
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self._styles.base
         shown = self._shown
         index = scroll_y + y
         if index >= len(shown):
@@ -150,7 +153,7 @@ class ExecutionLog(ScrollView, can_focus=True):
                 empty = (
                     f" no executions of {self.scope} yet" if self.scope else " no executions yet"
                 )
-                muted = base + text_style(self, "execution-log--muted")
+                muted = base + self._styles.text("execution-log--muted")
                 return Strip([Segment(empty, muted)]).crop_extend(0, width, base)
             return Strip.blank(width, base)
         segments = self._segments(shown[index], base)
@@ -158,7 +161,7 @@ class ExecutionLog(ScrollView, can_focus=True):
 
     def _segments(self, entry: Entry, base: Style) -> list[Segment]:
         def styled(name: str) -> Style:
-            return base + text_style(self, name)
+            return base + self._styles.text(name)
 
         when = entry_time(entry)
         segments = [Segment(f" {self._clock_text(when)}  ", styled("execution-log--time"))]
@@ -220,7 +223,7 @@ class ExecutionLog(ScrollView, can_focus=True):
         return self.scroll_y >= self.max_scroll_y - 1
 
     def _changed(self, *, follow: bool) -> None:
-        self.virtual_size = Size(self.size.width, len(self._shown))
+        set_virtual_size(self, Size(self.size.width, len(self._shown)))
         if follow:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
         self.refresh()

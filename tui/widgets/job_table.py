@@ -32,7 +32,8 @@ from textual.strip import Strip
 
 from jobs.records import ExecutionStatus, JobSnapshot, JobState
 from tui import format
-from tui.widgets._styles import text_style
+from tui.widgets._scrolling import set_virtual_size
+from tui.widgets._styles import PassStyles
 
 Clock = Callable[[], datetime]
 SortKey = tuple[Any, ...]
@@ -268,6 +269,7 @@ class JobTable(ScrollView, can_focus=True):
         self._widths = [column.width for column in COLUMNS]
         self._offsets = self._column_offsets()
         self._now = self.clock()
+        self._styles = PassStyles(self)
 
     # ------------------------------------------------------------------ public
 
@@ -411,12 +413,13 @@ class JobTable(ScrollView, can_focus=True):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._now = self.clock()
+        self._styles.begin()
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self._styles.base
         if y == 0:
             strip = self._header_strip()
         else:
@@ -430,8 +433,8 @@ class JobTable(ScrollView, can_focus=True):
         return strip.crop_extend(scroll_x, scroll_x + width, base)
 
     def _header_strip(self) -> Strip:
-        style = self.get_component_rich_style("job-table--header")
-        sorted_style = style + text_style(self, "job-table--header-sorted")
+        style = self._styles.full("job-table--header")
+        sorted_style = style + self._styles.text("job-table--header-sorted")
         segments = [Segment(" ", style)]
         for index, (column, width) in enumerate(zip(COLUMNS, self._widths, strict=True)):
             label = column.label
@@ -450,25 +453,26 @@ class JobTable(ScrollView, can_focus=True):
         job_id = self._id_at(row)
         job = self._jobs[job_id]
         cursor = job_id == self._cursor
+        styles = self._styles
         if cursor:
-            base = self.get_component_rich_style("job-table--cursor")
+            base = styles.full("job-table--cursor")
         elif row % 2:
-            base = self.get_component_rich_style("job-table--even-row")
+            base = styles.full("job-table--even-row")
         else:
-            base = self.rich_style
+            base = styles.base
         segments = [Segment(" ", base)]
         now, tz = self._now, self.tz
         for column, width in zip(COLUMNS, self._widths, strict=True):
             text, component = column.cell(job, now, tz)
             style = base
             if component is not None and not cursor:
-                style = base + text_style(self, component)
+                style = base + styles.text(component)
             segments.append(Segment(_fit(text, width, column.right), style))
             segments.append(Segment(" ", base))
         return Strip(segments).extend_cell_length(self.virtual_size.width, base)
 
     def _empty_strip(self) -> Strip:
-        style = self.get_component_rich_style("job-table--empty")
+        style = self._styles.full("job-table--empty")
         if self._jobs:
             text = f" No job matches {self.filter_text!r}: Escape in the filter clears it"
         else:
@@ -565,7 +569,7 @@ class JobTable(ScrollView, can_focus=True):
         """The rows or their order changed: resize, redraw, and announce a new cursor."""
         if self._cursor is None and self._rows:
             self._cursor = self._id_at(0)
-        self.virtual_size = Size(self._offsets[-1], len(self._rows) + 1)
+        set_virtual_size(self, Size(self._offsets[-1], len(self._rows) + 1))
         self.refresh()
         self._announce()
 

@@ -7,13 +7,20 @@ The rules (also in the README):
   edited in the console is kept until the code's own expression changes; then the code
   wins and the log says so. A code job removed in the console stays removed until it is
   registered again from the console.
+- A code job that code no longer defines is gone at the next start (its history stays);
+  the log says so once.
 - Jobs registered at run time (from the console) are stored as ``module:function``
   references and registered again at start. One whose function no longer imports is
-  shown in the error state with the reason; it is neither dropped nor fatal.
+  shown in the error state with the reason; it is neither dropped nor fatal. When code
+  now defines a job of the same id, the code's job replaces it as a fresh code job (the
+  stored pause and timeout were the console job's, so they do not apply), and the log
+  says so.
 - Executions a crash left "running" are recorded as interrupted.
 - Runs that fell due while nothing was running are recorded as missed (one record per
   job, coalesced); the latest runs once at start if it is still within the misfire
-  grace time.
+  grace time. "While nothing was running" starts at the later of the last sign of life
+  and the job's newest recorded execution, so a run recorded in the last seconds before
+  a crash is not taken for missed and run again.
 """
 
 from __future__ import annotations
@@ -70,7 +77,15 @@ def restore(service: SchedulerService) -> list[str]:
     jobs = service._jobs
     for row in store.load_jobs():
         job = jobs.get(row.job_id)
-        if job is not None and job.source != "runtime":
+        if job is not None and row.source == "runtime":
+            if not row.removed:
+                notices.append(
+                    f"{row.job_id}: the job registered in the console as {row.func_ref} is "
+                    "replaced by the registry's job of the same id; its pause and timeout "
+                    "are not kept"
+                )
+            continue
+        if job is not None:
             if row.removed:
                 del jobs[row.job_id]
                 notices.append(f"{row.job_id}: removed in the console earlier; not scheduled")
@@ -99,11 +114,11 @@ def restore(service: SchedulerService) -> list[str]:
             continue
         if row.removed:
             continue
-        if job is not None:
-            notices.append(
-                f"{row.job_id}: a job registered in the console has the id of a job in "
-                "code; the code's job is used"
-            )
+        if row.source != "runtime":
+            # The registry says which jobs exist: one it no longer defines is gone.
+            notices.append(f"{row.job_id}: no longer defined in code; not scheduled")
+            if not store.read_only:
+                store.delete_job(row.job_id)
             continue
         restored = _restore_runtime_job(service, row)
         jobs[row.job_id] = restored
@@ -171,13 +186,15 @@ def catch_up_missed(service: SchedulerService) -> None:
     if last_alive is None or last_alive >= now:
         return
     grace = service.settings.misfire_grace_seconds
-    seen: dict[tuple[str, str], tuple[int, datetime] | None] = {}
-    for job in list(service._jobs.values()):
-        if not job.schedulable or job.paused:
-            continue
-        key = (job.schedule.normalized, job.tz.key)
+    candidates = [job for job in service._jobs.values() if job.schedulable and not job.paused]
+    # The sign of life is written every few seconds; a run recorded after it was not missed.
+    recorded = store.latest_scheduled_times(job.job_id for job in candidates)
+    seen: dict[tuple[str, str, datetime], tuple[int, datetime] | None] = {}
+    for job in candidates:
+        since = max(last_alive, recorded.get(job.job_id, last_alive))
+        key = (job.schedule.normalized, job.tz.key, since)
         if key not in seen:
-            seen[key] = _due_between(job, last_alive, now)
+            seen[key] = _due_between(job, since, now)
         due = seen[key]
         if not due:
             continue

@@ -85,6 +85,32 @@ _MIGRATIONS: list[str] = [
 
 _COUNTED = ("succeeded", "failed", "timed out", "cancelled", "interrupted")
 
+#: The meta key holding the next execution id, so that an id is never given twice, even
+#: after pruning has emptied the executions table. Absent from older files: then the
+#: next id follows MAX(id), as it always did.
+_NEXT_ID_KEY = "next_execution_id"
+
+# What prune never deletes: running executions, each stored job's newest execution (the
+# first line of its detail view) and its latest counted one (the "last run" column,
+# through job_stats). An index serves each part, one seek per job; jobs no longer stored
+# keep nothing, so history stays bounded however many ad hoc jobs came and went. No NULL
+# in it: "id NOT IN (..., NULL)" would keep every row.
+_PRUNE_KEPT = (
+    "SELECT id FROM executions WHERE status = 'running' "
+    "UNION ALL SELECT COALESCE((SELECT MAX(e.id) FROM executions e WHERE e.job_id = j.job_id), 0)"
+    " FROM jobs j "
+    "UNION ALL SELECT s.last_execution_id FROM job_stats s JOIN jobs j ON j.job_id = s.job_id"
+    " WHERE s.last_execution_id IS NOT NULL"
+)
+
+# The scheduled time of each given job's newest execution (by id, any status): one seek
+# in executions_by_job per job, however long the history (see latest_scheduled_times).
+_LATEST_SCHEDULED = (
+    "SELECT j.value, (SELECT e.scheduled_time FROM executions e "
+    "WHERE e.job_id = j.value AND e.scheduled_time IS NOT NULL ORDER BY e.id DESC LIMIT 1) "
+    "FROM json_each(?) AS j"
+)
+
 
 class StateError(Exception):
     """The state file cannot be used; the message names it and says what to do."""
@@ -176,6 +202,22 @@ def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
     return conn
 
 
+def _as_int(text: str | None) -> int:
+    try:
+        return int(text) if text is not None else 0
+    except ValueError:
+        return 0
+
+
+def _raise_next_id(conn: sqlite3.Connection, value: int) -> None:
+    """Store ``value`` as the next execution id unless a higher one is stored already."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (_NEXT_ID_KEY,)).fetchone()
+    if row is None or _as_int(row[0]) < value:
+        conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (_NEXT_ID_KEY, str(value))
+        )
+
+
 def _describe_sqlite_error(path: Path, exc: Exception) -> StateError:
     return StateError(
         f"state file {path} cannot be read ({exc}); it was left untouched. "
@@ -215,10 +257,22 @@ def _move_aside(path: Path) -> Path:
     return target
 
 
+def _unwritable(lock: Path, exc: OSError) -> StateError:
+    return StateError(
+        f"state file {lock.with_suffix('')}: its lock file {lock} cannot be created "
+        f"({exc.strerror or exc}); expected a folder this user can write to, and a file (not "
+        "a folder) of that name if there is one. Fix the permissions, or set "
+        "JOBCONSOLE_STATE to another path"
+    )
+
+
 class _LockFile:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise _unwritable(path, exc) from exc
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -230,6 +284,9 @@ class _LockFile:
                 "jobs never fire twice. Close the other one, or set JOBCONSOLE_STATE to "
                 "another path. 'jobconsole history' and 'list' work alongside it."
             ) from None
+        except OSError as exc:
+            os.close(self.fd)
+            raise _unwritable(path, exc) from exc
         os.ftruncate(self.fd, 0)
         os.pwrite(self.fd, f"pid {os.getpid()}".encode(), 0)
 
@@ -268,7 +325,11 @@ class Store:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             except OSError as exc:
-                raise StateError(f"cannot create the folder for state file {path}: {exc}") from exc
+                raise StateError(
+                    f"state file {path}: its folder {path.parent} cannot be created "
+                    f"({exc.strerror or exc}); expected a folder this user can write to, "
+                    "not a file. Fix the path, or set JOBCONSOLE_STATE to another path"
+                ) from exc
             lock = _LockFile(path.with_name(path.name + ".lock"))
         try:
             store = cls._open_locked(path, read_only)
@@ -282,7 +343,14 @@ class Store:
     @classmethod
     def _open_locked(cls, path: Path, read_only: bool) -> Store:
         if not read_only and not path.exists():
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+            except OSError as exc:
+                raise StateError(
+                    f"state file {path} cannot be created ({exc.strerror or exc}); expected "
+                    "a folder this user can write to. Fix the permissions, or set "
+                    "JOBCONSOLE_STATE to another path"
+                ) from exc
             os.close(fd)
         conn = None
         try:
@@ -309,7 +377,7 @@ class Store:
                 conn.close()
                 raise _describe_sqlite_error(path, exc) from exc
             row = conn.execute("SELECT MAX(id) FROM executions").fetchone()
-            store._next_id = (row[0] or 0) + 1
+            store._next_id = max((row[0] or 0) + 1, _as_int(store.meta(_NEXT_ID_KEY)))
             store._writer = threading.Thread(
                 target=store._write_loop, name="jobconsole-store", daemon=True
             )
@@ -459,16 +527,26 @@ class Store:
         self.set_meta("last_alive", _iso(when) or "")
 
     def prune(self, max_rows: int, max_age_days: float, now: datetime) -> None:
+        """Delete executions beyond the newest ``max_rows`` ids or older than the age.
+
+        Never deleted (``_PRUNE_KEPT``): running executions, and each stored job's newest
+        and latest counted execution, so a job's "last run" and the head of its detail
+        view survive however old they are.
+        """
         cutoff = _iso(now - timedelta(days=max_age_days))
 
         def run(conn: sqlite3.Connection) -> None:
+            top = conn.execute("SELECT MAX(id) FROM executions").fetchone()[0]
+            if top is None:
+                return
+            _raise_next_id(conn, top + 1)  # pruning the newest rows must not free their ids
             conn.execute(
-                "DELETE FROM executions WHERE id <= (SELECT MAX(id) FROM executions) - ?",
-                (max_rows,),
+                f"DELETE FROM executions WHERE id <= ? AND id NOT IN ({_PRUNE_KEPT})",
+                (top - max_rows,),
             )
             conn.execute(
                 "DELETE FROM executions WHERE COALESCE(ended_at, started_at, scheduled_time) < ?"
-                " AND status != 'running'",
+                f" AND id NOT IN ({_PRUNE_KEPT})",
                 (cutoff,),
             )
 
@@ -483,6 +561,19 @@ class Store:
 
     def last_alive(self) -> datetime | None:
         return _dt(self.meta("last_alive"))
+
+    def latest_scheduled_times(self, job_ids: Iterable[str]) -> dict[str, datetime]:
+        """The scheduled time of each job's newest execution (any status); jobs without one
+        are left out.
+
+        Newest by id, the order executions are recorded in, rather than the greatest
+        scheduled time, which no index serves. They differ only when a fire is recorded
+        just after a manual run of the same job that started while the fire awaited its
+        dispatch; no fire time of that job lies between the two, so counting missed runs
+        from either gives the same result. One statement, one index seek per job.
+        """
+        rows = self._read.execute(_LATEST_SCHEDULED, (json.dumps(list(job_ids)),)).fetchall()
+        return {job_id: when for job_id, text in rows if (when := _dt(text)) is not None}
 
     def load_jobs(self) -> list[StoredJob]:
         rows = self._read.execute(
@@ -565,6 +656,8 @@ class Store:
         if self._closed:
             return
         if self._writer is not None:
+            next_id = self._next_id
+            self._queue.put(lambda conn: _raise_next_id(conn, next_id))
             self._queue.put(None)
             self._writer.join(timeout=30)
         self._closed = True

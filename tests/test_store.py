@@ -31,7 +31,16 @@ import jobs.service as service_module
 from jobs import EventKind, Execution, ExecutionStatus, InvalidJobError, JobState, Trigger
 from jobs.service import SchedulerService
 from jobs.settings import Settings
-from jobs.store import SCHEMA_VERSION, StateError, StateLockedError, Store, reset_state
+from jobs.store import (
+    _LATEST_SCHEDULED,
+    _PRUNE_KEPT,
+    SCHEMA_VERSION,
+    StateError,
+    StateLockedError,
+    Store,
+    StoredJob,
+    reset_state,
+)
 from tests import jobfuncs_store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -376,6 +385,84 @@ async def test_removed_code_job_stays_removed_across_restarts(tmp_path: Path) ->
             await stop(service)
 
 
+async def test_a_job_dropped_from_the_registry_is_gone_at_the_next_start(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    service = make_service(path)
+    service.register_job("kept", jobfuncs_store.ok, YEARLY)
+    service.register_job("dropped", jobfuncs_store.ok, YEARLY)
+    service.start()
+    await run_now_and_wait(service, "dropped")
+    await stop(service)
+
+    service = make_service(path)
+    service.register_job("kept", jobfuncs_store.ok, YEARLY)
+    events = collect(service)
+    service.start()
+    assert [job.job_id for job in service.get_jobs()] == ["kept"]
+    assert warnings_of(events) == ["dropped: no longer defined in code; not scheduled"]
+    assert [e.job_id for e in service.recent_executions("dropped")] == ["dropped"]
+    await stop(service)
+
+    service = make_service(path)
+    service.register_job("kept", jobfuncs_store.ok, YEARLY)
+    events = collect(service)
+    service.start()
+    assert warnings_of(events) == [], "said once, not at every start"
+    await stop(service)
+
+
+async def test_console_job_whose_id_is_now_in_the_registry_gives_way_to_a_fresh_code_job(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "state.sqlite3"
+    service = make_service(path)
+    service.start()
+    service.register_job("shared", jobfuncs_store.boom, YEARLY, timeout_seconds=3)
+    service.pause_job("shared")
+    await stop(service)
+
+    # The registry now defines "shared" too (no timeout of its own).
+    caplog.set_level(logging.WARNING, logger="jobconsole.restore")
+    service = make_service(path)
+    service.register_job("shared", jobfuncs_store.ok, "0 6 1 1 *")
+    events = collect(service)
+    service.start()
+    snap = service.get_job("shared")
+    assert (snap.source, snap.func_ref, snap.cron_expression) == (
+        "code",
+        "tests.jobfuncs_store:ok",
+        "0 6 1 1 *",
+    )
+    assert snap.state is JobState.SCHEDULED, "the console job's pause was applied to it"
+    assert snap.timeout_seconds is None, "the console job's timeout was applied to it"
+    expected = (
+        "registered in the console as tests.jobfuncs_store:boom is replaced by the registry's"
+    )
+    assert any(m.startswith("shared: ") and expected in m for m in warnings_of(events)), (
+        warnings_of(events)
+    )
+    assert any(expected in r.getMessage() for r in caplog.records), caplog.text
+    await stop(service)
+
+    # From now on it is a code job like any other: said once, and its own pause persists.
+    service = make_service(path)
+    service.register_job("shared", jobfuncs_store.ok, "0 6 1 1 *")
+    events = collect(service)
+    service.start()
+    assert warnings_of(events) == []
+    assert service.get_job("shared").state is JobState.SCHEDULED
+    service.pause_job("shared")
+    await stop(service)
+
+    service = make_service(path)
+    service.register_job("shared", jobfuncs_store.ok, "0 6 1 1 *")
+    service.start()
+    try:
+        assert service.get_job("shared").state is JobState.PAUSED
+    finally:
+        await stop(service)
+
+
 async def test_stored_job_whose_function_no_longer_imports_is_shown_in_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -661,6 +748,102 @@ async def test_paused_job_records_no_missed_runs(tmp_path: Path) -> None:
         await stop(service)
 
 
+def store_with_a_recorded_run(
+    path: Path, last_alive: datetime, scheduled: datetime, status: ExecutionStatus
+) -> Execution:
+    """A state file as a process killed right after recording a run of "tick" leaves it:
+    its last sign of life (written every 15 s) predates that run."""
+    store = Store.open_path(path)
+    store.mark_alive(last_alive)
+    execution = Execution(
+        id=store.next_execution_id(),
+        job_id="tick",
+        status=status,
+        scheduled_time=scheduled,
+        started_at=scheduled + timedelta(seconds=1),
+        ended_at=None if status is ExecutionStatus.RUNNING else scheduled + timedelta(seconds=2),
+    )
+    store.record_execution(execution)
+    store.flush()
+    store.close()
+    return execution
+
+
+@pytest.mark.parametrize(
+    "status", [ExecutionStatus.SUCCEEDED, ExecutionStatus.RUNNING], ids=["finished", "cut-short"]
+)
+async def test_run_recorded_after_the_last_sign_of_life_is_neither_missed_nor_run_again(
+    tmp_path: Path, status: ExecutionStatus
+) -> None:
+    path = tmp_path / "state.sqlite3"
+    ran = store_with_a_recorded_run(path, LATEST_DUE - timedelta(seconds=10), LATEST_DUE, status)
+
+    service = make_service(path, clock=lambda: NOW, misfire_grace_seconds=60.0)
+    service.register_job("tick", jobfuncs_store.ok, "* * * * *")
+    service.start()  # catching up launches at once: nothing to wait for
+    try:
+        service.store.flush()
+        at_latest = [e for e in service.recent_executions("tick") if e.scheduled_time == LATEST_DUE]
+        assert [e.id for e in at_latest] == [ran.id], (
+            f"the {LATEST_DUE:%H:%M} run recorded before the crash was taken for missed: "
+            f"{at_latest}"
+        )
+        assert not any(
+            e.status is ExecutionStatus.MISSED for e in service.recent_executions("tick")
+        )
+    finally:
+        await stop(service)
+
+
+async def test_missed_runs_are_counted_from_the_jobs_latest_recorded_run(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    # Alive until 11:56:50, then a run at 11:57, then the crash: 11:58 ... 12:00 fell due.
+    store_with_a_recorded_run(
+        path, NOW - timedelta(minutes=3, seconds=40), LATEST_DUE - timedelta(minutes=3),
+        ExecutionStatus.SUCCEEDED,
+    )  # fmt: skip
+    service = make_service(path, clock=lambda: NOW, misfire_grace_seconds=10.0)
+    service.register_job("tick", jobfuncs_store.ok, "* * * * *")
+    service.register_job("other", jobfuncs_store.ok, "* * * * *")  # nothing recorded
+    service.start()
+    try:
+        service.store.flush()
+        for job_id, text in [("tick", "missed 3 run(s)"), ("other", "missed 4 run(s)")]:
+            missed = [
+                e for e in service.recent_executions(job_id) if e.status is ExecutionStatus.MISSED
+            ]
+            assert len(missed) == 1, missed
+            assert text in (missed[0].error or ""), (job_id, missed[0].error)
+            assert missed[0].scheduled_time == LATEST_DUE
+    finally:
+        await stop(service)
+
+
+def query_plan(store: Store, sql: str, params: tuple = ()) -> list[str]:
+    return [row[3] for row in store._read.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
+
+
+def test_catch_up_and_prune_find_each_jobs_latest_execution_through_the_job_index(
+    tmp_path: Path,
+) -> None:
+    """10,000 jobs and 1,000,000 executions: one index seek per job, never a table scan."""
+    store = Store.open_path(tmp_path / "state.sqlite3")
+    try:
+        for sql, params in [(_LATEST_SCHEDULED, ('["a", "b"]',)), (_PRUNE_KEPT, ())]:
+            plan = query_plan(store, sql, params)
+            on_executions = [step for step in plan if step.split()[1] in ("e", "executions")]
+            assert on_executions, plan
+            assert all(" USING " in step and " INDEX " in step for step in on_executions), plan
+            assert any(
+                step.startswith("SEARCH e ") and "INDEX executions_by_job (job_id=?)" in step
+                for step in on_executions
+            ), plan
+            assert not any("TEMP B-TREE" in step for step in plan), plan
+        assert store.latest_scheduled_times(["a", "b"]) == {}
+    finally:
+        store.close()
+
+
 # ---------------------------------------------------------------------- bad state
 
 
@@ -728,6 +911,51 @@ def test_schema_is_versioned_and_an_empty_file_is_migrated(tmp_path: Path) -> No
         store.close()
     reader = Store.open_path(path, read_only=True)
     reader.close()
+
+
+def lock_path_is_a_folder(tmp_path: Path) -> Path:
+    path = tmp_path / "state.sqlite3"
+    (tmp_path / "state.sqlite3.lock").mkdir()
+    return path
+
+
+def folder_is_a_file(tmp_path: Path) -> Path:
+    (tmp_path / "state").write_text("not a folder")  # fails for root too, unlike chmod
+    return tmp_path / "state" / "state.sqlite3"
+
+
+def state_is_a_dangling_link(tmp_path: Path) -> Path:
+    path = tmp_path / "state.sqlite3"
+    path.symlink_to(tmp_path / "unmounted" / "state.sqlite3")
+    return path
+
+
+@pytest.mark.parametrize(
+    "make_path",
+    [
+        lock_path_is_a_folder,
+        folder_is_a_file,
+        state_is_a_dangling_link,
+    ],
+)
+def test_lock_or_state_file_that_cannot_be_created_is_a_state_error_naming_it(
+    tmp_path: Path, make_path: Callable[[Path], Path]
+) -> None:
+    path = make_path(tmp_path)
+    with pytest.raises(StateError) as info:
+        Store.open_path(path)
+    message = str(info.value)
+    assert str(path) in message
+    assert "cannot be created" in message and "expected" in message, message
+    assert "JOBCONSOLE_STATE" in message
+    with pytest.raises(StateError):
+        make_service(path)
+    if make_path is lock_path_is_a_folder:
+        assert f"lock file {path}.lock" in message
+        path.write_bytes(b"")
+        with pytest.raises(StateError, match="lock file"):
+            reset_state(path)
+        assert path.exists()
 
 
 def test_reset_state_moves_the_file_aside_and_never_deletes(tmp_path: Path) -> None:
@@ -945,10 +1173,12 @@ def test_created_file_and_folder_are_owner_only_and_in_wal_mode(tmp_path: Path) 
     conn.close()
 
 
-def _execution(store: Store, ended: datetime, status=ExecutionStatus.SUCCEEDED) -> Execution:
+def _execution(
+    store: Store, ended: datetime, status=ExecutionStatus.SUCCEEDED, job_id: str = "j"
+) -> Execution:
     execution = Execution(
         id=store.next_execution_id(),
-        job_id="j",
+        job_id=job_id,
         status=status,
         scheduled_time=ended - timedelta(seconds=5),
         started_at=ended - timedelta(seconds=2),
@@ -974,6 +1204,110 @@ def test_prune_keeps_the_newest_rows_and_drops_old_ones(tmp_path: Path) -> None:
         store.flush()
         kept = [e.id for e in store.executions(limit=100)]
         assert kept == [running.id, *ids[::-1][:3]]  # ended within 3.5 days of now
+    finally:
+        store.close()
+
+
+def stored(job_id: str) -> StoredJob:
+    return StoredJob(
+        job_id=job_id,
+        func_ref="tests.jobfuncs_store:ok",
+        cron_expression=YEARLY,
+        code_cron_expression=YEARLY,
+        timezone="UTC",
+        source="code",
+        enabled=True,
+        paused=False,
+        removed=False,
+        timeout_seconds=None,
+        description=None,
+    )
+
+
+def test_prune_never_deletes_running_rows_nor_each_jobs_latest_executions(
+    tmp_path: Path,
+) -> None:
+    store = Store.open_path(tmp_path / "state.sqlite3")
+    base = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def record(job_id: str, when: datetime, status=ExecutionStatus.SUCCEEDED) -> int:
+        return _execution(store, when, status, job_id).id
+
+    try:
+        for job_id in ("long", "rare", "busy"):
+            store.save_job(stored(job_id))
+        long_running = record("long", base, ExecutionStatus.RUNNING)
+        rare_ran = record("rare", base + timedelta(days=1))
+        rare_missed = record("rare", base + timedelta(days=2), ExecutionStatus.MISSED)
+        gone = record("gone", base + timedelta(days=3))  # a job no longer stored
+        busy = [record("busy", base + timedelta(days=10 + i)) for i in range(10)]
+        now = base + timedelta(days=20)
+
+        store.prune(max_rows=3, max_age_days=365, now=now)
+        store.flush()
+        kept = sorted(e.id for e in store.executions(limit=100))
+        assert kept == [long_running, rare_ran, rare_missed, *busy[-3:]]
+
+        store.prune(max_rows=100, max_age_days=1, now=now)  # everything ended long ago
+        store.flush()
+        kept = sorted(e.id for e in store.executions(limit=100))
+        assert kept == [long_running, rare_ran, rare_missed, busy[-1]]
+        assert gone not in kept
+        stats = store.job_stats()
+        assert stats["rare"].last is not None and stats["rare"].last.id == rare_ran
+        assert stats["busy"].last is not None and stats["busy"].last.id == busy[-1]
+        assert store.executions("rare", limit=1)[0].id == rare_missed
+    finally:
+        store.close()
+
+
+def test_execution_ids_are_never_reused_once_history_is_pruned_away(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    base = datetime(2026, 1, 1, tzinfo=UTC)
+    store = Store.open_path(path)
+    used = [_execution(store, base + timedelta(minutes=i)).id for i in range(3)]
+    store.close()
+
+    store = Store.open_path(path)  # restarted a month later: all of it is too old
+    store.prune(max_rows=100, max_age_days=1, now=base + timedelta(days=30))
+    store.flush()
+    assert store.executions() == []
+    store.close()
+
+    for _ in range(2):  # and a restart that records nothing does not lose the count
+        store = Store.open_path(path)
+        try:
+            assert store.next_execution_id() > max(used)
+        finally:
+            store.close()
+
+
+def test_a_state_file_without_a_stored_next_id_carries_on_after_its_newest_execution(
+    tmp_path: Path,
+) -> None:
+    """Files written before the next id was stored (schema 1 all the same) keep working."""
+    path = tmp_path / "state.sqlite3"
+    store = Store.open_path(path)
+    newest = [_execution(store, NOW).id for _ in range(3)][-1]
+    store.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT value FROM meta WHERE key = 'next_execution_id'").fetchone()
+        conn.execute("DELETE FROM meta WHERE key = 'next_execution_id'")
+    conn.close()
+
+    store = Store.open_path(path)
+    try:
+        assert store.meta("schema_version") == str(SCHEMA_VERSION)
+        assert store.next_execution_id() == newest + 1
+    finally:
+        store.close()
+
+    with sqlite3.connect(path) as conn:  # a stored id behind the rows never wins
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'next_execution_id'")
+    conn.close()
+    store = Store.open_path(path)
+    try:
+        assert store.next_execution_id() == newest + 1
     finally:
         store.close()
 

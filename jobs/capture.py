@@ -3,12 +3,17 @@
 The console owns the terminal, so nothing a job prints or logs may reach it directly.
 While capture is installed, ``sys.stdout``/``sys.stderr`` are routers that write to the
 buffer of the execution running in the current context (a ContextVar, so concurrent
-jobs, async or threaded, each get their own) and pass anything else through. Buffers are
+jobs, async or threaded, each get their own) and pass anything else through; so do their
+``buffer`` attributes, for bytes (decoded with the stream's encoding). Buffers are
 bounded: a job printing megabytes keeps its first ``limit`` bytes and a count of the rest.
+
+What a job's child processes write to file descriptors 1 and 2 goes straight to the
+terminal: capturing it per execution would need process-wide descriptor redirection.
 """
 
 from __future__ import annotations
 
+import codecs
 import io
 import logging
 import sys
@@ -24,7 +29,7 @@ _current: ContextVar[OutputBuffer | None] = ContextVar("jobconsole_output", defa
 class OutputBuffer:
     """What one execution wrote, up to ``limit`` characters."""
 
-    __slots__ = ("_lock", "_parts", "_size", "dropped", "limit")
+    __slots__ = ("_decoder", "_lock", "_parts", "_size", "dropped", "limit")
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
@@ -32,19 +37,32 @@ class OutputBuffer:
         self._size = 0
         self.dropped = 0
         self._lock = threading.Lock()
+        self._decoder: codecs.IncrementalDecoder | None = None
 
     def write(self, text: str) -> int:
         with self._lock:
-            room = self.limit - self._size
-            if room >= len(text):
-                self._parts.append(text)
-                self._size += len(text)
-            else:
-                if room > 0:
-                    self._parts.append(text[:room])
-                    self._size += room
-                self.dropped += len(text) - max(room, 0)
+            self._add(text)
         return len(text)
+
+    def write_bytes(self, data: bytes, encoding: str) -> int:
+        """Bytes written to ``sys.stdout.buffer``: decoded as they come, so a character
+        split across two writes is kept whole; undecodable bytes become U+FFFD."""
+        with self._lock:
+            if self._decoder is None:
+                self._decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+            self._add(self._decoder.decode(bytes(data)))
+        return len(data)
+
+    def _add(self, text: str) -> None:
+        room = self.limit - self._size
+        if room >= len(text):
+            self._parts.append(text)
+            self._size += len(text)
+        else:
+            if room > 0:
+                self._parts.append(text[:room])
+                self._size += room
+            self.dropped += len(text) - max(room, 0)
 
     @property
     def truncated(self) -> bool:
@@ -52,6 +70,9 @@ class OutputBuffer:
 
     def getvalue(self) -> str:
         with self._lock:
+            if self._decoder is not None:  # bytes left mid-character end the output as U+FFFD
+                self._add(self._decoder.decode(b"", final=True))
+                self._decoder.reset()
             text = "".join(self._parts)
         if self.dropped:
             text += f"\n[output truncated: {self.dropped:,} more characters were not kept]\n"
@@ -76,6 +97,13 @@ class _StreamRouter(io.TextIOBase):
     def __init__(self, fallback: TextIO) -> None:
         super().__init__()
         self.fallback = fallback
+        self._bytes = _BytesRouter(self)
+
+    @property
+    def buffer(self) -> _BytesRouter:
+        """Bytes go where text would: chosen at each write, as for text (a job may have
+        kept ``sys.stdout.buffer`` from before it ran)."""
+        return self._bytes
 
     def write(self, text: str) -> int:
         buffer = _current.get()
@@ -95,7 +123,36 @@ class _StreamRouter(io.TextIOBase):
 
     @property
     def encoding(self) -> str:  # type: ignore[override]
-        return getattr(self.fallback, "encoding", "utf-8")
+        return getattr(self.fallback, "encoding", None) or "utf-8"
+
+
+class _BytesRouter(io.BufferedIOBase):
+    """``sys.stdout.buffer`` while capture is installed: see ``_StreamRouter.buffer``."""
+
+    def __init__(self, text: _StreamRouter) -> None:
+        super().__init__()
+        self._text = text
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        buffer = _current.get()
+        if buffer is not None:
+            return buffer.write_bytes(data, self._text.encoding)
+        real = getattr(self._text.fallback, "buffer", None)
+        if real is not None:
+            return real.write(data)
+        self._text.fallback.write(bytes(data).decode(self._text.encoding, errors="replace"))
+        return len(data)
+
+    def flush(self) -> None:
+        if _current.get() is None:
+            real = getattr(self._text.fallback, "buffer", None)
+            (real if real is not None else self._text.fallback).flush()
+
+    def isatty(self) -> bool:
+        return self._text.isatty()
+
+    def writable(self) -> bool:
+        return True
 
 
 class _CaptureHandler(logging.Handler):

@@ -98,7 +98,11 @@ class CronSchedule:
 
     expression: str
     normalized: str
-    description: str
+
+    @property
+    def description(self) -> str:
+        """In words; worded on first use (see ``describe``)."""
+        return describe(self.normalized)
 
     def next_times(self, after: datetime, tz: tzinfo, count: int = 1) -> list[datetime]:
         """The next ``count`` fire times strictly after ``after``, in ``tz``."""
@@ -151,7 +155,7 @@ def parse(expression: str) -> CronSchedule:
     return _parse(expression)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=16384)
 def _parse(expression: str) -> CronSchedule:
     text = " ".join(expression.split())
     if not text:
@@ -172,11 +176,16 @@ def _parse(expression: str) -> CronSchedule:
     for spec, part in zip(_FIELDS, parts, strict=True):
         _check_field(expression, spec, part.lower())
     _check_can_fire(expression, normalized, parts)
-    return CronSchedule(text, normalized, describe(normalized))
+    return CronSchedule(text, normalized)
 
 
+@lru_cache(maxsize=16384)
 def describe(normalized: str) -> str:
-    """A sentence such as "At 09:00 AM, Monday through Friday", from cron-descriptor."""
+    """A sentence such as "At 09:00 AM, Monday through Friday", from cron-descriptor.
+
+    About 80 µs an expression: for a registry of thousands of distinct expressions it is
+    left until a description is shown or searched.
+    """
     try:
         text = _descriptor()(normalized).get_description()
     except Exception:  # the description is a nicety; the expression is already valid
@@ -257,8 +266,8 @@ def _value(fail, spec: _FieldSpec, token: str) -> int:
 def _check_can_fire(expression: str, normalized: str, parts: list[str]) -> None:
     try:
         sim = CronSim(normalized, datetime(2000, 1, 1, tzinfo=UTC))
-        if parts[4] == "*" and (parts[2] == "*" or parts[3] == "*"):
-            return  # any day-of-month occurs in some month; every month has days 1-28
+        if parts[2] == "*" or (parts[3] == "*" and parts[4] == "*"):
+            return  # the weekday alone decides, or some month has that day: it fires
         next(sim)
     except CronSimError as exc:
         name = str(exc).removeprefix("Bad ").strip()
@@ -275,11 +284,3 @@ def _check_can_fire(expression: str, normalized: str, parts: list[str]) -> None:
         f"can never fire: day-of-month {day!r} never occurs in month {month!r}",
         "day-of-month",
     )
-
-
-def __getattr__(name: str) -> type:  # TEMP shim until jobs.service imports jobs.trigger
-    if name == "CronTrigger":
-        from jobs.trigger import CronTrigger
-
-        return CronTrigger
-    raise AttributeError(name)

@@ -142,6 +142,7 @@ CORE_MODULES = frozenset(
         "service",
         "settings",
         "store",
+        "trigger",
     ]
 )
 

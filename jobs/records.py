@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from jobs import cron
+
 
 class JobState(StrEnum):
     SCHEDULED = "scheduled"
@@ -92,7 +94,7 @@ class JobSnapshot:
     job_id: str
     func_ref: str
     cron_expression: str
-    description: str
+    given_description: str | None
     timezone: str
     state: JobState
     next_run_time: datetime | None = None
@@ -106,6 +108,20 @@ class JobSnapshot:
     timeout_seconds: float | None = None
     isolation: str | None = None
     source: str = "runtime"
+
+    @property
+    def description(self) -> str:
+        """The description given at registration, else the expression in words.
+
+        Worded on first use, not when the snapshot is taken: describing 10,000 expressions
+        up front held back the console's first frame.
+        """
+        if self.given_description:
+            return self.given_description
+        try:
+            return cron.parse(self.cron_expression).description
+        except cron.CronError:
+            return self.cron_expression
 
 
 class EventKind(StrEnum):

@@ -42,6 +42,7 @@ from jobs.records import (
     Trigger,
 )
 from jobs.settings import Settings
+from jobs.trigger import CronTrigger
 
 log = logging.getLogger("jobconsole")
 
@@ -60,10 +61,18 @@ RECENT_PER_JOB = 20
 #: A run this close to its time is on time whatever the misfire grace (even 0): the loop
 #: always wakes a little after the due time.
 ON_TIME_SECONDS = 1.0
+#: Jobs ``start()`` hands to APScheduler per event-loop iteration: with thousands of jobs the
+#: loop (and the console) keeps answering while the rest are scheduled.
+SCHEDULE_CHUNK = 250
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _scheduling_now(tz: ZoneInfo) -> datetime:
+    """Now as APScheduler reads it: its own clock, never the service's injected one."""
+    return datetime.now(tz)
 
 
 @dataclass(slots=True, eq=False)
@@ -88,7 +97,6 @@ class _Job:
     run_count: int = 0
     failure_count: int = 0
     last: Execution | None = None
-    running: Execution | None = None
     recent: deque[Execution] = field(default_factory=lambda: deque(maxlen=RECENT_PER_JOB))
 
     @property
@@ -108,6 +116,24 @@ class _Executor(BaseExecutor):
 
     def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:  # pragma: no cover
         raise NotImplementedError
+
+
+class _Scheduler(AsyncIOScheduler):
+    """An AsyncIOScheduler that looks for due jobs once per loop iteration however many
+    wakeups are asked for: adding a job to a running scheduler asks for one each, and
+    ``start()`` adds hundreds per iteration."""
+
+    _wakeup_pending = False
+
+    def wakeup(self) -> None:
+        if not self._wakeup_pending and self._eventloop is not None:
+            self._wakeup_pending = True
+            self._eventloop.call_soon_threadsafe(self._wake)
+
+    def _wake(self) -> None:
+        self._wakeup_pending = False
+        if self._eventloop is not None:  # not shut down meanwhile
+            AsyncIOScheduler.wakeup.__wrapped__(self)  # type: ignore[attr-defined]
 
 
 def _dispatch_placeholder() -> None:
@@ -216,7 +242,7 @@ class SchedulerService:
         self._clock: Clock = clock or _utcnow
         self._jobs: dict[str, _Job] = {}
         self._subscribers: list[Subscriber] = []
-        self._scheduler: AsyncIOScheduler | None = None
+        self._scheduler: _Scheduler | None = None
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._ids = itertools.count(1)
         self._started = False
@@ -224,7 +250,14 @@ class SchedulerService:
         self.boot_errors: list[str] = []
         self._pending_notices: list[str] = []
         self._state_loaded = False
+        self._closed = False  # the state file, closed by shutdown() or close()
         self._housekeeping: asyncio.Task[None] | None = None
+        # One execution at a time per job id, whatever _Job object holds the id: a job
+        # replaced (or removed and registered again) while it runs must not run twice.
+        self._running: dict[str, Execution] = {}
+        # Jobs start() has yet to hand to APScheduler, and the task handing them over.
+        self._unscheduled: dict[str, _Job] = {}
+        self._scheduling: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ events
 
@@ -245,7 +278,7 @@ class SchedulerService:
             kind=kind,
             at=self._clock(),
             job_id=job.job_id if job else kwargs.pop("job_id", None),
-            job=self._snapshot(job) if job and job.job_id in self._jobs else None,
+            job=self._snapshot(job) if job and self._jobs.get(job.job_id) is job else None,
             **kwargs,
         )
         for callback in list(self._subscribers):
@@ -272,8 +305,21 @@ class SchedulerService:
         """Add a job. Every argument is checked first; a failed call changes nothing.
 
         Jobs registered before ``start()`` are code-defined (like the registry); jobs
-        registered while running are stored and restored at the next start.
+        registered while running are stored and restored at the next start. A job replaced
+        (``replace_existing``) keeps its run and failure counts, last run and recent history;
+        while an execution of the old one still runs, the new one's runs are skipped.
+
+        With a state file, register every code job before anything loads the file
+        (``load_state()``, or a change or ``run_job_now()`` before ``start()``): a job
+        registered after that could not be merged with what the file holds for it, so it
+        is refused with a RuntimeError.
         """
+        if self.store is not None and self._state_loaded and not (self._started or self._closed):
+            raise RuntimeError(
+                f"register_job({job_id!r}) came after the state file was loaded (by "
+                "load_state(), or by a change or run_job_now() before start()), so the "
+                "job could not be merged with its stored state: register every job first"
+            )
         job = self._build_job(
             job_id,
             func,
@@ -289,6 +335,8 @@ class SchedulerService:
             raise DuplicateJobError(job.job_id)
         if existing is not None:
             self._unschedule(existing)
+            job.run_count, job.failure_count = existing.run_count, existing.failure_count
+            job.last, job.recent = existing.last, existing.recent
         job.source = "runtime" if self._started else "code"
         if not self._started:
             job.code_cron = job.schedule.expression
@@ -402,8 +450,30 @@ class SchedulerService:
     # ------------------------------------------------------------------ control
 
     def start(self) -> None:
-        """Start scheduling in the running event loop (a no-op when jobs are disabled)."""
+        """Start scheduling in the running event loop (a no-op when jobs are disabled).
+
+        The first ``SCHEDULE_CHUNK`` jobs are scheduled before it returns, the rest in
+        chunks on the following loop iterations, so that thousands of jobs do not freeze
+        the loop; every job's first run is computed from the instant ``start()`` was called,
+        so a job scheduled a moment later still fires for a time crossed meanwhile.
+        ``SCHEDULER_STARTED`` is emitted once every job is scheduled (a ``JOB_UPDATED``
+        for each job scheduled after ``start()`` returned); ``is_running`` is true from the
+        start, as jobs already scheduled fire.
+
+        A service with a state file cannot start again after ``shutdown()``: its file is
+        closed. Create a new one.
+        """
+        if self._closed:
+            raise RuntimeError(
+                "a SchedulerService cannot be restarted after shutdown() (or close()): its "
+                "state file is closed; create a new one"
+            )
         if self._started:
+            if self._stopping:
+                raise RuntimeError(
+                    "SchedulerService.start() was called while shutdown() is in progress; "
+                    "await the task shutdown() returned first"
+                )
             return
         try:
             loop = asyncio.get_running_loop()
@@ -422,19 +492,53 @@ class SchedulerService:
         if not self.settings.background_jobs_enabled:
             self._emit(EventKind.SCHEDULER_STOPPED, message=self.disabled_reason or "")
             return
-        scheduler = AsyncIOScheduler(
+        scheduler = _Scheduler(
             timezone=self.tz,
             event_loop=loop,
             executors={"default": _Executor(self._on_due)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
         self._scheduler = scheduler
-        for job in self._jobs.values():
-            self._schedule(job)
-        scheduler.start()
+        # APScheduler covers fire times from this instant on, and catch_up_missed those up
+        # to its own "now", taken right after: a time in that sliver could be seen by both
+        # (the second skipped while the first runs), never by neither. It walks every job of
+        # the service, handed to APScheduler yet or not, so it runs before the chunks.
+        instant = _scheduling_now(self.tz)
         if self.store is not None:
             restore.catch_up_missed(self)
+        self._unscheduled = dict(self._jobs)
+        queue = deque(self._unscheduled.values())
+        self._schedule_some(queue, instant, announce=False)
+        scheduler.start()
+        if self.store is not None:
             self._housekeeping = loop.create_task(self._keep_house(), name="jobconsole:house")
+        if queue:
+            self._scheduling = loop.create_task(
+                self._schedule_rest(queue, instant), name="jobconsole:schedule"
+            )
+        else:
+            self._started_fully()
+
+    def _schedule_some(self, queue: deque[_Job], instant: datetime, *, announce: bool) -> None:
+        """Hand up to SCHEDULE_CHUNK jobs of ``queue`` to APScheduler, from ``instant``."""
+        count = 0
+        while queue and count < SCHEDULE_CHUNK:
+            job = queue.popleft()
+            if self._unscheduled.get(job.job_id) is not job:
+                continue  # removed, replaced or resumed (so scheduled) since start()
+            count += 1
+            if self._schedule(job, instant) and announce:
+                self._emit(EventKind.JOB_UPDATED, job)  # its next run time is known now
+
+    async def _schedule_rest(self, queue: deque[_Job], instant: datetime) -> None:
+        while queue:
+            await asyncio.sleep(0)  # let the loop answer between chunks
+            self._schedule_some(queue, instant, announce=True)
+        self._scheduling = None
+        self._unscheduled.clear()
+        self._started_fully()
+
+    def _started_fully(self) -> None:
         self._emit(EventKind.SCHEDULER_STARTED, message=f"scheduler running in {self.tz.key}")
 
     @property
@@ -459,6 +563,7 @@ class SchedulerService:
         if not self._started:
             return None
         self._stopping = True
+        self._stop_scheduling()
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         grace = self.settings.shutdown_timeout_seconds if timeout is None else timeout
@@ -468,6 +573,13 @@ class SchedulerService:
             self._finish_shutdown()
             return None
         return loop.create_task(self._drain(grace))
+
+    def _stop_scheduling(self) -> None:
+        """Stop handing jobs to APScheduler (a shutdown while start() still does)."""
+        if self._scheduling is not None:
+            self._scheduling.cancel()
+            self._scheduling = None
+        self._unscheduled.clear()
 
     async def _drain(self, grace: float) -> None:
         pending = [task for task in self._tasks.values() if not task.done()]
@@ -483,6 +595,7 @@ class SchedulerService:
         if not self._started:
             return
         self._started = False
+        self._stop_scheduling()
         self._scheduler = None
         if self._housekeeping is not None:
             self._housekeeping.cancel()
@@ -490,10 +603,21 @@ class SchedulerService:
         if self.store is not None:
             self.store.mark_alive(self._clock())
             self.store.close()
+            self._closed = True
         capture.uninstall()
         self._emit(EventKind.SCHEDULER_STOPPED, message="scheduler stopped")
 
+    def _load_first(self) -> None:
+        """Before ``start()``, a change applies to the jobs as merged with the state file.
+
+        Else the merge at ``start()`` would undo it (a pause), or take a run still going for
+        one a crash cut short. Loading is done once; ``start()`` then does not load again.
+        """
+        if self.store is not None and not self._started:
+            self.load_state()
+
     def pause_job(self, job_id: str) -> JobSnapshot:
+        self._load_first()
         job = self._get(job_id)
         if not job.paused:
             job.paused = True
@@ -504,6 +628,7 @@ class SchedulerService:
         return self._snapshot(job)
 
     def resume_job(self, job_id: str) -> JobSnapshot:
+        self._load_first()
         job = self._get(job_id)
         if job.paused:
             job.paused = False
@@ -516,22 +641,26 @@ class SchedulerService:
         return self._snapshot(job)
 
     def remove_job(self, job_id: str) -> None:
+        """Remove the job; an execution of it still running goes on to its end."""
+        self._load_first()
         job = self._get(job_id)
         self._unschedule(job)
         del self._jobs[job_id]
         if job.source == "runtime":
-            if self.store is not None and self._started:
+            if self._writable:
+                assert self.store is not None
                 self.store.delete_job(job_id)
         else:
             self._persist(job, removed=True)
         self._emit(EventKind.JOB_REMOVED, job_id=job_id, message=f"removed {job_id}")
 
     def reschedule_job(self, job_id: str, cron_expression: str) -> JobSnapshot:
+        self._load_first()
         job = self._get(job_id)
         schedule = cron.parse(cron_expression)
         job.schedule = schedule
         if self._scheduler is not None and self._in_scheduler(job_id):
-            self._scheduler.reschedule_job(job_id, trigger=cron.CronTrigger(schedule, job.tz))
+            self._scheduler.reschedule_job(job_id, trigger=CronTrigger(schedule, job.tz))
             if job.paused:
                 self._scheduler.pause_job(job_id)
         self._persist(job)
@@ -539,6 +668,7 @@ class SchedulerService:
         return self._snapshot(job)
 
     def set_timeout(self, job_id: str, timeout_seconds: float | None) -> JobSnapshot:
+        self._load_first()
         job = self._get(job_id)
         probe = self._build_job(
             job_id, _dispatch_placeholder, "* * * * *", timeout_seconds=timeout_seconds
@@ -552,11 +682,19 @@ class SchedulerService:
         """Run the job at once, outside its schedule; its next scheduled time is unchanged.
 
         Returns the execution as it starts (or as skipped, when the job is already running).
+        Before ``start()`` (in a running event loop) it works too: a service with a state
+        file loads it first, as ``start()`` would.
         """
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            raise RuntimeError(
+                "SchedulerService.run_job_now() must be called inside a running event loop"
+            ) from None
+        self._load_first()
         job = self._get(job_id)
         if job.func is None:
             raise InvalidJobError(f"job {job_id!r} cannot run: {job.error}")
-        asyncio.get_running_loop()
         return self._launch(job, self._clock(), Trigger.MANUAL)
 
     # ----------------------------------------------------------------- queries
@@ -595,7 +733,7 @@ class SchedulerService:
             state = JobState.DISABLED
         elif job.error is not None:
             state = JobState.ERROR
-        elif job.running is not None:
+        elif job.job_id in self._running:
             state = JobState.RUNNING
         elif job.paused:
             state = JobState.PAUSED
@@ -610,7 +748,7 @@ class SchedulerService:
             job_id=job.job_id,
             func_ref=job.func_ref,
             cron_expression=job.schedule.expression,
-            description=job.description or job.schedule.description,
+            given_description=job.description,
             timezone=job.tz.key,
             state=state,
             next_run_time=next_run,
@@ -631,28 +769,50 @@ class SchedulerService:
     def _in_scheduler(self, job_id: str) -> bool:
         return self._scheduler is not None and self._scheduler.get_job(job_id) is not None
 
-    def _schedule(self, job: _Job) -> None:
+    def _schedule(self, job: _Job, instant: datetime | None = None) -> bool:
+        """Hand the job to APScheduler; its first run is the first fire time at or after
+        ``instant`` (default: now). Returns whether it was scheduled."""
+        if self._unscheduled.get(job.job_id) is job:
+            del self._unscheduled[job.job_id]
         if self._scheduler is None or not job.schedulable:
-            return
+            return False
+        trigger = CronTrigger(job.schedule, job.tz)
         kwargs: dict[str, Any] = {}
         if job.paused:
             kwargs["next_run_time"] = None
+        elif instant is not None:
+            kwargs["next_run_time"] = trigger.get_next_fire_time(None, instant)
         self._scheduler.add_job(
             _dispatch_placeholder,
-            trigger=cron.CronTrigger(job.schedule, job.tz),
+            trigger=trigger,
             id=job.job_id,
             name=job.job_id,
             replace_existing=True,
             **kwargs,
         )
+        return True
 
     def _unschedule(self, job: _Job) -> None:
+        if self._unscheduled.get(job.job_id) is job:
+            del self._unscheduled[job.job_id]
         if self._in_scheduler(job.job_id):
             assert self._scheduler is not None
             self._scheduler.remove_job(job.job_id)
 
+    @property
+    def _writable(self) -> bool:
+        """Changes go to the state file: it is open for writing and merged already (a
+        write before the merge would overwrite what the merge should read)."""
+        return (
+            self.store is not None
+            and self._state_loaded
+            and not self._closed
+            and not getattr(self.store, "read_only", False)
+        )
+
     def _persist(self, job: _Job, removed: bool = False) -> None:
-        if self.store is not None and self._started and not job.transient:
+        if self._writable and not job.transient:
+            assert self.store is not None
             self.store.save_job(restore.stored_job(job, removed=removed))
 
     def _on_due(self, job_id: str, run_times: list[datetime]) -> None:
@@ -674,12 +834,13 @@ class SchedulerService:
         self._launch(job, scheduled, Trigger.SCHEDULE)
 
     def _launch(self, job: _Job, scheduled: datetime, trigger: Trigger) -> Execution:
-        if job.running is not None:
+        running = self._running.get(job.job_id)
+        if running is not None:
             return self._record_instant(
                 job,
                 ExecutionStatus.SKIPPED,
                 scheduled,
-                f"skipped: execution #{job.running.id} of {job.job_id} is still running",
+                f"skipped: execution #{running.id} of {job.job_id} is still running",
                 trigger=trigger,
             )
         execution = Execution(
@@ -690,7 +851,7 @@ class SchedulerService:
             started_at=self._clock(),
             trigger=trigger,
         )
-        job.running = execution
+        self._running[job.job_id] = execution
         self._record(job, execution)
         loop = asyncio.get_running_loop()
         task = loop.create_task(
@@ -772,8 +933,8 @@ class SchedulerService:
             output_truncated=buffer.truncated,
             warnings=tuple(warnings),
         )
-        if job.running is execution:
-            job.running = None
+        if self._running.get(job.job_id) is execution:
+            del self._running[job.job_id]
         self._record(job, finished)
 
     def _record_instant(
@@ -796,6 +957,9 @@ class SchedulerService:
         return execution
 
     def _record(self, job: _Job, execution: Execution) -> None:
+        # Counted for the job holding the id now: a job replaced (or removed and registered
+        # again) while this ran goes on with its id's counts, as the state file keeps them.
+        job = self._jobs.get(execution.job_id, job)
         if execution.status.is_final and execution.status in _COUNTED:
             job.run_count += 1
             if execution.status.is_failure:
@@ -824,15 +988,20 @@ class SchedulerService:
             await asyncio.sleep(ALIVE_EVERY_SECONDS)
 
     def load_state(self) -> None:
-        """Merge the state file into the registered jobs (done by ``start()``; once)."""
-        if self.store is not None and not self._state_loaded:
+        """Merge the state file into the registered jobs (done by ``start()``; once).
+
+        Jobs registered in code after this (and before ``start()``) are not merged with
+        what the file holds for them: register code jobs first.
+        """
+        if self.store is not None and not self._state_loaded and not self._closed:
             self._state_loaded = True
             restore.restore(self)
 
     def close(self) -> None:
         """Release the state file of a service that was never started (e.g. ``list``)."""
-        if not self._started and self.store is not None:
+        if not self._started and self.store is not None and not self._closed:
             self.store.close()
+            self._closed = True
 
 
 _COUNTED = {

@@ -476,7 +476,7 @@ async def test_table_order_stays_right_under_random_updates(service: SchedulerSe
                 state=rng.choice(list(JobState)),
                 next_run_time=rng.choice([None, base + timedelta(seconds=rng.randrange(50))]),
                 run_count=rng.randrange(5),
-                description=rng.choice(["nightly", "hourly", "weekly"]),
+                given_description=rng.choice(["nightly", "hourly", "weekly"]),
             )
 
         for step in range(400):

@@ -47,6 +47,23 @@ def root_handler() -> Iterator[_Records]:
     root.removeHandler(handler)
 
 
+async def writes_bytes() -> None:
+    """Bytes through ``sys.stdout.buffer``, mixed with text; a character split in two writes."""
+    print("text first")
+    sys.stdout.buffer.write(b"bytes out\n")
+    sys.stdout.buffer.write("caf\u00e9 ".encode()[:-2])
+    sys.stdout.buffer.write("caf\u00e9 ".encode()[-2:] + b"\xff\n")
+    sys.stdout.buffer.flush()
+    sys.stderr.buffer.write(b"bytes err\n")
+    print("text last")
+
+
+def writes_bytes_plain() -> None:
+    out = sys.stdout.buffer  # kept, as a library might, then written to
+    out.write(b"plain bytes\n")
+    out.flush()
+
+
 def _lines(name: str, *, stderr: bool) -> str:
     out = []
     for i in range(5):
@@ -232,3 +249,48 @@ def test_output_buffer_keeps_the_first_limit_characters() -> None:
     over.write("89")
     assert over.truncated and over.dropped == 4
     assert over.getvalue() == "12345\n[output truncated: 4 more characters were not kept]\n"
+
+
+async def test_bytes_written_to_the_binary_buffers_land_in_the_execution(
+    make: Factory, capfd: pytest.CaptureFixture[str]
+) -> None:
+    service = make()
+    service.register_job("bytes", writes_bytes, YEARLY)
+    service.register_job("plain", writes_bytes_plain, YEARLY)
+    service.start()
+    events = EventLog(service)
+    service.run_job_now("bytes")
+    service.run_job_now("plain")
+    done, plain = await events.finished("bytes"), await events.finished("plain")
+
+    assert done.status is ExecutionStatus.SUCCEEDED, done.error
+    assert done.output == "text first\nbytes out\ncaf\u00e9 \ufffd\nbytes err\ntext last\n"
+    assert (plain.status, plain.output) == (ExecutionStatus.SUCCEEDED, "plain bytes\n")
+    assert capfd.readouterr() == ("", "")
+
+
+async def test_bytes_written_outside_any_job_still_reach_the_terminal(
+    make: Factory, capfd: pytest.CaptureFixture[str]
+) -> None:
+    service = make()
+    service.register_job("job", jf.long_async, YEARLY)
+    service.start()
+    service.run_job_now("job")
+    await asyncio.sleep(0.05)
+
+    sys.stdout.buffer.write(b"the host writes bytes\n")
+    sys.stdout.buffer.flush()
+    sys.stderr.buffer.write(b"the host warns in bytes\n")
+    sys.stderr.buffer.flush()
+    assert capfd.readouterr() == ("the host writes bytes\n", "the host warns in bytes\n")
+
+
+def test_output_buffer_decodes_bytes_as_they_come_and_keeps_the_limit() -> None:
+    buffer = OutputBuffer(6)
+    assert buffer.write_bytes(b"ab\xc3", "utf-8") == 3  # half of an e-acute
+    buffer.write("c")
+    buffer.write_bytes(b"\xa9d\xe2\x82", "utf-8")  # the other half, then a cut-off euro sign
+    assert buffer.getvalue() == "abc\u00e9d\ufffd"
+    assert not buffer.truncated
+    buffer.write_bytes(b"overflow", "utf-8")
+    assert buffer.dropped == len("overflow")

@@ -320,7 +320,7 @@ class JobTable(ScrollView, can_focus=True):
         """Replace every job; the cursor stays on its job if that job is still here."""
         self._jobs = {job.job_id: job for job in jobs}
         self._states = Counter(job.state for job in self._jobs.values())
-        self._haystack = {job_id: self._haystack_of(job) for job_id, job in self._jobs.items()}
+        self._haystack = {}
         self._resort()
 
     def upsert(self, job: JobSnapshot) -> None:
@@ -331,7 +331,7 @@ class JobTable(ScrollView, can_focus=True):
         if old is not None:
             self._states[old.state] -= 1
         self._states[job.state] += 1
-        self._haystack[job_id] = self._haystack_of(job)
+        self._haystack.pop(job_id, None)
         key = self._key_of(job)
         old_key = self._keys.get(job_id)
         self._keys[job_id] = key
@@ -540,13 +540,18 @@ class JobTable(ScrollView, can_focus=True):
             return (1, 0, job.job_id)
         return (0, value, job.job_id)
 
-    @staticmethod
-    def _haystack_of(job: JobSnapshot) -> str:
-        fields = (job.job_id, job.func_ref, job.cron_expression, job.description, job.state)
-        return "\n".join(fields).casefold()
+    def _haystack_of(self, job_id: str) -> str:
+        """What the filter searches, made on first use: describing every expression up
+        front would delay the first frame of a big registry."""
+        text = self._haystack.get(job_id)
+        if text is None:
+            job = self._jobs[job_id]
+            fields = (job.job_id, job.func_ref, job.cron_expression, job.description, job.state)
+            text = self._haystack[job_id] = "\n".join(fields).casefold()
+        return text
 
     def _matches(self, job_id: str) -> bool:
-        return self.filter_text.casefold() in self._haystack[job_id]
+        return self.filter_text.casefold() in self._haystack_of(job_id)
 
     def _resort(self) -> None:
         self._keys = {job_id: self._key_of(job) for job_id, job in self._jobs.items()}
@@ -556,6 +561,9 @@ class JobTable(ScrollView, can_focus=True):
     def _refilter(self) -> None:
         needle = self.filter_text.casefold()
         if needle:
+            if len(self._haystack) < len(self._jobs):
+                for job_id in self._jobs:
+                    self._haystack_of(job_id)
             haystack = self._haystack
             self._view = [key for key in self._all if needle in haystack[key[-1]]]
         else:

@@ -75,7 +75,8 @@ def restore(service: SchedulerService) -> list[str]:
         # Committed before the stats and history below (and the log pane) are read.
         store.flush()
     jobs = service._jobs
-    for row in store.load_jobs():
+    rows = store.load_jobs()
+    for row in rows:
         job = jobs.get(row.job_id)
         if job is not None and row.source == "runtime":
             if not row.removed:
@@ -123,6 +124,7 @@ def restore(service: SchedulerService) -> list[str]:
         restored = _restore_runtime_job(service, row)
         jobs[row.job_id] = restored
     stats = store.job_stats()
+    saved = {row.job_id: row for row in rows}
     for job in jobs.values():
         stat = stats.get(job.job_id)
         if stat is not None:
@@ -131,7 +133,9 @@ def restore(service: SchedulerService) -> list[str]:
                 stat.failure_count,
                 stat.last,
             )
-        store.save_job(stored_job(job))
+        stored = stored_job(job)
+        if saved.get(job.job_id) != stored:  # a restart with nothing changed writes nothing
+            store.save_job(stored)
     for message in notices:
         log.warning("%s", message)
         service._pending_notices.append(message)

@@ -1031,3 +1031,20 @@ def test_a_registry_entry_with_a_non_string_timezone_is_reported_not_raised(
     )
     assert len(errors) == 1 and "'bad'" in errors[0] and "unknown time zone 5" in errors[0]
     assert [job.job_id for job in service.get_jobs()] == ["good"]
+
+
+def test_a_registry_entry_with_a_non_string_description_is_reported_not_raised(
+    make: Factory,
+) -> None:
+    service = make()
+    errors = service.load_registry(
+        [
+            {"job_id": "bad", "func": jf.ok_plain, "cron_expression": "@daily", "description": 7},
+            {"job_id": "good", "func": jf.ok_plain, "cron_expression": "@daily"},
+        ]
+    )
+    assert errors == [
+        "registry entry 1 ('bad'): job 'bad': description=7; expected a string or None"
+    ]
+    assert [job.job_id for job in service.get_jobs()] == ["good"]
+    assert service.get_job("good").description == "At 12:00 AM"

@@ -264,11 +264,12 @@ def _value(fail, spec: _FieldSpec, token: str) -> int:
 
 
 def _check_can_fire(expression: str, normalized: str, parts: list[str]) -> None:
+    if parts[2] == "*" or (parts[3] == "*" and parts[4] == "*"):
+        # The weekday alone decides, or some month has that day: it fires. (Only a
+        # restricted day and month can make cronsim refuse what the fields above allow.)
+        return
     try:
-        sim = CronSim(normalized, datetime(2000, 1, 1, tzinfo=UTC))
-        if parts[2] == "*" or (parts[3] == "*" and parts[4] == "*"):
-            return  # the weekday alone decides, or some month has that day: it fires
-        next(sim)
+        next(CronSim(normalized, datetime(2000, 1, 1, tzinfo=UTC)))
     except CronSimError as exc:
         name = str(exc).removeprefix("Bad ").strip()
         if name in FIELD_NAMES and name != "day-of-month":

@@ -38,7 +38,7 @@ from croniter import croniter
 
 import jobs.cron
 from jobs.cron import CronError, parse, zone
-from jobs.trigger import CronTrigger
+from jobs.engine import CronTrigger
 
 MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]

@@ -133,6 +133,7 @@ CORE_MODULES = frozenset(
         "capture",
         "config",
         "cron",
+        "engine",
         "errors",
         "funcs",
         "isolation",
@@ -142,7 +143,6 @@ CORE_MODULES = frozenset(
         "service",
         "settings",
         "store",
-        "trigger",
     ]
 )
 

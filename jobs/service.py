@@ -23,11 +23,8 @@ from contextvars import copy_context
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
-
-from apscheduler.executors.base import BaseExecutor
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from jobs import capture, cron, funcs, isolation, restore
 from jobs.errors import DuplicateJobError, InvalidJobError, JobNotFoundError
@@ -42,7 +39,9 @@ from jobs.records import (
     Trigger,
 )
 from jobs.settings import Settings
-from jobs.trigger import CronTrigger
+
+if TYPE_CHECKING:
+    from jobs import engine
 
 log = logging.getLogger("jobconsole")
 
@@ -102,38 +101,6 @@ class _Job:
     @property
     def schedulable(self) -> bool:
         return self.enabled and self.error is None and self.func is not None
-
-
-class _Executor(BaseExecutor):
-    """Hands APScheduler's due jobs to the service, which owns how they run."""
-
-    def __init__(self, submit: Callable[[str, list[datetime]], None]) -> None:
-        super().__init__()
-        self._submit = submit
-
-    def submit_job(self, job: Any, run_times: list[datetime]) -> None:
-        self._submit(job.id, run_times)
-
-    def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:  # pragma: no cover
-        raise NotImplementedError
-
-
-class _Scheduler(AsyncIOScheduler):
-    """An AsyncIOScheduler that looks for due jobs once per loop iteration however many
-    wakeups are asked for: adding a job to a running scheduler asks for one each, and
-    ``start()`` adds hundreds per iteration."""
-
-    _wakeup_pending = False
-
-    def wakeup(self) -> None:
-        if not self._wakeup_pending and self._eventloop is not None:
-            self._wakeup_pending = True
-            self._eventloop.call_soon_threadsafe(self._wake)
-
-    def _wake(self) -> None:
-        self._wakeup_pending = False
-        if self._eventloop is not None:  # not shut down meanwhile
-            AsyncIOScheduler.wakeup.__wrapped__(self)  # type: ignore[attr-defined]
 
 
 def _dispatch_placeholder() -> None:
@@ -242,7 +209,7 @@ class SchedulerService:
         self._clock: Clock = clock or _utcnow
         self._jobs: dict[str, _Job] = {}
         self._subscribers: list[Subscriber] = []
-        self._scheduler: _Scheduler | None = None
+        self._scheduler: engine.Scheduler | None = None
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._ids = itertools.count(1)
         self._started = False
@@ -522,10 +489,12 @@ class SchedulerService:
         if not self.settings.background_jobs_enabled:
             self._emit(EventKind.SCHEDULER_STOPPED, message=self.disabled_reason or "")
             return
-        scheduler = _Scheduler(
+        from jobs import engine  # APScheduler: imported once scheduling starts
+
+        scheduler = engine.Scheduler(
             timezone=self.tz,
             event_loop=loop,
-            executors={"default": _Executor(self._on_due)},
+            executors={"default": engine.Executor(self._on_due)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
         self._scheduler = scheduler
@@ -690,7 +659,9 @@ class SchedulerService:
         schedule = cron.parse(cron_expression)
         job.schedule = schedule
         if self._scheduler is not None and self._in_scheduler(job_id):
-            self._scheduler.reschedule_job(job_id, trigger=CronTrigger(schedule, job.tz))
+            from jobs import engine
+
+            self._scheduler.reschedule_job(job_id, trigger=engine.CronTrigger(schedule, job.tz))
             if job.paused:
                 self._scheduler.pause_job(job_id)
         self._persist(job)
@@ -806,7 +777,9 @@ class SchedulerService:
             del self._unscheduled[job.job_id]
         if self._scheduler is None or not job.schedulable:
             return False
-        trigger = CronTrigger(job.schedule, job.tz)
+        from jobs import engine
+
+        trigger = engine.CronTrigger(job.schedule, job.tz)
         kwargs: dict[str, Any] = {}
         if job.paused:
             kwargs["next_run_time"] = None

@@ -14,7 +14,7 @@ import pytest
 from croniter import CroniterBadDateError, croniter
 
 from jobs.cron import MACROS, CronError, TimezoneError, parse, zone
-from jobs.trigger import CronTrigger
+from jobs.engine import CronTrigger
 
 NY = zone("America/New_York")
 LONDON = zone("Europe/London")

@@ -1,0 +1,80 @@
+"""What APScheduler sees of jobconsole: a trigger that asks cronsim *when*, an executor that
+hands due jobs back to the service (which owns *how* they run), and a scheduler that looks
+for due jobs once per loop iteration.
+
+Imported only once scheduling starts, so that the console's first frame and the commands
+that only read (``cron``, ``list``, ``history``) do not wait for APScheduler.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.executors.base import BaseExecutor
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
+
+from jobs.cron import CronSchedule, next_fire
+
+
+class CronTrigger(BaseTrigger):
+    """An APScheduler trigger that asks cronsim for the next fire time, in its own zone."""
+
+    __slots__ = ("schedule", "tz")
+
+    def __init__(self, schedule: CronSchedule, tz: ZoneInfo) -> None:
+        self.schedule = schedule
+        self.tz = tz
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        if previous_fire_time is not None:
+            start = previous_fire_time.timestamp()
+        else:
+            # We yield times strictly after `start`; APScheduler wants >= now, to the second.
+            # (Flooring also lets jobs sharing an expression share the cached answer.)
+            start = float(math.ceil(now.timestamp()) - 1)
+        return next_fire(self.schedule.normalized, self.tz, start)
+
+    def __str__(self) -> str:
+        return f"cron[{self.schedule.expression}, {self.tz.key}]"
+
+    def __repr__(self) -> str:
+        return f"<CronTrigger {self.schedule.expression!r} tz={self.tz.key!r}>"
+
+
+class Executor(BaseExecutor):
+    """Hands APScheduler's due jobs to the service, which owns how they run."""
+
+    def __init__(self, submit: Callable[[str, list[datetime]], None]) -> None:
+        super().__init__()
+        self._submit = submit
+
+    def submit_job(self, job: Any, run_times: list[datetime]) -> None:
+        self._submit(job.id, run_times)
+
+    def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+
+class Scheduler(AsyncIOScheduler):
+    """An AsyncIOScheduler that looks for due jobs once per loop iteration however many
+    wakeups are asked for: adding a job to a running scheduler asks for one each, and
+    ``start()`` adds hundreds per iteration."""
+
+    _wakeup_pending = False
+
+    def wakeup(self) -> None:
+        if not self._wakeup_pending and self._eventloop is not None:
+            self._wakeup_pending = True
+            self._eventloop.call_soon_threadsafe(self._wake)
+
+    def _wake(self) -> None:
+        self._wakeup_pending = False
+        if self._eventloop is not None:  # not shut down meanwhile
+            AsyncIOScheduler.wakeup.__wrapped__(self)  # type: ignore[attr-defined]

@@ -124,7 +124,6 @@ def restore(service: SchedulerService) -> list[str]:
         restored = _restore_runtime_job(service, row)
         jobs[row.job_id] = restored
     stats = store.job_stats()
-    saved = {row.job_id: row for row in rows}
     for job in jobs.values():
         stat = stats.get(job.job_id)
         if stat is not None:
@@ -133,13 +132,28 @@ def restore(service: SchedulerService) -> list[str]:
                 stat.failure_count,
                 stat.last,
             )
-        stored = stored_job(job)
-        if saved.get(job.job_id) != stored:  # a restart with nothing changed writes nothing
-            store.save_job(stored)
+    service._stored_rows = {row.job_id: row for row in rows}
     for message in notices:
         log.warning("%s", message)
         service._pending_notices.append(message)
     return notices
+
+
+def save_merged(service: SchedulerService) -> None:
+    """Write back the jobs as merged, those that differ from their stored row only.
+
+    Done by ``start()``, after the console's first frame: a first start with 10,000 jobs
+    writes 10,000 rows, and a restart with nothing changed writes none.
+    """
+    store = service.store
+    rows = service._stored_rows
+    if store is None or store.read_only or rows is None:
+        return
+    service._stored_rows = None
+    for job in service._jobs.values():
+        stored = stored_job(job)
+        if rows.get(job.job_id) != stored:
+            store.save_job(stored)
 
 
 def _restore_runtime_job(service: SchedulerService, row: StoredJob) -> _Job:

@@ -42,6 +42,7 @@ from jobs.settings import Settings
 
 if TYPE_CHECKING:
     from jobs import engine
+    from jobs.store import StoredJob
 
 log = logging.getLogger("jobconsole")
 
@@ -217,6 +218,7 @@ class SchedulerService:
         self.boot_errors: list[str] = []
         self._pending_notices: list[str] = []
         self._state_loaded = False
+        self._stored_rows: dict[str, StoredJob] | None = None  # as read by restore, until saved
         self._closed = False  # the state file, closed by shutdown() or close()
         self._housekeeping: asyncio.Task[None] | None = None
         # One execution at a time per job id, whatever _Job object holds the id: a job
@@ -483,6 +485,7 @@ class SchedulerService:
         self._stopping = False
         capture.install()
         self.load_state()
+        restore.save_merged(self)
         for notice in self._pending_notices:
             self._emit(EventKind.WARNING, job_id=None, message=notice)
         self._pending_notices.clear()

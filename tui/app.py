@@ -150,7 +150,8 @@ class JobConsoleApp(App[None]):
     ``autostart`` False leaves the scheduler stopped (for snapshots of a fixed state).
     ``freeze_gc`` moves everything alive after start-up out of the collector's sight
     (``gc.freeze``): with 10,000 jobs a full collection otherwise walks them all and
-    stalls a key press by up to ~60 ms. It is process-wide, so only the command sets it.
+    stalls a key press by up to ~60 ms. It is process-wide, so only the command sets it;
+    the command also holds the collector off until then (``gc.enable`` here).
     """
 
     CSS_PATH = "app.tcss"
@@ -258,6 +259,7 @@ class JobConsoleApp(App[None]):
         self._refresh_status()
         if self.freeze_gc:
             gc.freeze()
+            gc.enable()
         expressions = list(dict.fromkeys(job.cron_expression for job in jobs))
         if len(expressions) > DESCRIBE_SLICE:
             self.run_worker(_describe_ahead(expressions), name="describe", group="describe")

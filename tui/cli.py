@@ -8,6 +8,7 @@ one line on stderr naming the value and what is expected.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import signal
 import sys
@@ -321,6 +322,10 @@ async def _run_headless(service) -> int:  # type: ignore[no-untyped-def]
 
 
 def cmd_console(args: argparse.Namespace) -> int:
+    # Start-up allocates an object or more per job and frees almost nothing: collecting
+    # meanwhile only walks them again and again. The app freezes what is alive and turns
+    # the collector back on once the scheduler runs.
+    gc.disable()
     _keep_job_info_logs()
     service, error = _boot(reset=args.reset_state)
     if service is None:

@@ -331,9 +331,11 @@ def cmd_console(args: argparse.Namespace) -> int:
     if service is None:
         return _fail(error)
     from tui.app import JobConsoleApp
+    from tui.terminal import own_terminal
 
-    app = JobConsoleApp(service, freeze_gc=True)
-    app.run()
+    with own_terminal(service.settings.state_path.with_name("console-output.log")):
+        app = JobConsoleApp(service, freeze_gc=True)
+        app.run()
     return app.return_code or 0
 
 

@@ -14,6 +14,7 @@ import contextlib
 import inspect
 import itertools
 import logging
+import re
 import threading
 import time
 import traceback as tb
@@ -45,6 +46,8 @@ if TYPE_CHECKING:
     from jobs.store import StoredJob
 
 log = logging.getLogger("jobconsole")
+
+_SPACE_BUT_BLANK = re.compile(r"[^\S ]")  # tabs, newlines and other white space
 
 Subscriber = Callable[[SchedulerEvent], None]
 Clock = Callable[[], datetime]
@@ -367,7 +370,7 @@ class SchedulerService:
                 f"job id {job_id!r} is not valid: expected a non-empty name without "
                 "surrounding spaces, e.g. 'cleanup_expired_tokens'"
             )
-        if len(job_id) > 200 or any(ch.isspace() and ch != " " for ch in job_id):
+        if len(job_id) > 200 or _SPACE_BUT_BLANK.search(job_id):
             raise InvalidJobError(
                 f"job id {job_id!r} is not valid: at most 200 characters, no tabs or newlines"
             )

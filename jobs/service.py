@@ -141,22 +141,31 @@ def _in_daemon_thread(func: Callable[[], Any], name: str) -> asyncio.Future[Any]
 class _Timed:
     """Awaits a coroutine while timing each step, to catch jobs that block the loop."""
 
-    __slots__ = ("abandoned", "coro", "longest")
+    __slots__ = ("abandoned", "asked", "coro", "longest", "told")
 
     def __init__(self, coro: Any) -> None:
         self.coro = coro
         self.longest = 0.0
         self.abandoned = False
+        self.asked = False  # run() has cancelled the job's task
+        self.told = False  # ... and the job has had that cancellation
 
     async def run(self, name: str) -> Any:
         """Await the coroutine in a task of its own, so that one swallowing its
         cancellation cannot hold its execution (and its slot) forever: after
         CANCEL_GRACE_SECONDS it is left running (``abandoned``) and the cancellation goes on.
+
+        A coroutine that ignored its cancellation gets no second one: a later cancellation
+        of its task closes it (``coro.close()``, so its ``finally`` blocks run). That later
+        one is, in practice, ``asyncio.run`` ending the loop: it cancels every task left
+        and waits for each to end, so one that swallowed it again would hold the process
+        past any shutdown timeout, for as long as it cared to run.
         """
         task = asyncio.get_running_loop().create_task(self._outcome(), name=name)
         try:
             ok, value = await asyncio.shield(task)
         except asyncio.CancelledError:
+            self.asked = True
             task.cancel()
             try:
                 await asyncio.wait({task}, timeout=CANCEL_GRACE_SECONDS)
@@ -189,7 +198,14 @@ class _Timed:
             self.longest = max(self.longest, time.perf_counter() - start)
             try:
                 value, error = (yield yielded), None
-            except BaseException as exc:  # cancellation and the like go to the job
+            except asyncio.CancelledError as exc:
+                if self.told:  # it had its cancellation and went on: it is not asked twice
+                    with contextlib.suppress(BaseException):  # it may refuse to close too
+                        coro.close()
+                    raise
+                self.told = self.asked
+                value, error = None, exc
+            except BaseException as exc:  # the like go to the job
                 value, error = None, exc
 
 

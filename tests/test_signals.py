@@ -1,21 +1,29 @@
-"""Signals to ``jobconsole run --headless`` (issue 6): shut down as ``q`` does.
+"""Signals and quitting: ``jobconsole run --headless`` (issue 6) shuts down as ``q`` does,
+and so does the console when its terminal goes away or a job ignores its cancellation.
 
 Each test runs the real command as a subprocess in ``tmp_path``, with its own state file
-and a registry module written there. To have a job running when the signal arrives
-without waiting for a cron minute, the state file is prepared to say jobconsole was last
-alive 90 seconds ago: with a generous misfire grace time, start-up catches up by running
-the latest missed run of an every-minute job at once.
+and a registry module written there; the console runs in a pseudo-terminal. To have a job
+running when the signal arrives without waiting for a cron minute, the state file is
+prepared to say jobconsole was last alive 90 seconds ago: with a generous misfire grace
+time, start-up catches up by running the latest missed run of an every-minute job at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
+import pty
+import select
 import signal
+import struct
+import subprocess
 import sys
+import termios
 import textwrap
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -50,6 +58,16 @@ def slow_process():
     time.sleep(120)
 
 
+async def stubborn_async():
+    print("stubborn_async working")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # 30 s of work, whatever it is told
+        try:
+            await asyncio.sleep(0.05)
+        except asyncio.CancelledError:
+            pass
+
+
 def tick():
     print("tick")
 
@@ -62,6 +80,11 @@ REGISTERED_JOBS = [
         "func": "{registry}:slow_process",
         "cron_expression": "{slow_process_cron}",
         "isolation": "process",
+    },
+    {
+        "job_id": "stubborn_async",
+        "func": stubborn_async,
+        "cron_expression": "{stubborn_async_cron}",
     },
     {"job_id": "yearly_tick", "func": tick, "cron_expression": "0 0 1 1 *"},
 ]
@@ -118,6 +141,7 @@ def prepare(
         "slow_async_cron": YEARLY,
         "slow_plain_cron": YEARLY,
         "slow_process_cron": YEARLY,
+        "stubborn_async_cron": YEARLY,
         "registry": name,
     }
     if running is not None:
@@ -231,7 +255,7 @@ async def test_signal_shuts_down_gracefully_and_exits_0(tmp_path: Path, sig: sig
     state, env = prepare(tmp_path)
     headless = await launch(tmp_path, state, env)
     try:
-        await headless.read_until("jobconsole: running 4 job(s) in UTC")
+        await headless.read_until("jobconsole: running 5 job(s) in UTC")
         headless.proc.send_signal(sig)
         code, out, err = await headless.finish(timeout=10)
     finally:
@@ -245,7 +269,7 @@ async def test_signal_shuts_down_gracefully_and_exits_0(tmp_path: Path, sig: sig
     Store.open_path(state).close()
 
 
-@pytest.mark.parametrize("job_id", ["slow_async", "slow_plain", "slow_process"])
+@pytest.mark.parametrize("job_id", ["slow_async", "slow_plain", "slow_process", "stubborn_async"])
 async def test_sigterm_during_a_job_records_it_cancelled_and_exits_within_the_timeout(
     tmp_path: Path, job_id: str
 ) -> None:
@@ -278,6 +302,8 @@ async def test_sigterm_during_a_job_records_it_cancelled_and_exits_within_the_ti
     assert cancelled.ended_at is not None
     if job_id == "slow_plain":
         assert cancelled.warnings == ("its thread cannot be stopped and may still be running",)
+    elif job_id == "stubborn_async":
+        assert cancelled.warnings == ("it ignored its cancellation and may still be running",)
     else:
         assert cancelled.warnings == ()
     if child is not None:
@@ -323,3 +349,184 @@ async def test_second_sigint_while_shutting_down_forces_the_exit(
         finally:
             if not process_gone(child):
                 os.kill(child, signal.SIGKILL)
+
+
+# ------------------------------------------------------------------------ the console
+
+#: The console's launcher: it makes the pty the controlling terminal of its new session,
+#: as tmux and sshd do, then becomes ``jobconsole``. Closing the master side then hangs
+#: the terminal up, and the kernel sends the console SIGHUP and SIGCONT.
+TAKE_TERMINAL = (
+    "import fcntl, os, sys, termios; "
+    "fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
+    "os.execv(sys.argv[1], sys.argv[1:])"
+)
+
+
+class Console:
+    """``jobconsole`` on the slave side of a 120x35 pty; we read and type on the master.
+
+    ``controlling`` False leaves the pty a terminal it merely has open (as after ``setsid``
+    in a shell): its hangup then sends no signal, and only the writes fail.
+    """
+
+    def __init__(self, tmp_path: Path, env: dict[str, str], controlling: bool = True) -> None:
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 35, 120, 0, 0))
+        launcher = [sys.executable, "-c", TAKE_TERMINAL] if controlling else []
+        self.proc = subprocess.Popen(
+            [*launcher, str(JOBCONSOLE)],
+            cwd=tmp_path,
+            env={**env, "TERM": "xterm-256color"},
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            start_new_session=True,
+        )
+        os.close(slave)
+        self.screen = b""
+
+    def read_for(self, seconds: float) -> None:
+        """Take what it draws (a full pty would stall it) for ``seconds`` or until it exits."""
+        deadline = time.monotonic() + seconds
+        while self.master >= 0 and (left := deadline - time.monotonic()) > 0:
+            ready, _, _ = select.select([self.master], [], [], min(left, 0.05))
+            if ready:
+                try:
+                    self.screen += os.read(self.master, 65536)
+                except OSError:  # EIO: nothing holds the slave side any more
+                    time.sleep(min(left, 0.05))
+
+    def until(self, done: Callable[[], bool], what: str, timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        while not done():
+            assert time.monotonic() < deadline, f"{what}: not within {timeout}s"
+            self.read_for(0.05)
+
+    def type(self, keys: bytes) -> None:
+        os.write(self.master, keys)
+
+    def exit_time(self, timeout: float) -> float:
+        """Seconds until the console exits; fails past ``timeout``."""
+        start = time.monotonic()
+        self.until(lambda: self.proc.poll() is not None, "exit", timeout)
+        return time.monotonic() - start
+
+    def hang_up(self) -> None:
+        """Close the terminal, as closing its window or ``tmux kill-session`` does."""
+        os.close(self.master)
+        self.master = -1
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=10)
+        if self.master >= 0:
+            os.close(self.master)
+
+
+def running_now(state: Path, job_id: str) -> bool:
+    return any(e.status is ExecutionStatus.RUNNING for e in stored_executions(state, job_id))
+
+
+def assert_cancelled(state: Path, job_id: str, warnings: tuple[str, ...]) -> None:
+    ran = [e for e in stored_executions(state, job_id) if e.started_at is not None]
+    assert len(ran) == 1, ran
+    (cancelled,) = ran
+    assert cancelled.status is ExecutionStatus.CANCELLED, cancelled
+    assert cancelled.error == "cancelled: the scheduler shut down before the job finished"
+    assert cancelled.warnings == warnings
+    assert cancelled.output == f"{job_id} working\n"
+
+
+IGNORED = ("it ignored its cancellation and may still be running",)
+
+
+@pytest.mark.parametrize("running", [None, "slow_async", "stubborn_async"])
+def test_closing_the_terminal_shuts_down_and_exits_within_the_timeout(
+    tmp_path: Path, running: str | None
+) -> None:
+    # The pty goes away: SIGHUP and SIGCONT come, and every write to it fails with EIO.
+    state, env = prepare(tmp_path, running=running, shutdown_timeout=1.0)
+    console = Console(tmp_path, env)
+    try:
+        console.until(lambda: b"yearly_tick" in console.screen, "the first frame")
+        if running is not None:
+            console.until(lambda: running_now(state, running), f"{running} running")
+        console.read_for(0.2)
+        console.hang_up()
+        took = console.exit_time(timeout=15)
+    finally:
+        console.close()
+
+    assert console.proc.returncode == 0, console.proc.returncode
+    # Running jobs got the 1 s shutdown timeout (and a stubborn one its 0.5 s of grace).
+    assert took < 4, f"exited {took:.1f}s after the terminal closed"
+    if running is not None:
+        assert took >= 0.9, f"exited {took:.1f}s after the terminal closed"
+        assert_cancelled(state, running, IGNORED if running == "stubborn_async" else ())
+    # The state was committed and its lock released: a new jobconsole may open it.
+    Store.open_path(state).close()
+
+
+def test_a_terminal_gone_without_a_signal_is_noticed_at_the_first_failed_write(
+    tmp_path: Path,
+) -> None:
+    state, env = prepare(tmp_path, running="slow_async", shutdown_timeout=1.0)
+    console = Console(tmp_path, env, controlling=False)
+    try:
+        console.until(lambda: running_now(state, "slow_async"), "slow_async running")
+        console.read_for(0.2)
+        console.hang_up()
+        # No SIGHUP: the next frame (the countdowns tick each second) fails with EIO.
+        took = console.exit_time(timeout=15)
+    finally:
+        console.close()
+
+    assert console.proc.returncode == 0, console.proc.returncode
+    assert 0.9 <= took < 5, f"exited {took:.1f}s after the terminal closed"
+    assert_cancelled(state, "slow_async", ())
+    Store.open_path(state).close()
+
+
+def test_quit_waits_no_longer_than_the_timeout_for_a_job_ignoring_its_cancellation(
+    tmp_path: Path,
+) -> None:
+    state, env = prepare(tmp_path, running="stubborn_async", shutdown_timeout=1.0)
+    console = Console(tmp_path, env)
+    try:
+        console.until(lambda: running_now(state, "stubborn_async"), "stubborn_async running")
+        console.read_for(0.2)
+        console.type(b"q")
+        took = console.exit_time(timeout=15)
+    finally:
+        console.close()
+
+    assert console.proc.returncode == 0, console.proc.returncode
+    # The 1 s timeout, the 0.5 s a coroutine has to honour its cancellation, and no more:
+    # the job's coroutine, still at its 30 s of work, does not hold the exit.
+    assert 0.9 <= took < 3, f"exited {took:.1f}s after q"
+    assert_cancelled(state, "stubborn_async", IGNORED)
+    Store.open_path(state).close()
+
+
+def test_second_q_cancels_a_job_ignoring_its_cancellation_and_exits_at_once(
+    tmp_path: Path,
+) -> None:
+    # A 30 s shutdown timeout: without the second q it would wait 30 s for the job.
+    state, env = prepare(tmp_path, running="stubborn_async", shutdown_timeout=30.0)
+    console = Console(tmp_path, env)
+    try:
+        console.until(lambda: running_now(state, "stubborn_async"), "stubborn_async running")
+        console.read_for(0.2)
+        console.type(b"q")
+        console.until(lambda: b"Waiting up to 30s" in console.screen, "the quit banner")
+        console.type(b"q")
+        took = console.exit_time(timeout=15)
+    finally:
+        console.close()
+
+    assert console.proc.returncode == 0, console.proc.returncode
+    assert took < 2, f"exited {took:.1f}s after the second q"
+    assert_cancelled(state, "stubborn_async", IGNORED)
+    Store.open_path(state).close()

@@ -14,6 +14,8 @@ import contextlib
 import gc
 import os
 import signal
+import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -233,20 +235,136 @@ class JobConsoleApp(App[None]):
         # Tick just after each wall-clock second, so countdowns change with the clock.
         self.set_timer(1.02 - time.time() % 1, lambda: self.set_interval(1, self._tick))
 
+    #: The descriptors of the terminal we draw on; whether it has gone, and whether we
+    #: have begun to quit for that (see `_on_hangup`).
+    _tty_fds: tuple[int, ...] = ()
+    _terminal_gone = False
+    _hung_up = False
+    _hangup_signalled = False
+    _thread_hooks: tuple[Callable[[threading.ExceptHookArgs], Any], ...] = ()
+
     def _watch_signals(self) -> None:
         """SIGTERM and SIGHUP quit as `q` does; a second cancels running jobs; a third
-        leaves at once (killing process jobs, which would otherwise outlive us)."""
+        leaves at once (killing process jobs, which would otherwise outlive us).
+
+        Closing the terminal (its window, ``tmux kill-session``, a dropped ssh) sends SIGHUP
+        too, and SIGCONT with it; and from then on every write to the terminal fails (EIO).
+        Either way the console quits as `q` does, drawing nothing more (`_on_hangup`).
+        """
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGHUP):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(sig, self._on_signal)
+                loop.add_signal_handler(sig, self._on_signal, sig)
+        driver = self._driver
+        if driver is None or driver.is_headless:
+            return
+        fds = []
+        for stream in (sys.__stdin__, sys.__stderr__):  # what Textual reads and draws on
+            with contextlib.suppress(AttributeError, OSError, ValueError):
+                if stream is not None and os.isatty(stream.fileno()):
+                    fds.append(stream.fileno())
+        self._tty_fds = tuple(fds)
 
-    def _on_signal(self) -> None:
+        resume = signal.getsignal(signal.SIGCONT)
+        if callable(resume):  # the driver's: it starts application mode again
+
+            def on_sigcont(signum: int, frame: Any) -> None:
+                if self._terminal_lost():
+                    self._drop_terminal()
+                else:
+                    resume(signum, frame)
+
+            with contextlib.suppress(ValueError):  # not the main thread
+                signal.signal(signal.SIGCONT, on_sigcont)
+
+        hook = threading.excepthook
+
+        def on_thread_exception(args: threading.ExceptHookArgs) -> None:
+            """Textual's writer thread dies of the first write that fails."""
+            thread = args.thread
+            if (
+                thread is not None
+                and thread.name == "textual-output"
+                and isinstance(args.exc_value, OSError)
+            ):
+                with contextlib.suppress(RuntimeError):  # the loop has closed
+                    loop.call_soon_threadsafe(self._on_hangup)
+                return
+            hook(args)
+
+        self._thread_hooks = (hook, on_thread_exception)  # theirs, ours
+        threading.excepthook = on_thread_exception
+
+    def _on_signal(self, sig: signal.Signals) -> None:
+        if self._terminal_lost():
+            if sig == signal.SIGHUP and not self._hangup_signalled:
+                # The terminal's own hangup: it quits, but is no second signal if the
+                # quit began already (by `q`, or a write that failed before it came).
+                self._hangup_signalled = True
+                self._on_hangup()
+                return
+            self._lose_terminal()
         self._signals += 1
         if self._signals > 2:
             isolation.kill_all()
             os._exit(130)
         self.call_next(self.action_quit)
+
+    def _on_hangup(self) -> None:
+        """The terminal has gone: draw nothing more and quit as `q` does, once.
+
+        Running jobs still get the shutdown timeout, as for any SIGHUP: their work is as
+        real as when someone watches, the timeout is the user's own bound, and a signal
+        (``kill``) still cancels them at once. Cancelling at once would turn closing a
+        window into losing work, where `q` would not.
+        """
+        self._lose_terminal()
+        if not self._hung_up and not self._shutting_down:
+            self._hung_up = True
+            self.call_next(self.action_quit)
+
+    def _lose_terminal(self) -> None:
+        if self._terminal_gone:
+            return
+        self._drop_terminal()
+        # Its input thread would spin: a terminal that hung up reads as endless EOF.
+        with contextlib.suppress(Exception):
+            self._driver.disable_input()  # type: ignore[union-attr]
+
+    def _terminal_lost(self) -> bool:
+        """True once the terminal has hung up: its descriptors are no longer terminals."""
+        for fd in self._tty_fds:
+            try:
+                if not os.isatty(fd):
+                    return True
+            except OSError:
+                return True
+        return False
+
+    def _drop_terminal(self) -> None:
+        """Write nothing to the terminal any more: it has gone. Safe in a signal handler.
+
+        Textual's driver hands its writes to a thread through a queue of 30. On a terminal
+        that has gone that thread dies at its first write (EIO), the queue fills up, and
+        the next write (a frame, the quit banner, restoring the terminal, even ``close()``
+        queueing the thread's stop) blocks the event loop's thread for good: no signal is
+        handled any more, the scheduler never stops and the state file stays locked. The
+        SIGCONT that comes with the hangup would also start application mode again, with a
+        new writer thread that dies the same way. (Textual 8.2's LinuxDriver; a plain
+        Textual app never gets that far: SIGHUP kills it.)
+        """
+        self._terminal_gone = True
+        driver = self._driver
+        if driver is None:
+            return
+        driver._auto_restart = False  # SIGCONT: no new application mode
+        driver.write = driver.flush = self._discard  # type: ignore[method-assign]
+        if hasattr(driver, "_writer_thread"):
+            driver._writer_thread = None  # close() must not wait for a thread that died
+
+    @staticmethod
+    def _discard(*_: object) -> None:
+        """What the driver writes once the terminal has gone."""
 
     def _start_scheduler(self) -> None:
         """Start the service (once); a key pressed before the first frame starts it too."""
@@ -273,6 +391,9 @@ class JobConsoleApp(App[None]):
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        if self._thread_hooks and threading.excepthook is self._thread_hooks[1]:
+            threading.excepthook = self._thread_hooks[0]
+        self._thread_hooks = ()
         task = self.service.shutdown(timeout=0)
         if task is not None:
             await task
@@ -608,7 +729,7 @@ class JobConsoleApp(App[None]):
             return
         self._shutting_down = True
         running = self._table.state_counts()[JobState.RUNNING]
-        if running and self.service.is_running:
+        if running and self.service.is_running and not self._terminal_gone:
             grace = self.service.settings.shutdown_timeout_seconds
             self.notify(
                 f"Waiting up to {grace:g}s for {running} running job(s); "

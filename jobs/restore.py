@@ -26,7 +26,7 @@ The rules (also in the README):
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from jobs import cron
@@ -207,7 +207,7 @@ def catch_up_missed(service: SchedulerService) -> None:
     candidates = [job for job in service._jobs.values() if job.schedulable and not job.paused]
     # The sign of life is written every few seconds; a run recorded after it was not missed.
     recorded = store.latest_scheduled_times(job.job_id for job in candidates)
-    seen: dict[tuple[str, str, datetime], tuple[int, datetime] | None] = {}
+    seen: dict[tuple[str, str, datetime], tuple[int, datetime, datetime | None] | None] = {}
     for job in candidates:
         since = max(last_alive, recorded.get(job.job_id, last_alive))
         key = (job.schedule.normalized, job.tz.key, since)
@@ -216,17 +216,19 @@ def catch_up_missed(service: SchedulerService) -> None:
         due = seen[key]
         if not due:
             continue
-        count, latest = due
+        count, latest, before_latest = due
         run_latest = (now - latest).total_seconds() <= grace
         missed = count - 1 if run_latest else count
         if missed:
             more = "or more " if count >= MISSED_COUNT_CAP else ""
+            # When the latest runs now, the last run missed is the one before it.
+            last_missed = (before_latest if run_latest else None) or latest
             service._record_instant(
                 job,
                 ExecutionStatus.MISSED,
                 latest,
                 f"missed {missed} {more}run(s) due while jobconsole was not running "
-                f"(last due {latest.astimezone(job.tz):%Y-%m-%d %H:%M %Z})",
+                f"(last due {last_missed.astimezone(job.tz):%Y-%m-%d %H:%M %Z})",
             )
         if run_latest:
             service._launch(job, latest, Trigger.SCHEDULE)
@@ -234,8 +236,11 @@ def catch_up_missed(service: SchedulerService) -> None:
         store.flush()  # so a history read right after start-up shows the missed runs
 
 
-def _due_between(job: _Job, start: datetime, end: datetime) -> tuple[int, datetime] | None:
-    """How many fire times fall in (start, end], capped, and the latest of them."""
+def _due_between(
+    job: _Job, start: datetime, end: datetime
+) -> tuple[int, datetime, datetime | None] | None:
+    """How many fire times fall in (start, end], capped, the latest of them and the one
+    before it (None when the latest is the only one)."""
     count = 0
     for when in job.schedule.iterate(start, job.tz):
         if when > end or count >= MISSED_COUNT_CAP:
@@ -244,4 +249,13 @@ def _due_between(job: _Job, start: datetime, end: datetime) -> tuple[int, dateti
     if not count:
         return None
     latest = job.schedule.latest_at_or_before(end, job.tz)
-    return (count, latest) if latest is not None else None
+    if latest is None:
+        return None
+    before = None
+    if count > 1:
+        # Fire times fall on whole minutes: the latest at or before a second earlier is
+        # the one before it.
+        before = job.schedule.latest_at_or_before(latest - timedelta(seconds=1), job.tz)
+        if before is not None and not start < before < latest:
+            before = None
+    return count, latest, before

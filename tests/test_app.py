@@ -719,3 +719,30 @@ async def test_edit_sets_a_timeout_and_refuses_a_bad_one(service: SchedulerServi
         assert service.get_job("alpha").timeout_seconds == 2.5
         assert service.get_job("alpha").cron_expression == YEARLY
         assert any("Timeout of alpha: 2.5s" in text for text in await toasts(pilot))
+
+
+async def test_the_filter_matches_the_last_runs_status_as_the_status_column_shows_it(
+    service: SchedulerService,
+) -> None:
+    service.register_job("partner_sync", "tests.jobfuncs:boom", YEARLY)
+    service.register_job("stuck", "tests.jobfuncs:slow", YEARLY, timeout_seconds=0.05)
+    add_jobs(service, "heartbeat")
+    app = JobConsoleApp(service)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        table = app.query_one(JobTable)
+        await pilot.press("slash")
+        await type_text(pilot, "fail")
+        assert table.job_ids() == [], "nothing has run yet"
+        await pilot.press("enter")  # the filter stays while the jobs run
+        for job_id in ("partner_sync", "stuck", "heartbeat"):
+            service.run_job_now(job_id)
+        ids = ("heartbeat", "partner_sync", "stuck")
+        await wait_until(pilot, lambda: all(table.get_job(i).last_status for i in ids))
+        statuses = [str(table.get_job(job_id).last_status) for job_id in ids]
+        assert statuses == ["succeeded", "failed", "timed out"]
+        assert table.job_ids() == ["partner_sync"]
+        assert "1/3 jobs" in status_text(app)
+        await pilot.press("slash", "escape")
+        await pilot.press("slash")
+        await type_text(pilot, "timed")
+        assert table.job_ids() == ["stuck"]

@@ -122,13 +122,13 @@ def filled(tmp_path: Path) -> tuple[Env, list[Execution]]:
 
 
 def parse(stdout: str) -> list[list[str]]:
-    """Each line's fields: time, job, status, duration[, first line of the error]."""
+    """Each line's fields: start time, job, status, duration[, first line of the error]."""
     return [line.split("  ") for line in stdout.splitlines()]
 
 
 def expected_fields(e: Execution) -> list[str]:
-    assert e.ended_at is not None
-    fields = [e.ended_at.strftime("%Y-%m-%d %H:%M:%S"), e.job_id, str(e.status)]
+    assert e.started_at is not None
+    fields = [e.started_at.strftime("%Y-%m-%d %H:%M:%S"), e.job_id, str(e.status)]
     seconds = e.duration
     assert seconds is not None
     fields.append(
@@ -153,10 +153,26 @@ def test_all_newest_first_with_time_job_status_duration_and_first_error_line(
     rows = parse(result.stdout)
     assert rows == [expected_fields(e) for e in reversed(executions)]
     # Concretely, for the failed beta run: the first line of the error only.
-    assert ["2026-01-02 03:05:03", "beta", "failed", "2.25s", "ValueError: bad input"] in rows
+    assert ["2026-01-02 03:05:01", "beta", "failed", "2.25s", "ValueError: bad input"] in rows
     assert "second line" not in result.stdout
     assert "Traceback" not in result.stdout
-    assert rows[2][:4] == ["2026-01-02 03:09:16", "alpha", "failed", "1m 15s"]
+    assert rows[2][:4] == ["2026-01-02 03:08:01", "alpha", "failed", "1m 15s"]
+
+
+def test_the_times_printed_go_back_steadily_even_when_a_long_run_ends_after_the_next_starts(
+    filled: tuple[Env, list[Execution]],
+) -> None:
+    env, executions = filled
+    long_run, next_run = executions[4], executions[5]
+    assert long_run.ended_at > next_run.ended_at, "the plan has a run outlasting the next one"
+    result = env.run()
+    assert result.returncode == 0, result.stderr
+    rows = parse(result.stdout)
+    times = [row[0] for row in rows]
+    assert times == sorted(times, reverse=True), times
+    # The long run is listed where it started, its duration saying when it ended.
+    assert rows[1][:4] == ["2026-01-02 03:09:01", "beta", "interrupted", "4.00s"]
+    assert rows[2][:4] == ["2026-01-02 03:08:01", "alpha", "failed", "1m 15s"]
 
 
 def test_job_filter(filled: tuple[Env, list[Execution]]) -> None:

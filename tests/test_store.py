@@ -716,7 +716,9 @@ async def test_runs_due_while_stopped_are_recorded_as_one_missed_execution(
         ran_ = [e for e in at_latest if e.status is not ExecutionStatus.MISSED]
         assert len(missed) == 1, at_latest
         assert missed_text in (missed[0].error or ""), missed[0].error
-        assert "2026-03-04 12:00 UTC" in (missed[0].error or "")
+        # The last *missed* time: 11:59 when the 12:00 run itself is run at start.
+        last_missed = "11:59" if runs_latest else "12:00"
+        assert f"2026-03-04 {last_missed} UTC" in (missed[0].error or ""), missed[0].error
         if runs_latest:
             assert [e.status for e in ran_] == [ExecutionStatus.SUCCEEDED]
             assert ran_[0].output == "hello from ok\n"

@@ -54,9 +54,17 @@ def short_clock(when: datetime | None, tz: tzinfo | None = None) -> str:
     return when.astimezone(tz).strftime("%H:%M:%S")
 
 
-def execution_line(execution: Execution, tz: tzinfo | None = None) -> str:
-    """One line: time, job, status, duration and the first line of an error."""
-    when = execution.ended_at or execution.started_at or execution.scheduled_time
+def execution_line(execution: Execution, tz: tzinfo | None = None, *, ended: bool = False) -> str:
+    """One line: time, job, status, duration and the first line of an error.
+
+    The time is when the execution started (when it was due, for one that never started):
+    history lists executions in start order, and start plus duration says when each
+    ended. ``ended`` prints the end time instead, for lines printed as executions end.
+    """
+    if ended:
+        when = execution.ended_at or execution.started_at or execution.scheduled_time
+    else:
+        when = execution.started_at or execution.scheduled_time
     parts = [clock(when, tz), execution.job_id, str(execution.status)]
     if execution.status is not ExecutionStatus.RUNNING and execution.duration is not None:
         parts.append(duration(execution.duration))
@@ -69,7 +77,8 @@ def execution_line(execution: Execution, tz: tzinfo | None = None) -> str:
 
 def event_line(event: SchedulerEvent, tz: tzinfo | None = None) -> str:
     if event.execution is not None:
-        return execution_line(event.execution, tz)
+        # Printed as it happens: a finished execution at its end, so times only go forward.
+        return execution_line(event.execution, tz, ended=True)
     subject = f"{event.job_id}  " if event.job_id else ""
     detail = f"  {event.message}" if event.message else ""
     return f"{clock(event.at, tz)}  {subject}{event.kind}{detail}"

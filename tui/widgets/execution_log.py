@@ -94,6 +94,9 @@ class ExecutionLog(ScrollView, can_focus=True):
         self._today = self.clock().astimezone(tz).date()
         self._styles = PassStyles(self)
         self._id_width = ID_WIDTH_MIN
+        #: Whether new lines scroll into view: the user's choice, not derived from the
+        #: scroll position, which is stale until a layout has sized the pane.
+        self._follow = True
         self._update_title()
 
     # ------------------------------------------------------------------ public
@@ -212,21 +215,42 @@ class ExecutionLog(ScrollView, can_focus=True):
         full = len(entries) == entries.maxlen
         entries.append(entry)
         if entries is self._shown:
-            following = self._following
+            following = self._follow
             if full and not following and self.scroll_y > 0:
                 # Keep the lines the user is reading in place as the oldest drop off.
                 self.scroll_to(y=self.scroll_y - 1, animate=False, force=True)
             self._changed(follow=following)
 
-    @property
-    def _following(self) -> bool:
-        return self.scroll_y >= self.max_scroll_y - 1
-
     def _changed(self, *, follow: bool) -> None:
         set_virtual_size(self, Size(self.size.width, len(self._shown)))
         if follow:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            self._follow = True
+            self._scroll_to_end()
         self.refresh()
+
+    def _scroll_to_end(self) -> None:
+        # force: when the lines have just outgrown the pane, the vertical scrollbar appears
+        # only at the next layout, and until then Textual refuses to scroll a view without
+        # one. Before the first layout the pane has no height and this goes past the end;
+        # the layout clamps it back to the last line.
+        self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
+        if not self.show_vertical_scrollbar:
+            # Textual moves the thumb only while the scrollbar is shown.
+            self.call_after_refresh(self._place_thumb)
+
+    def _place_thumb(self) -> None:
+        if self.show_vertical_scrollbar:
+            self.vertical_scrollbar.position = self.scroll_y
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        # The user scrolling (or a layout clamping the position) moves it; lines added or
+        # a pane resized do not, so following stays what the user last chose.
+        self._follow = round(new_value) >= self.max_scroll_y
+
+    def on_resize(self) -> None:
+        if self._follow:
+            self._scroll_to_end()
 
     def watch_scope(self) -> None:
         self._update_title()

@@ -542,11 +542,20 @@ class JobTable(ScrollView, can_focus=True):
 
     def _haystack_of(self, job_id: str) -> str:
         """What the filter searches, made on first use: describing every expression up
-        front would delay the first frame of a big registry."""
+        front would delay the first frame of a big registry. The last run's status is in
+        it as the status column shows it ("failed", "timed out")."""
         text = self._haystack.get(job_id)
         if text is None:
             job = self._jobs[job_id]
-            fields = (job.job_id, job.func_ref, job.cron_expression, job.description, job.state)
+            status = str(job.last_status or "")
+            fields = (
+                job.job_id,
+                job.func_ref,
+                job.cron_expression,
+                job.description,
+                job.state,
+                status,
+            )
             text = self._haystack[job_id] = "\n".join(fields).casefold()
         return text
 

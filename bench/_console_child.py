@@ -19,7 +19,7 @@ from typing import Any
 Task = Callable[[Any], Awaitable[Any]]
 
 
-def run(task: Task, out: Path, before_start: Callable[[Any], None] | None = None) -> int:
+def run(task: Task, out: Path) -> int:
     """Run ``jobconsole`` with ``task``; any failure is written to ``out`` as {"error"}."""
     try:
         import tui.app
@@ -36,8 +36,6 @@ def run(task: Task, out: Path, before_start: Callable[[Any], None] | None = None
             CSS_PATH = [str(here / p) for p in css_paths]
 
             def __init__(self, service: Any, *args: Any, **kwargs: Any) -> None:
-                if before_start is not None:
-                    before_start(service)
                 super().__init__(service, *args, **kwargs)
                 self._bench_task: asyncio.Task[None] | None = None
 

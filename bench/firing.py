@@ -172,14 +172,14 @@ def console_child(out: Path, samples: int) -> int:
     """In the tmux window: the real console, with the probe job added to the registry's."""
     import _console_child
 
-    def add_probe(service: Any) -> None:
-        service.register_job(PROBE, PROBE_FUNC, FAR)
-
     async def task(app: Any) -> dict[str, Any]:
+        # Registered once running (as from the console's form): the state file is merged
+        # by then, and code jobs must be registered before that.
+        app.service.register_job(PROBE, PROBE_FUNC, FAR)
         ran = await drive_probe(app.service, samples)
         return {"ran": ran}
 
-    return _console_child.run(task, out, before_start=add_probe)
+    return _console_child.run(task, out)
 
 
 def single_console(tmp: Path, samples: int, registry: str) -> tuple[list[float], int]:

@@ -27,3 +27,10 @@ async def slow() -> None:
 
 def needs_argument(value: int) -> None:
     """Not job-shaped: it cannot be called without arguments."""
+
+
+def chatty() -> None:
+    """Fifty numbered lines, the last one very long."""
+    for n in range(1, 50):
+        print(f"line {n}")
+    print("x" * 5000)

@@ -746,3 +746,25 @@ async def test_the_filter_matches_the_last_runs_status_as_the_status_column_show
         await pilot.press("slash")
         await type_text(pilot, "timed")
         assert table.job_ids() == ["stuck"]
+
+
+async def test_detail_shows_the_newest_output_in_full_and_older_ones_cut(
+    service: SchedulerService,
+) -> None:
+    # Twenty executions of 64 KiB each took seconds to lay out; the newest is what matters.
+    add_jobs(service, "chatty", func="tests.jobfuncs:chatty")
+    app = JobConsoleApp(service)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(JobTable)
+        for runs in (1, 2):
+            await pilot.press("t")
+            await wait_until(pilot, lambda runs=runs: table.get_job("chatty").run_count == runs)
+        await pilot.press("enter")
+        await pilot.pause()
+        text = app.screen.text
+        newest, older = text.split("#2")[1].split("#1")
+        assert "line 49" in newest
+        assert "x" * 400 + "… (5,000 characters)" in newest
+        assert "x" * 401 not in newest
+        assert "line 10" in older and "line 11" not in older
+        assert "… 40 more lines" in older

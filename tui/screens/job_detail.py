@@ -22,8 +22,13 @@ from textual.widgets import Footer, Static
 from jobs.records import Execution, ExecutionStatus, JobSnapshot, Trigger
 from tui import format
 
-#: Lines of captured output shown per execution (the first ones; the rest are counted).
+#: Lines of captured output shown for the newest execution and for each older one (the
+#: first ones; the rest are counted), and characters shown of one line. Twenty executions
+#: of 64 KiB each took seconds to lay out; `jobconsole history` is not the place for it
+#: either, so the cut is only here.
 OUTPUT_LINES = 200
+OLDER_OUTPUT_LINES = 10
+LINE_CHARS = 400
 
 _STATUS_STYLE = {
     ExecutionStatus.SUCCEEDED: "$text-success",
@@ -151,11 +156,11 @@ class JobDetailScreen(ModalScreen[None]):
         parts: list[tuple[str, str] | str] = [("\nRecent executions", "bold underline")]
         if not executions:
             parts.append("\n  none yet: press t to run it now")
-        for execution in executions:
-            parts += self._execution(execution)
+        for index, execution in enumerate(executions):
+            parts += self._execution(execution, OUTPUT_LINES if index == 0 else OLDER_OUTPUT_LINES)
         return Content.assemble(*parts)
 
-    def _execution(self, execution: Execution) -> list[tuple[str, str] | str]:
+    def _execution(self, execution: Execution, shown: int) -> list[tuple[str, str] | str]:
         style = _STATUS_STYLE.get(execution.status, "$text-warning")
         when = execution.started_at or execution.scheduled_time
         head = [f"\n\n  #{execution.id}  ", (str(execution.status), f"bold {style}")]
@@ -175,16 +180,20 @@ class JobDetailScreen(ModalScreen[None]):
         if execution.output:
             lines = execution.output.rstrip("\n").splitlines()
             body.append(("\n  output:", "$foreground-muted"))
-            body += [f"\n  │ {line}" for line in lines[:OUTPUT_LINES]]
-            if len(lines) > OUTPUT_LINES:
-                more = len(lines) - OUTPUT_LINES
-                body.append((f"\n  │ … {more} more lines", "$foreground-muted"))
+            body += [f"\n  │ {_cut(line)}" for line in lines[:shown]]
+            if len(lines) > shown:
+                more = len(lines) - shown
+                body.append((f"\n  │ … {more:,} more lines", "$foreground-muted"))
         if execution.traceback:
             body.append(("\n  traceback:", "$foreground-muted"))
             body += [
                 (f"\n  │ {line}", style) for line in execution.traceback.rstrip("\n").splitlines()
             ]
         return head + body
+
+
+def _cut(line: str) -> str:
+    return line if len(line) <= LINE_CHARS else f"{line[:LINE_CHARS]}… ({len(line):,} characters)"
 
 
 def _state(job: JobSnapshot) -> tuple[str, str]:

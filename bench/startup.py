@@ -8,8 +8,9 @@ Console: each command is launched in a new 120x35 tmux window; the pane is captu
 Textual app with a three-row DataTable (``bench/bare_app.py``), measured the same way in
 the same run, interleaved. Each launch gets a fresh state file in a temporary folder.
 The 10,000-job registry is ``bench/registry_10k.py``. After the first frame it also waits
-for the status line to say "running" (``start()`` has returned: the first 250 jobs are
-scheduled and the rest follow a chunk per loop iteration), reported for information.
+for the status line to say "running" (every job is with APScheduler: past the first 250
+they are handed over a chunk per loop iteration after the first frame), reported for
+information.
 
 Commands that do not draw: wall time of ``jobconsole cron "0 9 * * 1-5"``, ``list`` and
 ``history`` (on a state file with 200 executions), against

@@ -195,6 +195,7 @@ class JobConsoleApp(App[None]):
         self._shutting_down = False
         self._signals = 0
         self._starting = False
+        self._all_scheduled = False  # until the service says SCHEDULER_STARTED
         self._status_pending = False
         self._functions: list[str] | None = None
 
@@ -419,11 +420,14 @@ class JobConsoleApp(App[None]):
             self._log.add(event)
             if event.kind is EventKind.WARNING:
                 self.notify(event.message, severity="warning", timeout=10)
-            elif event.kind is EventKind.SCHEDULER_STARTED and self.freeze_gc:
-                # Every job is with APScheduler now (handed over in chunks after start):
-                # keep what start-up built out of the collector's walks too. Without
-                # this, full collections of ~30 ms came every few seconds under load.
-                gc.freeze()
+            elif event.kind is EventKind.SCHEDULER_STARTED:
+                self._all_scheduled = True
+                if self.freeze_gc:
+                    # Every job is with APScheduler now (handed over in chunks after
+                    # start): keep what start-up built out of the collector's walks too.
+                    # Without this, full collections of ~30 ms came every few seconds
+                    # under load.
+                    gc.freeze()
         if event.job_id is not None:
             for screen in self.screen_stack:
                 if isinstance(screen, JobDetailScreen) and screen.job_id == event.job_id:
@@ -461,6 +465,9 @@ class JobConsoleApp(App[None]):
             state, note = SchedulerState.STOPPING, "waiting for running jobs to end"
         elif self._starting:
             state, note = SchedulerState.STARTING, ""
+        elif self.service.is_running and not self._all_scheduled:
+            # Past the first 250, jobs reach APScheduler a chunk per loop iteration.
+            state, note = SchedulerState.STARTING, "handing the jobs to the scheduler"
         elif self.service.is_running:
             state, note = SchedulerState.RUNNING, ""
         elif self.service.disabled_reason:

@@ -321,29 +321,18 @@ class SchedulerService:
         func: Callable[..., Any] | str,
         cron_expression: str,
         *,
-        enabled: bool = True,
-        timezone: str | None = None,
-        description: str | None = None,
-        timeout_seconds: float | None = None,
-        isolation: str | None = None,
         replace_existing: bool = False,
+        **options: Any,
     ) -> _Job:
+        """``register_job`` without the snapshot (``options`` are ``_build_job``'s), for
+        the registry's thousands of entries."""
         if self.store is not None and self._state_loaded and not (self._started or self._closed):
             raise RuntimeError(
                 f"register_job({job_id!r}) came after the state file was loaded (by "
                 "load_state(), or by a change or run_job_now() before start()), so the "
                 "job could not be merged with its stored state: register every job first"
             )
-        job = self._build_job(
-            job_id,
-            func,
-            cron_expression,
-            enabled=enabled,
-            timezone=timezone,
-            description=description,
-            timeout_seconds=timeout_seconds,
-            isolation=isolation,
-        )
+        job = self._build_job(job_id, func, cron_expression, **options)
         existing = self._jobs.get(job.job_id)
         if existing is not None and not replace_existing:
             raise DuplicateJobError(job.job_id)

@@ -11,6 +11,7 @@ import pytest
 
 from jobs.service import SchedulerService
 from jobs.settings import Settings
+from jobs.store import Store
 
 ServiceFactory = Callable[..., SchedulerService]
 
@@ -43,3 +44,32 @@ async def service_factory(tmp_path: Path) -> AsyncIterator[ServiceFactory]:
 def service(service_factory: ServiceFactory) -> SchedulerService:
     """A service with default settings (scheduling on, UTC, no state file)."""
     return service_factory()
+
+
+@pytest.fixture
+def make(service_factory: ServiceFactory) -> ServiceFactory:
+    """``make(**settings)``: a UTC service without a state file, shut down after the test."""
+    return service_factory
+
+
+@pytest.fixture
+async def durable(tmp_path: Path) -> AsyncIterator[ServiceFactory]:
+    """``durable(clock=None, **settings)``: a UTC service on ``tmp_path/state.sqlite3``.
+
+    Each is shut down at the end (or, if never started, its state file closed), so the
+    next one can open the file.
+    """
+    made: list[SchedulerService] = []
+
+    def make_durable(clock: Callable[[], datetime] | None = None, **settings: Any) -> Any:
+        config = Settings(timezone="UTC", state_path=tmp_path / "state.sqlite3", **settings)
+        service = SchedulerService(config, store=Store.open(config), clock=clock)
+        made.append(service)
+        return service
+
+    yield make_durable
+    for service in made:
+        task = service.shutdown(timeout=0)
+        if task is not None:
+            await task
+        service.close()

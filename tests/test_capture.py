@@ -22,12 +22,6 @@ YEARLY = "0 0 1 1 *"
 Factory = Callable[..., SchedulerService]
 
 
-@pytest.fixture
-def make(service_factory: Factory) -> Factory:
-    """``make(**settings)``: a UTC service without a state file, shut down after the test."""
-    return service_factory
-
-
 class _Records(logging.Handler):
     def __init__(self) -> None:
         super().__init__()

@@ -8,7 +8,6 @@ scrolled up. The pane holds about nine lines at 120x35; every test logs more tha
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +20,7 @@ from jobs.service import SchedulerService
 from jobs.settings import Settings
 from jobs.store import Store
 from tests import jobfuncs_store
+from tests.test_app import wait_until
 from tui.app import JobConsoleApp
 from tui.widgets import ExecutionLog, JobTable
 
@@ -56,14 +56,6 @@ def assert_newest_shown(log: ExecutionLog, why: str = "") -> None:
     assert drawn(log) == [line.rstrip() for line in log.lines[-height:]], why
     assert log.scroll_y == log.max_scroll_y
     assert log.vertical_scrollbar.position == log.scroll_y, "the thumb is where the lines are"
-
-
-async def wait_until(pilot: Pilot, condition: Callable[[], object], timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {condition}")
-        await pilot.pause(0.02)
 
 
 async def run_times(pilot: Pilot, clock: Clock, job_id: str, times: int) -> None:

@@ -20,7 +20,7 @@ import re
 import resource
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -31,8 +31,6 @@ import pytest
 from jobs import EventKind, Execution, ExecutionStatus, InvalidJobError, Trigger
 from jobs.records import SchedulerEvent
 from jobs.service import SchedulerService
-from jobs.settings import Settings
-from jobs.store import Store
 from tests import jobfuncs_misbehaving as funcs
 
 YEARLY = "0 0 1 1 *"
@@ -182,25 +180,6 @@ def _fresh_job_state() -> Iterator[None]:
     funcs.RELEASE.clear()
     yield
     funcs.RELEASE.set()
-
-
-@pytest.fixture
-async def durable(tmp_path: Path) -> AsyncIterator[Callable[[], SchedulerService]]:
-    """``durable()``: a service on a state file in tmp_path; each is shut down at the end."""
-    made: list[SchedulerService] = []
-    path = tmp_path / "state.sqlite3"
-
-    def make() -> SchedulerService:
-        settings = Settings(timezone="UTC", state_path=path)
-        service = SchedulerService(settings, store=Store.open_path(path))
-        made.append(service)
-        return service
-
-    yield make
-    for service in made:
-        task = service.shutdown(timeout=0)
-        if task is not None:
-            await task
 
 
 # ------------------------------------------------------------------------ raising

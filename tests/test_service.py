@@ -40,12 +40,6 @@ Factory = Callable[..., SchedulerService]
 
 
 @pytest.fixture
-def make(service_factory: Factory) -> Factory:
-    """``make(**settings)``: a UTC service without a state file, shut down after the test."""
-    return service_factory
-
-
-@pytest.fixture
 async def loop_errors() -> AsyncIterator[list[dict[str, object]]]:
     """What reaches the event loop's exception handler: a job's error never should."""
     loop = asyncio.get_running_loop()

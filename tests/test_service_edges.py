@@ -10,48 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
 import pytest
 
 import jobs.service as service_module
-from jobs import EventKind, ExecutionStatus, JobState, SchedulerService, Settings, Trigger
-from jobs.store import Store
+from jobs import EventKind, ExecutionStatus, JobState, SchedulerService, Trigger
 from tests import jobfuncs_core as jf
 from tests.jobfuncs_core import EventLog, make_due
 
 YEARLY = "0 0 1 1 *"  # fires once a year: no test ever crosses a fire time by accident
 Factory = Callable[..., SchedulerService]
-
-
-@pytest.fixture
-def make(service_factory: Factory) -> Factory:
-    """``make(**settings)``: a UTC service without a state file, shut down after the test."""
-    return service_factory
-
-
-@pytest.fixture
-async def durable(tmp_path: Path) -> AsyncIterator[Factory]:
-    """``durable(clock=None, **settings)``: a UTC service on ``tmp_path/state.sqlite3``.
-
-    Each is shut down at the end (or, if never started, its state file closed), so the
-    next one can open the file.
-    """
-    made: list[SchedulerService] = []
-
-    def make_durable(clock: Callable[[], datetime] | None = None, **settings: Any) -> Any:
-        config = Settings(timezone="UTC", state_path=tmp_path / "state.sqlite3", **settings)
-        service = SchedulerService(config, store=Store.open(config), clock=clock)
-        made.append(service)
-        return service
-
-    yield make_durable
-    for service in made:
-        await stop(service)
-        service.close()
 
 
 async def stop(service: SchedulerService) -> None:

@@ -140,6 +140,7 @@ CORE_MODULES = frozenset(
         "records",
         "registry",
         "restore",
+        "running",
         "service",
         "settings",
         "store",

@@ -5,29 +5,29 @@ APScheduler's AsyncIOScheduler decides *when* (with our CronTrigger); this servi
 worker threads, output captured per execution, every outcome recorded as an Execution
 and announced to subscribers as a SchedulerEvent. Its methods are called from the event
 loop's thread.
+
+asyncio (and what runs a job, ``running.py`` and ``isolation.py``) is imported by the
+methods that run on the loop, so that code which only reads jobs, such as ``jobconsole
+list``, does not pay for it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import inspect
 import itertools
 import logging
 import re
-import threading
 import time
 import traceback as tb
 from collections import deque
 from collections.abc import Callable, Iterable
-from contextvars import copy_context
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from functools import partial
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from jobs import capture, cron, funcs, isolation, restore
+from jobs import capture, cron, funcs, restore
 from jobs.errors import DuplicateJobError, InvalidJobError, JobNotFoundError
 from jobs.records import (
     EXECUTION_EVENT_FOR_STATUS,
@@ -42,6 +42,8 @@ from jobs.records import (
 from jobs.settings import Settings
 
 if TYPE_CHECKING:
+    import asyncio
+
     from jobs import engine
     from jobs.store import StoredJob
 
@@ -54,8 +56,6 @@ Clock = Callable[[], datetime]
 
 #: How long a coroutine may hold the event loop in one step before its record says so.
 BLOCKING_WARNING_SECONDS = 0.5
-#: How long a cancelled coroutine may take to end before it is left running on its own.
-CANCEL_GRACE_SECONDS = 0.5
 #: How often the state file learns we are alive, and how often history is pruned.
 ALIVE_EVERY_SECONDS = 15.0
 PRUNE_EVERY_SECONDS = 3600.0
@@ -109,104 +109,6 @@ class _Job:
 
 def _dispatch_placeholder() -> None:
     """What APScheduler holds as each job's func; the service runs the real one."""
-
-
-def _in_daemon_thread(func: Callable[[], Any], name: str) -> asyncio.Future[Any]:
-    """Run ``func`` in a daemon thread with this context (so its output is captured).
-
-    Daemon, not a pool: a job that never returns must not keep the process from exiting.
-    """
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[Any] = loop.create_future()
-    ctx = copy_context()
-
-    def settle(outcome: Callable[[], None]) -> None:
-        if not future.done():
-            outcome()
-
-    def target() -> None:
-        try:
-            result = ctx.run(func)
-        except BaseException as exc:
-            outcome = partial(future.set_exception, exc)
-        else:
-            outcome = partial(future.set_result, result)
-        with contextlib.suppress(RuntimeError):  # the loop may be closed by now
-            loop.call_soon_threadsafe(settle, outcome)
-
-    threading.Thread(target=target, name=name, daemon=True).start()
-    return future
-
-
-class _Timed:
-    """Awaits a coroutine while timing each step, to catch jobs that block the loop."""
-
-    __slots__ = ("abandoned", "asked", "coro", "longest", "told")
-
-    def __init__(self, coro: Any) -> None:
-        self.coro = coro
-        self.longest = 0.0
-        self.abandoned = False
-        self.asked = False  # run() has cancelled the job's task
-        self.told = False  # ... and the job has had that cancellation
-
-    async def run(self, name: str) -> Any:
-        """Await the coroutine in a task of its own, so that one swallowing its
-        cancellation cannot hold its execution (and its slot) forever: after
-        CANCEL_GRACE_SECONDS it is left running (``abandoned``) and the cancellation goes on.
-
-        A coroutine that ignored its cancellation gets no second one: a later cancellation
-        of its task closes it (``coro.close()``, so its ``finally`` blocks run). That later
-        one is, in practice, ``asyncio.run`` ending the loop: it cancels every task left
-        and waits for each to end, so one that swallowed it again would hold the process
-        past any shutdown timeout, for as long as it cared to run.
-        """
-        task = asyncio.get_running_loop().create_task(self._outcome(), name=name)
-        try:
-            ok, value = await asyncio.shield(task)
-        except asyncio.CancelledError:
-            self.asked = True
-            task.cancel()
-            try:
-                await asyncio.wait({task}, timeout=CANCEL_GRACE_SECONDS)
-            finally:  # a second cancellation may cut the grace short
-                self.abandoned = not task.done()
-            raise
-        if not ok:
-            raise value
-        return value
-
-    async def _outcome(self) -> tuple[bool, Any]:
-        try:
-            return True, await self
-        except asyncio.CancelledError:
-            raise
-        except BaseException as exc:  # a SystemExit must not escape the task into the loop
-            return False, exc
-
-    def __await__(self):  # type: ignore[no-untyped-def]
-        coro = self.coro
-        value: Any = None
-        error: BaseException | None = None
-        while True:
-            start = time.perf_counter()
-            try:
-                yielded = coro.throw(error) if error is not None else coro.send(value)
-            except StopIteration as stop:
-                self.longest = max(self.longest, time.perf_counter() - start)
-                return stop.value
-            self.longest = max(self.longest, time.perf_counter() - start)
-            try:
-                value, error = (yield yielded), None
-            except asyncio.CancelledError as exc:
-                if self.told:  # it had its cancellation and went on: it is not asked twice
-                    with contextlib.suppress(BaseException):  # it may refuse to close too
-                        coro.close()
-                    raise
-                self.told = self.asked
-                value, error = None, exc
-            except BaseException as exc:  # the like go to the job
-                value, error = None, exc
 
 
 class SchedulerService:
@@ -470,6 +372,8 @@ class SchedulerService:
         A service with a state file cannot start again after ``shutdown()``: its file is
         closed. Create a new one.
         """
+        import asyncio
+
         if self._closed:
             raise RuntimeError(
                 "a SchedulerService cannot be restarted after shutdown() (or close()): its "
@@ -541,6 +445,8 @@ class SchedulerService:
                 self._emit(EventKind.JOB_UPDATED, job)  # its next run time is known now
 
     async def _schedule_rest(self, queue: deque[_Job], instant: datetime) -> None:
+        import asyncio
+
         while queue:
             await asyncio.sleep(0)  # let the loop answer between chunks
             self._schedule_some(queue, instant, announce=True)
@@ -570,6 +476,8 @@ class SchedulerService:
         Returns a task to await for the running jobs to end (cancelled ones are recorded
         as cancelled); calling it without awaiting also works.
         """
+        import asyncio
+
         if not self._started:
             return None
         self._stopping = True
@@ -592,6 +500,8 @@ class SchedulerService:
         self._unscheduled.clear()
 
     async def _drain(self, grace: float) -> None:
+        import asyncio
+
         pending = [task for task in self._tasks.values() if not task.done()]
         if pending:
             _, still = await asyncio.wait(pending, timeout=grace)
@@ -697,6 +607,8 @@ class SchedulerService:
         Before ``start()`` (in a running event loop) it works too: a service with a state
         file loads it first, as ``start()`` would.
         """
+        import asyncio
+
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -848,6 +760,8 @@ class SchedulerService:
         self._launch(job, scheduled, Trigger.SCHEDULE)
 
     def _launch(self, job: _Job, scheduled: datetime, trigger: Trigger) -> Execution:
+        import asyncio
+
         running = self._running.get(job.job_id)
         if running is not None:
             return self._record_instant(
@@ -882,6 +796,10 @@ class SchedulerService:
 
     async def _run(self, job: _Job, execution: Execution, launched: float) -> None:
         """Run one execution; the timeout counts from launch, not from the first step."""
+        import asyncio
+
+        from jobs import isolation, running
+
         buffer = capture.OutputBuffer(self.settings.output_limit_bytes)
         timeout = job.timeout_seconds or self.settings.job_timeout_seconds
         warnings: list[str] = []
@@ -895,12 +813,12 @@ class SchedulerService:
                     if job.isolation == "process":
                         await isolation.run(job.func_ref, buffer)
                     elif funcs.is_async(job.func):
-                        timed = _Timed(job.func())
+                        timed = running.Timed(job.func())
                         await timed.run(f"job:{job.job_id}#{execution.id}")
                     else:
-                        result = await _in_daemon_thread(job.func, f"job:{job.job_id}")
+                        result = await running.in_daemon_thread(job.func, f"job:{job.job_id}")
                         if inspect.isawaitable(result):  # e.g. an async def behind a decorator
-                            timed = _Timed(result)
+                            timed = running.Timed(result)
                             await timed.run(f"job:{job.job_id}#{execution.id}")
             status = ExecutionStatus.SUCCEEDED
         except TimeoutError:
@@ -989,6 +907,8 @@ class SchedulerService:
 
     async def _keep_house(self) -> None:
         """Note that we are alive (for missed-run detection) and prune old history."""
+        import asyncio
+
         assert self.store is not None
         last_prune: float | None = None  # prune at start: monotonic() may be near 0
         while True:

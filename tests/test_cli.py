@@ -216,17 +216,31 @@ def test_commands_that_only_print_never_import_textual(cli: Cli, command: str) -
 def test_list_shows_the_registered_jobs(cli: Cli) -> None:
     result = cli("list")
     assert (result.returncode, result.stderr) == (0, "")
-    out = result.stdout
-    assert "Registered jobs (UTC)" in out
-    for header in ("id", "cron", "description", "next run", "state"):
-        assert header in out
-    rows = {line.split()[0]: line for line in out.splitlines()[4:] if line.strip()}
+    header, *lines = result.stdout.splitlines()
+    assert header.split() == ["id", "cron", "state", "next", "run", "(UTC)", "description"]
+    for line in lines:  # each column starts under its header (next run: not a disabled job's)
+        for name in ("cron", "state", "next run", "description"):
+            column = header.index(name)
+            if name != "next run" or "disabled" not in line:
+                assert line[column - 2 : column + 1].startswith("  "), (name, line)
+                assert line[column] != " ", (name, line)
+    rows = {line.split()[0]: line for line in lines}
     assert "* * * * *" in rows["tick"] and "Every minute" in rows["tick"]
     assert "scheduled" in rows["tick"] and "(in " in rows["tick"]
     assert "The weekday report" in rows["weekday_report"]
     assert " 09:00 (in " in rows["weekday_report"]
     assert "disabled" in rows["dormant"] and "(in " not in rows["dormant"]
     assert not cli.state.exists()  # listing never creates the state file
+
+
+def test_list_cuts_only_the_description_to_the_width(cli: Cli) -> None:
+    narrow = cli("list", COLUMNS="80").stdout.splitlines()
+    assert max(len(line) for line in narrow) == 80
+    assert narrow[2].endswith("…") and "(in " in narrow[2]  # weekday_report: cut, dated
+
+    env = {k: v for k, v in cli.env.items() if k != "COLUMNS"}
+    piped = subprocess.run(cli.argv("list"), cwd=cli.cwd, env=env, capture_output=True, text=True)
+    assert piped.stdout.splitlines()[2].endswith("The weekday report")  # a pipe gets it all
 
 
 def test_list_reports_a_bad_registry_entry_by_name_and_lists_the_rest(cli: Cli) -> None:

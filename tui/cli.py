@@ -183,10 +183,6 @@ def _boot(durable: bool = True, read_only: bool = False, reset: bool = False):  
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
-
     from tui import format
 
     service, error = _boot(read_only=True)
@@ -207,24 +203,24 @@ def cmd_list(args: argparse.Namespace) -> int:
             else ""
         )
         state = job.state + (f": {job.error}" if job.error else "")
-        rows.append((job.job_id, job.cron_expression, str(job.state), when, state, job.description))
-    console = Console()
-    table = Table(title=f"Registered jobs ({service.tz.key})", box=box.SIMPLE_HEAD)
-    # The columns a reader scans keep their width; the description gives way first.
-    used = 0
-    for index, name in enumerate(("id", "cron", "state", "next run")):
-        width = max([len(name), *(len(row[index]) for row in rows)])
-        table.add_column(name, no_wrap=True, min_width=width)
-        used += width + 3
-    room = max(console.width - used - 4, 10)
-    table.add_column("description", overflow="ellipsis", no_wrap=True, max_width=room)
-    for job_id, expression, _, when, state, description in rows:
-        table.add_row(job_id, expression, state, when, description)
-    console.print(table)
+        rows.append((job.job_id, job.cron_expression, state, when, job.description))
+    headers = ("id", "cron", "state", f"next run ({service.tz.key})", "description")
+    print(format.columns(headers, rows, _output_width()))
     if service.disabled_reason:
-        console.print(f"[yellow]{service.disabled_reason}[/]")
+        print(service.disabled_reason)
     service.close()
     return 0
+
+
+def _output_width() -> int | None:
+    """The terminal's width; for a pipe, COLUMNS if set, else None (lines are not cut)."""
+    import os
+    import shutil
+
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() else None
 
 
 def cmd_history(args: argparse.Namespace) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
 from jobs.records import Execution, ExecutionStatus, SchedulerEvent
@@ -82,3 +83,26 @@ def event_line(event: SchedulerEvent, tz: tzinfo | None = None) -> str:
     subject = f"{event.job_id}  " if event.job_id else ""
     detail = f"  {event.message}" if event.message else ""
     return f"{clock(event.at, tz)}  {subject}{event.kind}{detail}"
+
+
+def columns(headers: Sequence[str], rows: Sequence[Sequence[str]], width: int | None) -> str:
+    """Rows under their headers, aligned, two spaces apart, like ``ps`` or ``kubectl get``.
+
+    Plain text rather than a Rich table: it greps and pipes cleanly, and Rich's import alone
+    would double ``jobconsole list``'s time. The last column gives way: it is cut with an
+    ellipsis to fit ``width`` terminal cells (never below 10), or never cut when None.
+    """
+    from rich.cells import cell_len, set_cell_size
+
+    table = [list(headers), *(list(row) for row in rows)]
+    widths = [max(cell_len(row[i]) for row in table) for i in range(len(headers) - 1)]
+    used = sum(widths) + 2 * len(widths)
+    room = None if width is None else max(width - used, 10)
+    lines = []
+    for row in table:
+        cells = [set_cell_size(text, w) for text, w in zip(row, widths, strict=False)]
+        last = row[-1]
+        if room is not None and cell_len(last) > room:
+            last = set_cell_size(last, room - 1) + "…"
+        lines.append("  ".join([*cells, last]).rstrip())
+    return "\n".join(lines)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import os
 import signal
 import sys
@@ -23,7 +22,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from functools import partial
 from typing import Any, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -33,6 +32,7 @@ from jobs import cron, funcs, isolation
 from jobs.errors import DuplicateJobError, InvalidJobError, JobError, JobNotFoundError
 from jobs.records import EventKind, Execution, JobSnapshot, JobState, SchedulerEvent
 from jobs.service import SchedulerService
+from tui.collector import IdleCollector
 from tui.screens import (
     ConfirmScreen,
     EditScheduleScreen,
@@ -150,10 +150,10 @@ class JobConsoleApp(App[None]):
 
     ``clock`` drives countdowns, the status clock and previews (tests freeze it);
     ``autostart`` False leaves the scheduler stopped (for snapshots of a fixed state).
-    ``freeze_gc`` moves everything alive after start-up out of the collector's sight
-    (``gc.freeze``): with 10,000 jobs a full collection otherwise walks them all and
-    stalls a key press by up to ~60 ms. It is process-wide, so only the command sets it;
-    the command also holds the collector off until then (``gc.enable`` here).
+    ``manage_gc`` lets the console decide when Python's collector may pause it
+    (``tui/collector.py``): start-up's objects are frozen out of its sight and full
+    collections wait for a quiet keyboard. It is process-wide, so only the command sets
+    it; the command also holds the collector off until start-up is done.
     """
 
     CSS_PATH = "app.tcss"
@@ -183,13 +183,13 @@ class JobConsoleApp(App[None]):
         *,
         clock: Clock | None = None,
         autostart: bool = True,
-        freeze_gc: bool = False,
+        manage_gc: bool = False,
     ) -> None:
         super().__init__()
         self.service = service
         self.clock: Clock = clock or _utcnow
         self.autostart = autostart
-        self.freeze_gc = freeze_gc
+        self._collector = IdleCollector() if manage_gc else None
         self._unsubscribe: Callable[[], None] | None = None
         self._failures = _RecentCount(FAILURE_WINDOW)
         self._shutting_down = False
@@ -376,9 +376,8 @@ class JobConsoleApp(App[None]):
         jobs = self.service.get_jobs()
         self._table.set_jobs(jobs)  # now with their next run times
         self._refresh_status()
-        if self.freeze_gc:
-            gc.freeze()
-            gc.enable()
+        if self._collector is not None:
+            self._collector.start()
         expressions = list(dict.fromkeys(job.cron_expression for job in jobs))
         if len(expressions) > DESCRIBE_SLICE:
             self.run_worker(_describe_ahead(expressions), name="describe", group="describe")
@@ -395,6 +394,8 @@ class JobConsoleApp(App[None]):
         if self._thread_hooks and threading.excepthook is self._thread_hooks[1]:
             threading.excepthook = self._thread_hooks[0]
         self._thread_hooks = ()
+        if self._collector is not None:
+            self._collector.stop()
         task = self.service.shutdown(timeout=0)
         if task is not None:
             await task
@@ -422,12 +423,10 @@ class JobConsoleApp(App[None]):
                 self.notify(event.message, severity="warning", timeout=10)
             elif event.kind is EventKind.SCHEDULER_STARTED:
                 self._all_scheduled = True
-                if self.freeze_gc:
+                if self._collector is not None:
                     # Every job is with APScheduler now (handed over in chunks after
-                    # start): keep what start-up built out of the collector's walks too.
-                    # Without this, full collections of ~30 ms came every few seconds
-                    # under load.
-                    gc.freeze()
+                    # start): keep what that built out of the collector's walks too.
+                    self._collector.freeze()
         if event.job_id is not None:
             for screen in self.screen_stack:
                 if isinstance(screen, JobDetailScreen) and screen.job_id == event.job_id:
@@ -437,11 +436,19 @@ class JobConsoleApp(App[None]):
             self.call_later(self._refresh_status)
 
     def _tick(self) -> None:
-        """Once a second: countdowns, the clock and the counts."""
+        """Once a second: countdowns, the clock and the counts (and, when the keyboard
+        is quiet, a full garbage collection)."""
         now = self.clock()
         self._repair_stale_rows(now)
         self._table.refresh()
         self._refresh_status(now)
+        if self._collector is not None:
+            self._collector.tick()
+
+    async def on_event(self, event: events.Event) -> None:
+        if self._collector is not None and isinstance(event, events.InputEvent):
+            self._collector.input_seen()
+        await super().on_event(event)
 
     def _repair_stale_rows(self, now: datetime) -> None:
         """Re-read on-screen jobs whose next run is past: APScheduler moves a job's next

@@ -320,7 +320,7 @@ async def _run_headless(service) -> int:  # type: ignore[no-untyped-def]
 def cmd_console(args: argparse.Namespace) -> int:
     # Start-up allocates an object or more per job and frees almost nothing: collecting
     # meanwhile only walks them again and again. The app freezes what is alive and turns
-    # the collector back on once the scheduler runs.
+    # the collector back on once the scheduler runs (tui/collector.py).
     gc.disable()
     _keep_job_info_logs()
     service, error = _boot(reset=args.reset_state)
@@ -330,7 +330,7 @@ def cmd_console(args: argparse.Namespace) -> int:
     from tui.terminal import own_terminal
 
     with own_terminal(service.settings.state_path.with_name("console-output.log")):
-        app = JobConsoleApp(service, freeze_gc=True)
+        app = JobConsoleApp(service, manage_gc=True)
         app.run()
     return app.return_code or 0
 

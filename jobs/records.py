@@ -88,6 +88,26 @@ class Execution:
 
 
 @dataclass(frozen=True, slots=True)
+class LastRun:
+    """What a job's row shows of its latest run: never its output, which may be 64 KB, and
+    the service keeps one of these for each of maybe 10,000 jobs."""
+
+    execution_id: int
+    status: ExecutionStatus
+    run_time: datetime | None
+    duration: float | None
+
+    @classmethod
+    def of(cls, execution: Execution) -> LastRun:
+        return cls(
+            execution.id,
+            execution.status,
+            execution.started_at or execution.scheduled_time,
+            execution.duration,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class JobSnapshot:
     """What a job is, where it stands and how its runs went, at one moment."""
 

@@ -36,6 +36,7 @@ from jobs.records import (
     ExecutionStatus,
     JobSnapshot,
     JobState,
+    LastRun,
     SchedulerEvent,
     Trigger,
 )
@@ -99,7 +100,7 @@ class _Job:
     error: str | None = None
     run_count: int = 0
     failure_count: int = 0
-    last: Execution | None = None
+    last: LastRun | None = None
     recent: deque[Execution] = field(default_factory=lambda: deque(maxlen=RECENT_PER_JOB))
 
     @property
@@ -676,7 +677,7 @@ class SchedulerService:
             timezone=job.tz.key,
             state=state,
             next_run_time=next_run,
-            last_run_time=last.started_at or last.scheduled_time if last else None,
+            last_run_time=last.run_time if last else None,
             last_status=last.status if last else None,
             last_duration=last.duration if last else None,
             run_count=job.run_count,
@@ -896,7 +897,7 @@ class SchedulerService:
             job.run_count += 1
             if execution.status.is_failure:
                 job.failure_count += 1
-            job.last = execution
+            job.last = LastRun.of(execution)
         if execution.status.is_final and self.store is None:  # else the store has them
             job.recent.append(execution)
         if self.store is not None:

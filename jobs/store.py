@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from jobs.records import Execution, ExecutionStatus, Trigger
+from jobs.records import Execution, ExecutionStatus, LastRun, Trigger
 from jobs.settings import Settings
 
 log = logging.getLogger("jobconsole.store")
@@ -141,7 +141,7 @@ class StoredJob:
 class JobStats:
     run_count: int
     failure_count: int
-    last: Execution | None
+    last: LastRun | None
 
 
 def _iso(when: datetime | None) -> str | None:
@@ -173,6 +173,15 @@ def _execution(row: tuple[Any, ...]) -> Execution:
         output_truncated=bool(row[10]),
         warnings=tuple(json.loads(row[11] or "[]")),
     )
+
+
+def _last_run(row: tuple[Any, ...]) -> LastRun | None:
+    execution_id, status, scheduled, started, ended = row
+    if execution_id is None:
+        return None
+    started_at, ended_at = _dt(started), _dt(ended)
+    duration = (ended_at - started_at).total_seconds() if started_at and ended_at else None
+    return LastRun(execution_id, ExecutionStatus(status), started_at or _dt(scheduled), duration)
 
 
 def _execution_params(e: Execution) -> tuple[Any, ...]:
@@ -603,14 +612,11 @@ class Store:
 
     def job_stats(self) -> dict[str, JobStats]:
         rows = self._read.execute(
-            f"SELECT s.job_id, s.run_count, s.failure_count, "
-            f"{', '.join('e.' + c.strip() for c in _EXECUTION_COLUMNS.split(','))} "
+            "SELECT s.job_id, s.run_count, s.failure_count, "
+            "e.id, e.status, e.scheduled_time, e.started_at, e.ended_at "
             "FROM job_stats s LEFT JOIN executions e ON e.id = s.last_execution_id"
         ).fetchall()
-        return {
-            r[0]: JobStats(r[1], r[2], _execution(r[3:]) if r[3] is not None else None)
-            for r in rows
-        }
+        return {r[0]: JobStats(r[1], r[2], _last_run(r[3:])) for r in rows}
 
     def executions(
         self, job_id: str | None = None, limit: int = 50, failed_only: bool = False

@@ -543,7 +543,7 @@ async def test_executions_and_counts_survive_a_restart(tmp_path: Path) -> None:
             0,
             ExecutionStatus.SUCCEEDED,
         )
-        assert good.last_run_time == second.started_at
+        assert (good.last_run_time, good.last_duration) == (second.started_at, second.duration)
         assert (bad.run_count, bad.failure_count, bad.last_status) == (
             1,
             1,
@@ -1256,8 +1256,8 @@ def test_prune_never_deletes_running_rows_nor_each_jobs_latest_executions(
         assert kept == [long_running, rare_ran, rare_missed, busy[-1]]
         assert gone not in kept
         stats = store.job_stats()
-        assert stats["rare"].last is not None and stats["rare"].last.id == rare_ran
-        assert stats["busy"].last is not None and stats["busy"].last.id == busy[-1]
+        assert stats["rare"].last is not None and stats["rare"].last.execution_id == rare_ran
+        assert stats["busy"].last is not None and stats["busy"].last.execution_id == busy[-1]
         assert store.executions("rare", limit=1)[0].id == rare_missed
     finally:
         store.close()

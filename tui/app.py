@@ -189,7 +189,7 @@ class JobConsoleApp(App[None]):
         self.service = service
         self.clock: Clock = clock or _utcnow
         self.autostart = autostart
-        self._collector = IdleCollector() if manage_gc else None
+        self._collector = IdleCollector(self.set_timer) if manage_gc else None
         self._unsubscribe: Callable[[], None] | None = None
         self._failures = _RecentCount(FAILURE_WINDOW)
         self._shutting_down = False
@@ -443,7 +443,7 @@ class JobConsoleApp(App[None]):
         self._table.refresh()
         self._refresh_status(now)
         if self._collector is not None:
-            self._collector.tick()
+            self._collector.check()
 
     async def on_event(self, event: events.Event) -> None:
         if self._collector is not None and isinstance(event, events.InputEvent):

@@ -1,17 +1,21 @@
-"""When Python's garbage collector may pause the console.
+"""When Python's garbage collector may pause the console: in a pause of the keyboard.
 
 With 10,000 jobs the console holds a snapshot and a last execution per job. Start-up's
 are frozen out of the collector's sight (``gc.freeze``), but each run replaces its job's
-pair, and the new ones age into the oldest generation: after a while a full collection
-walks hundreds of thousands of references, 30-60 ms during which no key is drawn. CPython
-starts one whenever enough objects have aged, at any moment, a few times a minute under
-load. Here the console chooses the moment instead: automatic full collections are off,
-and the one-second tick runs one once nobody has touched a key for QUIET_SECONDS, at most
-once every EVERY_SECONDS and never later than AT_MOST_SECONDS after the last. Young
-collections, which take a millisecond or two, stay automatic.
+pair, and the new ones age into the oldest generation: a full collection then walks
+hundreds of thousands of references, 30-60 ms during which no key is drawn. CPython
+starts one whenever enough objects have aged, at any moment, several times a minute under
+load, and now and then a key press waited for it.
 
-Freezing again after each full collection would be cheaper still, but it leaks: Textual's
-rendered strips refer to themselves, and a frozen cycle is never reclaimed.
+Here automatic full collections are off and the console runs them itself, as often as
+CPython would but at most once every EVERY_SECONDS, and only once no key or mouse event
+has come for GAP_SECONDS: by then the last key's frame is drawn (p99 about 30 ms) and
+the next key is seldom due. A key held down for auto-repeat leaves no such gap; after
+AT_MOST_SECONDS the collection runs anyway. Young collections, a millisecond or two,
+stay automatic.
+
+Freezing again after each full collection would make them cheaper still, but it leaks:
+Textual's rendered strips refer to themselves, and a frozen cycle is never reclaimed.
 """
 
 from __future__ import annotations
@@ -20,28 +24,39 @@ import gc
 import time
 from collections.abc import Callable
 
-#: No key or mouse event for this long: a pause now goes unnoticed.
-QUIET_SECONDS = 2.0
-#: Full collections no more often than this: they only reclaim cycles, a few MB a minute.
-EVERY_SECONDS = 60.0
-#: ... and no less often, however busy the keyboard, so the cycles stay bounded.
-AT_MOST_SECONDS = 300.0
+#: Full collections no more often than this: each walks every live object once more.
+EVERY_SECONDS = 15.0
+#: No input for this long: the last key is drawn and the next one is rarely this close.
+GAP_SECONDS = 0.06
+#: However busy the keyboard, the cycles left for a full collection stay bounded.
+AT_MOST_SECONDS = 120.0
 #: A generation-2 threshold so high that CPython never starts a full collection itself.
 NEVER = 1 << 30
 
+Schedule = Callable[[float, Callable[[], object]], object]
+
 
 class IdleCollector:
-    """Owns the process's collector settings while the console runs (``start``/``stop``)."""
+    """Owns the process's collector settings while the console runs (``start``/``stop``).
+
+    ``schedule(delay, callback)`` is the app's timer: it looks again once a busy keyboard
+    may have paused. ``check`` is called by the app's one-second tick.
+    """
 
     def __init__(
         self,
+        schedule: Schedule,
         monotonic: Callable[[], float] = time.monotonic,
         collect: Callable[[], object] = gc.collect,
+        aged: Callable[[], int] = lambda: gc.get_count()[2],
     ) -> None:
+        self._schedule = schedule
         self._monotonic = monotonic
         self._collect = collect
+        self._aged = aged
         self._saved: tuple[int, ...] | None = None
         self._last_input = self._last_full = monotonic()
+        self._waiting = False
         self.full_collections = 0
 
     def start(self) -> None:
@@ -55,26 +70,35 @@ class IdleCollector:
         self._last_full = self._monotonic()
 
     def freeze(self) -> None:
-        """Freeze again: for what was built after ``start`` and lives as long (the jobs
+        """Freeze again, for what was built after ``start`` and lives as long (the jobs
         handed to APScheduler in chunks)."""
         gc.freeze()
 
     def input_seen(self) -> None:
         self._last_input = self._monotonic()
 
-    def tick(self) -> bool:
-        """Run a full collection if now is the time; True if one ran."""
-        if self._saved is None:
+    def check(self) -> bool:
+        """Run a full collection if one is due and the keyboard has paused; True if it ran."""
+        if self._saved is None or self._waiting:
             return False
         now = self._monotonic()
         since_full = now - self._last_full
-        quiet = now - self._last_input >= QUIET_SECONDS
-        if since_full < EVERY_SECONDS or (not quiet and since_full < AT_MOST_SECONDS):
+        # CPython's own rule for a full collection: enough younger ones since the last.
+        if since_full < EVERY_SECONDS or self._aged() < self._saved[2]:
+            return False
+        wait = self._last_input + GAP_SECONDS - now
+        if wait > 0 and since_full < AT_MOST_SECONDS:
+            self._waiting = True
+            self._schedule(wait, self._look_again)
             return False
         self._collect()
         self._last_full = self._monotonic()
         self.full_collections += 1
         return True
+
+    def _look_again(self) -> None:
+        self._waiting = False
+        self.check()
 
     def stop(self) -> None:
         """Give CPython its thresholds back (the frozen objects stay frozen)."""

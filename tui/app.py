@@ -26,7 +26,7 @@ from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from jobs import cron, funcs, isolation
 from jobs.errors import DuplicateJobError, InvalidJobError, JobError, JobNotFoundError
@@ -43,6 +43,7 @@ from tui.screens import (
 from tui.widgets import (
     ExecutionLog,
     FilterBar,
+    Footer,
     JobTable,
     SchedulerState,
     Status,

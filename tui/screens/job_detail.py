@@ -17,10 +17,11 @@ from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.css.query import NoMatches
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from jobs.records import Execution, ExecutionStatus, JobSnapshot, Trigger
 from tui import format
+from tui.widgets.footer import Footer
 
 #: Lines of captured output shown for the newest execution and for each older one (the
 #: first ones; the rest are counted), and characters shown of one line. Twenty executions

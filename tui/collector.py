@@ -9,10 +9,10 @@ load, and now and then a key press waited for it.
 
 Here automatic full collections are off and the console runs them itself, as often as
 CPython would but at most once every EVERY_SECONDS, and only once no key or mouse event
-has come for GAP_SECONDS: by then the last key's frame is drawn (p99 about 30 ms) and
-the next key is seldom due. A key held down for auto-repeat leaves no such gap; after
-AT_MOST_SECONDS the collection runs anyway. Young collections, a millisecond or two,
-stay automatic.
+has come for GAP_SECONDS: the last key's frame is long drawn (p99 about 30 ms), and a
+pause that long in typing is seldom followed by a key within the collection's 50-150 ms.
+Steady typing, or a key held down, leaves no such pause; after AT_MOST_SECONDS the
+collection runs anyway. Young collections, a millisecond or two, stay automatic.
 
 Freezing again after each full collection would make them cheaper still, but it leaks:
 Textual's rendered strips refer to themselves, and a frozen cycle is never reclaimed.
@@ -26,10 +26,10 @@ from collections.abc import Callable
 
 #: Full collections no more often than this: each walks every live object once more.
 EVERY_SECONDS = 15.0
-#: No input for this long: the last key is drawn and the next one is rarely this close.
-GAP_SECONDS = 0.06
+#: No input for this long: a pause in typing, not the time between two keys of a word.
+GAP_SECONDS = 0.25
 #: However busy the keyboard, the cycles left for a full collection stay bounded.
-AT_MOST_SECONDS = 120.0
+AT_MOST_SECONDS = 60.0
 #: A generation-2 threshold so high that CPython never starts a full collection itself.
 NEVER = 1 << 30
 

@@ -1,9 +1,9 @@
 """When Python's garbage collector may pause the console: in a pause of the keyboard.
 
-With 10,000 jobs the console holds a snapshot and a last execution per job. Start-up's
-are frozen out of the collector's sight (``gc.freeze``), but each run replaces its job's
-pair, and the new ones age into the oldest generation: a full collection then walks
-hundreds of thousands of references, 30-60 ms during which no key is drawn. CPython
+With 10,000 jobs the console holds a snapshot and a last run per job. Start-up's are
+frozen out of the collector's sight (``gc.freeze``), but each run replaces its job's pair,
+and the new ones age into the oldest generation: a full collection then walks hundreds of
+thousands of references, 40-150 ms during which no key is drawn. CPython
 starts one whenever enough objects have aged, at any moment, several times a minute under
 load, and now and then a key press waited for it.
 

@@ -63,6 +63,7 @@ class Console:
             monotonic=self.clock,
             collect=lambda: self.runs.append(self.clock.now),
             aged=lambda: self.aged,
+            wall=lambda: self.clock.now - 1000.0 + 30.0,  # half a minute into a minute at start
         )
         self.collector.start()
 
@@ -94,6 +95,17 @@ def test_an_idle_console_collects_every_so_often(console: Console) -> None:
     assert console.runs == []
     console.tick()
     assert console.runs == [1000.0 + EVERY_SECONDS]
+
+
+def test_no_collection_lands_on_the_minute_when_cron_jobs_start(console: Console) -> None:
+    console.clock.advance(EVERY_SECONDS + 14.5)  # due, and half a second before a minute
+    console.collector.check()
+    console.clock.advance(1.0)  # half a second after it
+    console.collector.check()
+    assert console.runs == []
+    console.clock.advance(1.0)
+    console.collector.check()
+    assert console.runs == [pytest.approx(1000.0 + EVERY_SECONDS + 16.5)]
 
 
 def test_nothing_is_collected_when_little_has_aged(console: Console) -> None:

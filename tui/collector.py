@@ -12,7 +12,9 @@ CPython would but at most once every EVERY_SECONDS, and only once no key or mous
 has come for GAP_SECONDS: the last key's frame is long drawn (p99 about 30 ms), and a
 pause that long in typing is seldom followed by a key within the collection's 50-150 ms.
 Steady typing, or a key held down, leaves no such pause; after AT_MOST_SECONDS the
-collection runs anyway. Young collections, a millisecond or two, stay automatic.
+collection runs anyway. Nor does one run in the second either side of a whole minute,
+when cron jobs fall due and start. Young collections, a millisecond or two, stay
+automatic.
 
 Freezing again after each full collection would make them cheaper still, but it leaks:
 Textual's rendered strips refer to themselves, and a frozen cycle is never reclaimed.
@@ -30,6 +32,8 @@ EVERY_SECONDS = 15.0
 GAP_SECONDS = 0.25
 #: However busy the keyboard, the cycles left for a full collection stay bounded.
 AT_MOST_SECONDS = 60.0
+#: Seconds either side of a whole minute kept clear: cron jobs start then.
+MINUTE_MARGIN_SECONDS = 1.0
 #: A generation-2 threshold so high that CPython never starts a full collection itself.
 NEVER = 1 << 30
 
@@ -49,15 +53,16 @@ class IdleCollector:
         monotonic: Callable[[], float] = time.monotonic,
         collect: Callable[[], object] = gc.collect,
         aged: Callable[[], int] = lambda: gc.get_count()[2],
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self._schedule = schedule
         self._monotonic = monotonic
+        self._wall = wall
         self._collect = collect
         self._aged = aged
         self._saved: tuple[int, ...] | None = None
         self._last_input = self._last_full = monotonic()
         self._waiting = False
-        self.full_collections = 0
 
     def start(self) -> None:
         """Freeze what start-up built, turn the collector on, take over full collections."""
@@ -86,6 +91,9 @@ class IdleCollector:
         # CPython's own rule for a full collection: enough younger ones since the last.
         if since_full < EVERY_SECONDS or self._aged() < self._saved[2]:
             return False
+        into_minute = self._wall() % 60
+        if not MINUTE_MARGIN_SECONDS <= into_minute < 60 - MINUTE_MARGIN_SECONDS:
+            return False  # the tick after the minute's first second looks again
         wait = self._last_input + GAP_SECONDS - now
         if wait > 0 and since_full < AT_MOST_SECONDS:
             self._waiting = True
@@ -93,7 +101,6 @@ class IdleCollector:
             return False
         self._collect()
         self._last_full = self._monotonic()
-        self.full_collections += 1
         return True
 
     def _look_again(self) -> None:

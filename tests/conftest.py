@@ -16,20 +16,17 @@ from jobs.store import Store
 ServiceFactory = Callable[..., SchedulerService]
 
 
-@pytest.fixture
-async def service_factory(tmp_path: Path) -> AsyncIterator[ServiceFactory]:
-    """``service_factory(clock=None, **settings)``: a service in UTC without durable state.
-
-    Settings keywords override the defaults (e.g. ``background_jobs_enabled=False``).
-    Every service made is shut down at the end of the test, so no scheduler, job task or
-    output capture outlives it.
-    """
+async def _services(tmp_path: Path, *, durable: bool) -> AsyncIterator[ServiceFactory]:
+    """Makes UTC services on ``tmp_path/state.sqlite3`` (opened only if ``durable``);
+    shuts each down at the end, and closes a durable one's state file for the next."""
     made: list[SchedulerService] = []
 
     def make(clock: Callable[[], datetime] | None = None, **settings: Any) -> SchedulerService:
         values: dict[str, Any] = {"timezone": "UTC", "state_path": tmp_path / "state.sqlite3"}
         values.update(settings)
-        service = SchedulerService(Settings(**values), store=None, clock=clock)
+        config = Settings(**values)
+        store = Store.open(config) if durable else None
+        service = SchedulerService(config, store=store, clock=clock)
         made.append(service)
         return service
 
@@ -38,6 +35,20 @@ async def service_factory(tmp_path: Path) -> AsyncIterator[ServiceFactory]:
         task = service.shutdown(timeout=0)
         if task is not None:
             await task
+        if durable:
+            service.close()
+
+
+@pytest.fixture
+async def service_factory(tmp_path: Path) -> AsyncIterator[ServiceFactory]:
+    """``service_factory(clock=None, **settings)``: a service in UTC without durable state.
+
+    Settings keywords override the defaults (e.g. ``background_jobs_enabled=False``).
+    Every service made is shut down at the end of the test, so no scheduler, job task or
+    output capture outlives it.
+    """
+    async for make in _services(tmp_path, durable=False):
+        yield make
 
 
 @pytest.fixture
@@ -59,17 +70,5 @@ async def durable(tmp_path: Path) -> AsyncIterator[ServiceFactory]:
     Each is shut down at the end (or, if never started, its state file closed), so the
     next one can open the file.
     """
-    made: list[SchedulerService] = []
-
-    def make_durable(clock: Callable[[], datetime] | None = None, **settings: Any) -> Any:
-        config = Settings(timezone="UTC", state_path=tmp_path / "state.sqlite3", **settings)
-        service = SchedulerService(config, store=Store.open(config), clock=clock)
-        made.append(service)
-        return service
-
-    yield make_durable
-    for service in made:
-        task = service.shutdown(timeout=0)
-        if task is not None:
-            await task
-        service.close()
+    async for make in _services(tmp_path, durable=True):
+        yield make

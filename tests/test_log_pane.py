@@ -58,6 +58,17 @@ def assert_newest_shown(log: ExecutionLog, why: str = "") -> None:
     assert log.vertical_scrollbar.position == log.scroll_y, "the thumb is where the lines are"
 
 
+def console(
+    service_factory: Callable[..., SchedulerService], *job_ids: str
+) -> tuple[JobConsoleApp, Clock]:
+    """A console on a service with a controlled clock and ``job_ids`` (quick, yearly)."""
+    clock = Clock()
+    service = service_factory(clock=clock)
+    for job_id in job_ids:
+        service.register_job(job_id, "tests.jobfuncs:quick", YEARLY)
+    return JobConsoleApp(service, clock=clock), clock
+
+
 async def run_times(pilot: Pilot, clock: Clock, job_id: str, times: int) -> None:
     """Run ``job_id`` now ``times`` times, one after the other, a second apart."""
     app = pilot.app
@@ -77,11 +88,7 @@ async def run_times(pilot: Pilot, clock: Clock, job_id: str, times: int) -> None
 async def test_after_scoping_to_a_job_and_back_the_log_shows_and_follows_the_newest(
     service_factory,
 ) -> None:
-    clock = Clock()
-    service = service_factory(clock=clock)
-    for job_id in ("a", "b"):
-        service.register_job(job_id, "tests.jobfuncs:quick", YEARLY)
-    app = JobConsoleApp(service, clock=clock)
+    app, clock = console(service_factory, "a", "b")
     async with app.run_test(size=SIZE) as pilot:
         log = app.query_one(ExecutionLog)
         await run_times(pilot, clock, "a", 1)
@@ -102,11 +109,7 @@ async def test_after_scoping_to_a_job_and_back_the_log_shows_and_follows_the_new
 async def test_a_scoped_log_longer_than_the_pane_shows_and_follows_the_newest(
     service_factory,
 ) -> None:
-    clock = Clock()
-    service = service_factory(clock=clock)
-    for job_id in ("a", "b"):
-        service.register_job(job_id, "tests.jobfuncs:quick", YEARLY)
-    app = JobConsoleApp(service, clock=clock)
+    app, clock = console(service_factory, "a", "b")
     async with app.run_test(size=SIZE) as pilot:
         log = app.query_one(ExecutionLog)
         await run_times(pilot, clock, "a", 12)
@@ -126,10 +129,7 @@ async def test_a_scoped_log_longer_than_the_pane_shows_and_follows_the_newest(
 async def test_scrolled_up_the_log_stays_put_and_at_the_end_it_follows_again(
     service_factory,
 ) -> None:
-    clock = Clock()
-    service = service_factory(clock=clock)
-    service.register_job("b", "tests.jobfuncs:quick", YEARLY)
-    app = JobConsoleApp(service, clock=clock)
+    app, clock = console(service_factory, "b")
     async with app.run_test(size=SIZE) as pilot:
         log = app.query_one(ExecutionLog)
         await run_times(pilot, clock, "b", 10)
@@ -150,10 +150,7 @@ async def test_scrolled_up_the_log_stays_put_and_at_the_end_it_follows_again(
 async def test_the_log_still_shows_the_newest_when_the_terminal_shrinks(
     service_factory,
 ) -> None:
-    clock = Clock()
-    service = service_factory(clock=clock)
-    service.register_job("b", "tests.jobfuncs:quick", YEARLY)
-    app = JobConsoleApp(service, clock=clock)
+    app, clock = console(service_factory, "b")
     async with app.run_test(size=SIZE) as pilot:
         log = app.query_one(ExecutionLog)
         await run_times(pilot, clock, "b", 10)

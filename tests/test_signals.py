@@ -11,12 +11,14 @@ time, start-up catches up by running the latest missed run of an every-minute jo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
 import textwrap
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -365,22 +367,32 @@ def assert_cancelled(state: Path, job_id: str, warnings: tuple[str, ...]) -> Non
 IGNORED = ("it ignored its cancellation and may still be running",)
 
 
-@pytest.mark.parametrize("running", [None, "slow_async", "stubborn_async"])
-def test_closing_the_terminal_shuts_down_and_exits_within_the_timeout(
-    tmp_path: Path, running: str | None
-) -> None:
-    # The pty goes away: SIGHUP and SIGCONT come, and every write to it fails with EIO.
-    state, env = prepare(tmp_path, running=running, shutdown_timeout=1.0)
-    console = Console(tmp_path, env)
+@contextlib.contextmanager
+def console_running(
+    tmp_path: Path, running: str | None, shutdown_timeout: float, *, controlling: bool = True
+) -> Iterator[tuple[Path, Console]]:
+    """The console in a pty, drawn, with ``running`` under way: its state file and itself.
+    It is closed on leaving; its process and what it printed stay readable."""
+    state, env = prepare(tmp_path, running=running, shutdown_timeout=shutdown_timeout)
+    console = Console(tmp_path, env, controlling=controlling)
     try:
         console.until(lambda: b"yearly_tick" in console.screen, "the first frame")
         if running is not None:
             console.until(lambda: running_now(state, running), f"{running} running")
         console.read_for(0.2)
-        console.hang_up()
-        took = console.exit_time(timeout=15)
+        yield state, console
     finally:
         console.close()
+
+
+@pytest.mark.parametrize("running", [None, "slow_async", "stubborn_async"])
+def test_closing_the_terminal_shuts_down_and_exits_within_the_timeout(
+    tmp_path: Path, running: str | None
+) -> None:
+    # The pty goes away: SIGHUP and SIGCONT come, and every write to it fails with EIO.
+    with console_running(tmp_path, running, shutdown_timeout=1.0) as (state, console):
+        console.hang_up()
+        took = console.exit_time(timeout=15)
 
     assert console.proc.returncode == 0, console.proc.returncode
     # Running jobs got the 1 s shutdown timeout (and a stubborn one its 0.5 s of grace).
@@ -395,16 +407,10 @@ def test_closing_the_terminal_shuts_down_and_exits_within_the_timeout(
 def test_a_terminal_gone_without_a_signal_is_noticed_at_the_first_failed_write(
     tmp_path: Path,
 ) -> None:
-    state, env = prepare(tmp_path, running="slow_async", shutdown_timeout=1.0)
-    console = Console(tmp_path, env, controlling=False)
-    try:
-        console.until(lambda: running_now(state, "slow_async"), "slow_async running")
-        console.read_for(0.2)
+    with console_running(tmp_path, "slow_async", 1.0, controlling=False) as (state, console):
         console.hang_up()
         # No SIGHUP: the next frame (the countdowns tick each second) fails with EIO.
         took = console.exit_time(timeout=15)
-    finally:
-        console.close()
 
     assert console.proc.returncode == 0, console.proc.returncode
     assert 0.9 <= took < 5, f"exited {took:.1f}s after the terminal closed"
@@ -415,15 +421,9 @@ def test_a_terminal_gone_without_a_signal_is_noticed_at_the_first_failed_write(
 def test_quit_waits_no_longer_than_the_timeout_for_a_job_ignoring_its_cancellation(
     tmp_path: Path,
 ) -> None:
-    state, env = prepare(tmp_path, running="stubborn_async", shutdown_timeout=1.0)
-    console = Console(tmp_path, env)
-    try:
-        console.until(lambda: running_now(state, "stubborn_async"), "stubborn_async running")
-        console.read_for(0.2)
+    with console_running(tmp_path, "stubborn_async", 1.0) as (state, console):
         console.type(b"q")
         took = console.exit_time(timeout=15)
-    finally:
-        console.close()
 
     assert console.proc.returncode == 0, console.proc.returncode
     # The 1 s timeout, the 0.5 s a coroutine has to honour its cancellation, and no more:
@@ -437,17 +437,11 @@ def test_second_q_cancels_a_job_ignoring_its_cancellation_and_exits_at_once(
     tmp_path: Path,
 ) -> None:
     # A 30 s shutdown timeout: without the second q it would wait 30 s for the job.
-    state, env = prepare(tmp_path, running="stubborn_async", shutdown_timeout=30.0)
-    console = Console(tmp_path, env)
-    try:
-        console.until(lambda: running_now(state, "stubborn_async"), "stubborn_async running")
-        console.read_for(0.2)
+    with console_running(tmp_path, "stubborn_async", 30.0) as (state, console):
         console.type(b"q")
         console.until(lambda: b"Waiting up to 30s" in console.screen, "the quit banner")
         console.type(b"q")
         took = console.exit_time(timeout=15)
-    finally:
-        console.close()
 
     assert console.proc.returncode == 0, console.proc.returncode
     assert took < 2, f"exited {took:.1f}s after the second q"

@@ -26,3 +26,33 @@ async def ref_async(job_id: str) -> None:
 
 def ref_sync(job_id: str) -> None:
     STARTED.setdefault(job_id, []).append(time.time())
+
+
+def _soak_seconds() -> float:
+    import random
+
+    return random.uniform(0.0, 50.0)
+
+
+async def soak_async() -> None:
+    """Busy for up to 50 s, printing as it goes: its end falls anywhere in the minute."""
+    import asyncio
+
+    print("soak: starting")
+    await asyncio.sleep(_soak_seconds())
+    print("soak: done")
+
+
+def soak_sync() -> None:
+    """The same in a thread."""
+    print("soak: starting")
+    time.sleep(_soak_seconds())
+    print("soak: done")
+
+
+async def soak_failing() -> None:
+    """Fails after a while, with a traceback to store."""
+    import asyncio
+
+    await asyncio.sleep(_soak_seconds())
+    raise RuntimeError("soak: failing on purpose")

@@ -119,8 +119,13 @@ class CronSchedule:
         return describe(self.normalized)
 
     def next_times(self, after: datetime, tz: tzinfo, count: int = 1) -> list[datetime]:
-        """The next ``count`` fire times strictly after ``after``, in ``tz``."""
-        return list(_iterate(self.normalized, after.astimezone(tz), count))
+        """The next ``count`` fire times strictly after ``after``, in ``tz``; fewer (or
+        none) when dates end first, with the year 9999 in ``tz``."""
+        try:
+            start = after.astimezone(tz)
+        except OverflowError:  # the year 10000 (or 0) there
+            return []
+        return list(_iterate(self.normalized, start, count))
 
     def iterate(self, after: datetime, tz: tzinfo) -> Iterator[datetime]:
         """Fire times strictly after ``after``, without end (or until none is left)."""

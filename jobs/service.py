@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from jobs import capture, cron, funcs, restore
-from jobs.errors import DuplicateJobError, InvalidJobError, JobNotFoundError
+from jobs.config import MAX_TIMEOUT_SECONDS, MAX_TIMEOUT_TEXT
+from jobs.errors import DuplicateJobError, InvalidJobError, JobNotFoundError, shown
 from jobs.records import (
     EXECUTION_EVENT_FOR_STATUS,
     EventKind,
@@ -296,11 +297,11 @@ class SchedulerService:
         if timeout_seconds is not None and (
             isinstance(timeout_seconds, bool)
             or not isinstance(timeout_seconds, int | float)
-            or not 0 < timeout_seconds < float("inf")
+            or not 0 < timeout_seconds <= MAX_TIMEOUT_SECONDS
         ):
             raise InvalidJobError(
-                f"job {job_id!r}: timeout_seconds={timeout_seconds!r} is not valid; "
-                "expected a number of seconds above 0, or None"
+                f"job {job_id!r}: timeout_seconds={shown(timeout_seconds)} is not valid; "
+                f"expected a number of seconds above 0 and at most {MAX_TIMEOUT_TEXT}, or None"
             )
         if isolation not in (None, "thread", "process"):
             raise InvalidJobError(

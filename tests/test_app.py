@@ -721,6 +721,32 @@ async def test_edit_sets_a_timeout_and_refuses_a_bad_one(service: SchedulerServi
         assert any("Timeout of alpha: 2.5s" in text for text in await toasts(pilot))
 
 
+async def test_edit_refuses_a_timeout_beyond_a_year_under_its_field(
+    service: SchedulerService,
+) -> None:
+    add_jobs(service, "alpha")
+    app = JobConsoleApp(service)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        for typed in ("1e308", "31536001", "1" * 400):
+            await pilot.press("e")
+            await pilot.pause()
+            form = app.screen
+            assert isinstance(form, EditScheduleScreen)
+            await pilot.press("tab")
+            await type_text(pilot, typed)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.screen is form, typed
+            shown = str(form.query_one("#timeout-error").render())
+            assert "is not a number of seconds above 0 and at most 31,536,000" in shown
+            assert "(365 days)" in shown
+            assert len(shown) < 300
+            assert form.error == ""  # the expression is fine: nothing under its field
+            assert service.get_job("alpha").timeout_seconds is None
+            await pilot.press("escape")
+            await pilot.pause()
+
+
 async def test_the_filter_matches_the_last_runs_status_as_the_status_column_shows_it(
     service: SchedulerService,
 ) -> None:

@@ -348,6 +348,56 @@ def test_list_reports_a_bad_registry_entry_by_name_and_lists_the_rest(cli: Cli) 
     assert err.splitlines() == result.stderr.splitlines()
 
 
+HOSTILE_ENTRIES = r"""
+REGISTERED_JOBS += [
+    {"job_id": "arabic", "func": tick, "cron_expression": "٣ * * * *"},
+    {"job_id": "superscript", "func": tick, "cron_expression": "0 0 * ² *"},
+    {"job_id": "long", "func": tick, "cron_expression": "1" * 5000 + " * * * *"},
+    {"job_id": "nul", "func": tick, "cron_expression": "\x00 * * * *"},
+    {"job_id": "huge_int", "func": tick, "cron_expression": "@daily", "timeout_seconds": 10**400},
+    {"job_id": "huge_float", "func": tick, "cron_expression": "@daily", "timeout_seconds": 1e308},
+    {"job_id": "a_year_and_1s", "func": tick, "cron_expression": "@daily",
+     "timeout_seconds": 365 * 86400 + 1},
+    {"job_id": "nan", "func": tick, "cron_expression": "@daily", "timeout_seconds": float("nan")},
+    {"job_id": "a_year", "func": tick, "cron_expression": "@daily",
+     "timeout_seconds": 365 * 86400},
+]
+"""
+
+
+def test_hostile_registry_entries_are_reported_by_name_and_the_rest_start(cli: Cli) -> None:
+    (cli.cwd / "myjobs.py").write_text(REGISTRY + HOSTILE_ENTRIES)
+    result = cli("list")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    errors = result.stderr.splitlines()
+    assert len(errors) == 8, errors
+    expected = {
+        "arabic": "minute field: '٣' is not a number; expected ASCII digits 0-59",
+        "superscript": "month field: '²' is not a number; expected ASCII digits 1-12",
+        "long": "minute field: 111111111111… (5000 digits) is out of range 0-59",
+        "nul": "minute field: '\\x00' is not a number 0-59",
+        "huge_int": "timeout_seconds=an integer of 401 digits is not valid",
+        "huge_float": "timeout_seconds=1e+308 is not valid",
+        "a_year_and_1s": "timeout_seconds=31536001 is not valid",
+        "nan": "timeout_seconds=nan is not valid",
+    }
+    for line, (job_id, message) in zip(errors, expected.items(), strict=True):
+        assert line.startswith("jobconsole: registry entry ") and f"({job_id!r})" in line
+        assert message in line, line
+        assert len(line) < 400
+    for line in errors[4:]:
+        assert "expected a number of seconds above 0 and at most 31,536,000 (365 days)" in line
+    rows = [line.split()[0] for line in result.stdout.splitlines()[1:]]
+    assert rows == ["tick", "weekday_report", "dormant", "a_year"]
+
+    headless = _Headless(cli)
+    headless.wait_for(lambda line: line.startswith("jobconsole: running 3 job(s)"))
+    code, _, err = headless.stop(signal.SIGTERM)
+    assert code == 0
+    assert err.splitlines() == errors
+
+
 def test_list_says_when_scheduling_is_off(cli: Cli) -> None:
     result = cli("list", BACKGROUND_JOBS_ENABLED="false")
     assert result.returncode == 0

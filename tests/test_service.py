@@ -696,6 +696,17 @@ async def test_a_duplicate_job_id_is_refused_by_name(make: Factory) -> None:
         ({"timeout_seconds": "5"}, InvalidJobError, "timeout_seconds='5' is not valid"),
         ({"timeout_seconds": True}, InvalidJobError, "timeout_seconds=True is not valid"),
         ({"timeout_seconds": math.inf}, InvalidJobError, "timeout_seconds=inf is not valid"),
+        ({"timeout_seconds": math.nan}, InvalidJobError, "timeout_seconds=nan is not valid"),
+        ({"timeout_seconds": 1e308}, InvalidJobError, "timeout_seconds=1e\\+308 is not valid"),
+        ({"timeout_seconds": 10**400}, InvalidJobError, "=an integer of 401 digits is not valid"),
+        ({"timeout_seconds": 10**5000}, InvalidJobError, "=an integer of about 5001 digits is"),
+        (
+            {"timeout_seconds": 365 * 86400 + 0.5},
+            InvalidJobError,
+            "timeout_seconds=31536000.5 is not valid; expected a number of seconds above 0 "
+            "and at most 31,536,000 \\(365 days\\), or None",
+        ),
+        ({"cron_expression": "٣ * * * *"}, CronError, "'٣' is not a number; expected ASCII"),
         ({"job_id": ""}, InvalidJobError, "job id '' is not valid"),
         ({"job_id": " padded"}, InvalidJobError, "job id ' padded' is not valid"),
         ({"job_id": None}, InvalidJobError, "job id None is not valid"),
@@ -717,6 +728,18 @@ async def test_a_bad_registration_is_refused_and_changes_nothing(
         service.register_job(**args)  # type: ignore[arg-type]
     assert service.get_jobs() == before
     assert events.events == []
+
+
+async def test_a_timeout_of_up_to_a_year_is_taken_and_more_is_refused(make: Factory) -> None:
+    service = make()
+    service.register_job("slow", jf.ok_async, YEARLY, timeout_seconds=365 * 86400)
+    assert service.get_job("slow").timeout_seconds == 365 * 86400
+    service.start()
+    for value in (365 * 86400 + 1, 1e308, 10**400):
+        with pytest.raises(InvalidJobError, match="at most 31,536,000 \\(365 days\\)"):
+            service.set_timeout("slow", value)
+    assert service.get_job("slow").timeout_seconds == 365 * 86400
+    assert service.set_timeout("slow", 0.5).timeout_seconds == 0.5
 
 
 async def test_a_cron_error_names_the_field_and_the_expression() -> None:

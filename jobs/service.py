@@ -412,7 +412,8 @@ class SchedulerService:
             timezone=self.tz,
             event_loop=loop,
             executors={"default": engine.Executor(self._on_due)},
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            # Every due time reaches _on_due, which coalesces them itself (see Executor).
+            job_defaults={"coalesce": False, "max_instances": 1, "misfire_grace_time": None},
         )
         self._scheduler = scheduler
         # APScheduler covers fire times from this instant on, and catch_up_missed those up
@@ -748,6 +749,16 @@ class SchedulerService:
         if job is None or self._stopping:
             return
         scheduled = run_times[-1]
+        if len(run_times) > 1:
+            last_missed = run_times[-2].astimezone(job.tz)
+            self._record_instant(
+                job,
+                ExecutionStatus.MISSED,
+                run_times[-2],
+                f"missed {len(run_times) - 1} run(s) due while jobconsole was stalled (stopped, "
+                "suspended, its event loop blocked, or the clock jumped forward; last due "
+                f"{last_missed:%Y-%m-%d %H:%M %Z})",
+            )
         now = self._clock()
         late = (now - scheduled).total_seconds()
         if late > max(self.settings.misfire_grace_seconds, ON_TIME_SECONDS):

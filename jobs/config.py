@@ -5,6 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NotRequired, TypedDict
 
+#: The longest timeout a job may have, one year: longer is no bound at all, and values
+#: near float's end overflow what adds to them (the loop's deadline, the state file).
+MAX_TIMEOUT_SECONDS = 365 * 24 * 3600
+#: How ``MAX_TIMEOUT_SECONDS`` reads in messages.
+MAX_TIMEOUT_TEXT = f"{MAX_TIMEOUT_SECONDS:,} (365 days)"
+
 
 class CronJobConfig(TypedDict):
     """One registered job. Only ``job_id``, ``func`` and ``cron_expression`` are required.

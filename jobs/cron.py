@@ -12,7 +12,6 @@ it never computes a date.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -54,8 +53,23 @@ _FIELDS = (
 )
 FIELD_NAMES = tuple(spec.name for spec in _FIELDS)
 
-_DOW_LAST = re.compile(r"^([0-7])l$")
-_DOW_NTH = re.compile(r"^([0-7]|[a-z]{3})#([1-5])$")
+#: A value longer than this is shown cut in a message: a pasted megabyte must not become one.
+_SHOWN = 32
+#: More digits than any field needs (leading zeros included); also far below int()'s limit.
+_MAX_DIGITS = 9
+
+
+def _shown(text: str, limit: int = _SHOWN) -> str:
+    """``repr(text)`` for a message, cut to about ``limit`` characters."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[: limit - 8]!r}… ({len(text)} characters)"
+
+
+def _digits(token: str) -> bool:
+    """ASCII digits only: ``str.isdigit()`` also takes other scripts' digits ('٣') and
+    superscripts ('²'), which cronsim (like cron) refuses."""
+    return token.isascii() and token.isdigit()
 
 
 class CronError(ValueError):
@@ -69,7 +83,7 @@ class CronError(ValueError):
         self.expression = expression
         self.reason = reason
         self.field = field
-        super().__init__(f"invalid cron expression {expression!r}: {reason}")
+        super().__init__(f"invalid cron expression {_shown(expression, 100)}: {reason}")
 
 
 class TimezoneError(ValueError):
@@ -105,8 +119,13 @@ class CronSchedule:
         return describe(self.normalized)
 
     def next_times(self, after: datetime, tz: tzinfo, count: int = 1) -> list[datetime]:
-        """The next ``count`` fire times strictly after ``after``, in ``tz``."""
-        return list(_iterate(self.normalized, after.astimezone(tz), count))
+        """The next ``count`` fire times strictly after ``after``, in ``tz``; fewer (or
+        none) when dates end first, with the year 9999 in ``tz``."""
+        try:
+            start = after.astimezone(tz)
+        except OverflowError:  # the year 10000 (or 0) there
+            return []
+        return list(_iterate(self.normalized, start, count))
 
     def iterate(self, after: datetime, tz: tzinfo) -> Iterator[datetime]:
         """Fire times strictly after ``after``, without end (or until none is left)."""
@@ -152,7 +171,12 @@ def parse(expression: str) -> CronSchedule:
     """Validate ``expression`` and describe it; raise CronError naming the field at fault."""
     if not isinstance(expression, str):
         raise CronError(repr(expression), "expected a string such as '0 9 * * 1-5'")
-    return _parse(expression)
+    try:
+        return _parse(expression)
+    except CronError:
+        raise
+    except Exception as exc:  # a gap in the checks: still the error callers handle
+        raise CronError(expression, f"cannot be read ({type(exc).__name__}: {exc})") from exc
 
 
 @lru_cache(maxsize=16384)
@@ -164,7 +188,7 @@ def _parse(expression: str) -> CronSchedule:
         normalized = MACROS.get(text.lower())
         if normalized is None:
             known = ", ".join(MACROS)
-            raise CronError(expression, f"unknown macro {text!r}; expected one of {known}")
+            raise CronError(expression, f"unknown macro {_shown(text)}; expected one of {known}")
     else:
         normalized = text
     parts = normalized.split()
@@ -220,18 +244,34 @@ def _check_field(expression: str, spec: _FieldSpec, part: str) -> None:
 
     for item in part.split(","):
         if not item:
-            raise fail(f"empty list item in {part!r}")
+            raise fail(f"empty list item in {_shown(part)}")
         if spec.name == "day-of-month" and item in ("l", "lw"):
             continue
-        if spec.name == "day-of-week" and (_DOW_LAST.match(item) or _DOW_NTH.match(item)):
-            _value(fail, spec, re.split("[l#]", item)[0])
+        if spec.name == "day-of-week" and "#" in item:
+            day, _, week = item.partition("#")
+            _value(fail, spec, day)
+            if not (_digits(week) and len(week) <= _MAX_DIGITS and 1 <= int(week) <= 5):
+                raise fail(
+                    f"week {_shown(week)} in {_shown(item)} is not valid; "
+                    "expected ASCII digits 1-5 (1#2 is the second Monday)"
+                )
+            continue
+        if spec.name == "day-of-week" and len(item) > 1 and item.endswith("l"):
+            day = item[:-1]
+            if spec.names and day in spec.names:
+                raise fail(f"write {spec.names[day]}L for the last {day.upper()} of the month")
+            _value(fail, spec, day)  # 5L: a number only, as cronsim reads it
             continue
         base, slash, step = item.partition("/")
         if slash:
-            if not step.isdigit():
-                raise fail(f"step {step!r} in {item!r} is not a whole number")
-            if int(step) < 1 or int(step) > spec.high - spec.low + 1:
-                raise fail(f"step {step} in {item!r} is out of range 1-{spec.high - spec.low + 1}")
+            span = spec.high - spec.low + 1
+            if not _digits(step):
+                ascii_hint = f"; expected ASCII digits 1-{span}" if step.isnumeric() else ""
+                raise fail(
+                    f"step {_shown(step)} in {_shown(item)} is not a whole number{ascii_hint}"
+                )
+            if len(step) > _MAX_DIGITS or not 1 <= int(step) <= span:
+                raise fail(f"step {_number(step)} in {_shown(item)} is out of range 1-{span}")
         if base == "*":
             continue
         start, dash, end = base.partition("-")
@@ -239,11 +279,20 @@ def _check_field(expression: str, spec: _FieldSpec, part: str) -> None:
         if dash:
             high = _value(fail, spec, end)
             if high < low:
-                raise fail(f"range {base!r} runs backwards; write the smaller value first")
+                raise fail(f"range {_shown(base)} runs backwards; write the smaller value first")
+
+
+def _number(token: str) -> str:
+    """A run of digits for a message: in full, or its start and length when long."""
+    return token if len(token) <= 20 else f"{token[:12]}… ({len(token)} digits)"
 
 
 def _value(fail, spec: _FieldSpec, token: str) -> int:
-    if token.isdigit():
+    if _digits(token):
+        if len(token) > _MAX_DIGITS:
+            if len(token.lstrip("0")) <= _MAX_DIGITS:
+                raise fail(f"{_number(token)} has too many leading zeros")
+            raise fail(f"{_number(token)} is out of range {spec.low}-{spec.high}")
         value = int(token)
         if not spec.low <= value <= spec.high:
             raise fail(f"{value} is out of range {spec.low}-{spec.high}")
@@ -252,16 +301,14 @@ def _value(fail, spec: _FieldSpec, token: str) -> int:
         return spec.names[token]
     if not token:
         raise fail("a value is missing")
-    if spec.name == "day-of-week" and token.endswith("l") and token[:-1] in (spec.names or {}):
-        number = (spec.names or {})[token[:-1]]
-        raise fail(f"write {number}L for the last {token[:-1].upper()} of the month")
+    names = f" or a name {next(iter(spec.names))}-{list(spec.names)[-1]}" if spec.names else ""
+    if token.isnumeric():
+        raise fail(
+            f"{_shown(token)} is not a number; expected ASCII digits {spec.low}-{spec.high}{names}"
+        )
     if token in ("l", "lw", "w") or token.endswith("w") or "#" in token or token.endswith("l"):
-        raise fail(f"{token.upper()!r} is not supported here")
-    expected = f"a number {spec.low}-{spec.high}"
-    if spec.names:
-        names = list(spec.names)
-        expected += f" or a name {names[0]}-{names[-1]}"
-    raise fail(f"{token!r} is not {expected}")
+        raise fail(f"{_shown(token.upper())} is not supported here")
+    raise fail(f"{_shown(token)} is not a number {spec.low}-{spec.high}{names}")
 
 
 def _check_can_fire(expression: str, normalized: str, parts: list[str]) -> None:
@@ -275,7 +322,9 @@ def _check_can_fire(expression: str, normalized: str, parts: list[str]) -> None:
         name = str(exc).removeprefix("Bad ").strip()
         if name in FIELD_NAMES and name != "day-of-month":
             part = parts[FIELD_NAMES.index(name)]
-            raise CronError(expression, f"{name} field: {part!r} is not valid", name) from None
+            raise CronError(
+                expression, f"{name} field: {_shown(part)} is not valid", name
+            ) from None
     except StopIteration:
         pass
     else:
@@ -283,6 +332,6 @@ def _check_can_fire(expression: str, normalized: str, parts: list[str]) -> None:
     day, month = parts[2], parts[3]
     raise CronError(
         expression,
-        f"can never fire: day-of-month {day!r} never occurs in month {month!r}",
+        f"can never fire: day-of-month {_shown(day)} never occurs in month {_shown(month)}",
         "day-of-month",
     )

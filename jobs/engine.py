@@ -20,6 +20,12 @@ from apscheduler.triggers.base import BaseTrigger
 
 from jobs.cron import CronSchedule, next_fire
 
+#: The longest APScheduler waits between looks for due jobs. Its timer runs on the
+#: monotonic clock, which stands still while the machine sleeps: a wait taken before a
+#: suspend (up to 49 days for a yearly job) would notice the runs due meanwhile only
+#: once it ran out. A look costs a few microseconds when nothing is due.
+LOOK_EVERY_SECONDS = 10.0
+
 
 class CronTrigger(BaseTrigger):
     """An APScheduler trigger that asks cronsim for the next fire time, in its own zone."""
@@ -49,7 +55,13 @@ class CronTrigger(BaseTrigger):
 
 
 class Executor(BaseExecutor):
-    """Hands APScheduler's due jobs to the service, which owns how they run."""
+    """Hands APScheduler's due jobs to the service, which owns how they run.
+
+    Jobs are added with ``coalesce=False``, so ``run_times`` holds every time due since
+    the last look, oldest first: more than one means the process stalled (stopped,
+    suspended, its loop blocked, the clock jumped), and the service records those it
+    does not run. With ``coalesce=True`` APScheduler would pass the latest alone.
+    """
 
     def __init__(self, submit: Callable[[str, list[datetime]], None]) -> None:
         super().__init__()
@@ -68,6 +80,11 @@ class Scheduler(AsyncIOScheduler):
     ``start()`` adds hundreds per iteration."""
 
     _wakeup_pending = False
+
+    def _start_timer(self, wait_seconds: float | None) -> None:
+        if wait_seconds is not None:
+            wait_seconds = min(wait_seconds, LOOK_EVERY_SECONDS)
+        super()._start_timer(wait_seconds)
 
     def wakeup(self) -> None:
         if not self._wakeup_pending and self._eventloop is not None:

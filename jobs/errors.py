@@ -3,6 +3,18 @@
 from __future__ import annotations
 
 
+def shown(value: object, limit: int = 40) -> str:
+    """``repr(value)`` for a message, cut when long. An integer of thousands of digits has
+    no text at all (Python's int-to-str limit), so it is described instead."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        try:
+            return f"an integer of {len(str(abs(value)))} digits"
+        except ValueError:
+            return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 8]}… ({len(text)} characters)"
+
+
 class JobError(Exception):
     """Base class for every error the SchedulerService raises on bad input."""
 

@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from jobs import capture, cron, funcs, restore
-from jobs.errors import DuplicateJobError, InvalidJobError, JobNotFoundError
+from jobs.config import MAX_TIMEOUT_SECONDS, MAX_TIMEOUT_TEXT
+from jobs.errors import DuplicateJobError, InvalidJobError, JobNotFoundError, shown
 from jobs.records import (
     EXECUTION_EVENT_FOR_STATUS,
     EventKind,
@@ -296,11 +297,11 @@ class SchedulerService:
         if timeout_seconds is not None and (
             isinstance(timeout_seconds, bool)
             or not isinstance(timeout_seconds, int | float)
-            or not 0 < timeout_seconds < float("inf")
+            or not 0 < timeout_seconds <= MAX_TIMEOUT_SECONDS
         ):
             raise InvalidJobError(
-                f"job {job_id!r}: timeout_seconds={timeout_seconds!r} is not valid; "
-                "expected a number of seconds above 0, or None"
+                f"job {job_id!r}: timeout_seconds={shown(timeout_seconds)} is not valid; "
+                f"expected a number of seconds above 0 and at most {MAX_TIMEOUT_TEXT}, or None"
             )
         if isolation not in (None, "thread", "process"):
             raise InvalidJobError(
@@ -411,7 +412,8 @@ class SchedulerService:
             timezone=self.tz,
             event_loop=loop,
             executors={"default": engine.Executor(self._on_due)},
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            # Every due time reaches _on_due, which coalesces them itself (see Executor).
+            job_defaults={"coalesce": False, "max_instances": 1, "misfire_grace_time": None},
         )
         self._scheduler = scheduler
         # APScheduler covers fire times from this instant on, and catch_up_missed those up
@@ -747,6 +749,16 @@ class SchedulerService:
         if job is None or self._stopping:
             return
         scheduled = run_times[-1]
+        if len(run_times) > 1:
+            last_missed = run_times[-2].astimezone(job.tz)
+            self._record_instant(
+                job,
+                ExecutionStatus.MISSED,
+                run_times[-2],
+                f"missed {len(run_times) - 1} run(s) due while jobconsole was stalled (stopped, "
+                "suspended, its event loop blocked, or the clock jumped forward; last due "
+                f"{last_missed:%Y-%m-%d %H:%M %Z})",
+            )
         now = self._clock()
         late = (now - scheduled).total_seconds()
         if late > max(self.settings.misfire_grace_seconds, ON_TIME_SECONDS):

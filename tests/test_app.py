@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
 from textual.widgets._toast import Toast
@@ -112,6 +113,32 @@ async def test_a_bad_expression_shows_the_exact_error_and_registers_nothing(
         assert form.field_error("cron") == "minute field: 61 is out of range 0-59"
         assert not service.has_job("bad")
         assert app.query_one(JobTable).job_count == 0
+
+
+@pytest.mark.parametrize(
+    ("expression", "reason"),
+    [
+        ("٣ * * * *", "minute field: '٣' is not a number; expected ASCII digits 0-59"),
+        ("0 0 * ² *", "month field: '²' is not a number; expected ASCII digits 1-12 or a name"),
+        ("0 0 \uff11 * *", "day-of-month field: '\uff11' is not a number; expected ASCII"),
+        ("9" * 30 + " * * * *", "minute field: 999999999999… (30 digits) is out of range 0-59"),
+    ],
+    ids=["arabic-indic", "superscript", "fullwidth", "long"],
+)
+async def test_the_form_refuses_digits_cron_does_not_read(
+    service: SchedulerService, expression: str, reason: str
+) -> None:
+    app = JobConsoleApp(service)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await fill_register_form(pilot, "bad", "tests.jobfuncs:quick", expression)
+        form = app.screen
+        assert isinstance(form, RegisterScreen)
+        assert form.field_error("cron").startswith(reason)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is form, "the form stays open"
+        assert form.field_error("cron").startswith(reason)
+        assert not service.has_job("bad")
 
 
 async def test_a_duplicate_id_is_refused_as_it_is_typed_and_on_submit(
@@ -719,6 +746,32 @@ async def test_edit_sets_a_timeout_and_refuses_a_bad_one(service: SchedulerServi
         assert service.get_job("alpha").timeout_seconds == 2.5
         assert service.get_job("alpha").cron_expression == YEARLY
         assert any("Timeout of alpha: 2.5s" in text for text in await toasts(pilot))
+
+
+async def test_edit_refuses_a_timeout_beyond_a_year_under_its_field(
+    service: SchedulerService,
+) -> None:
+    add_jobs(service, "alpha")
+    app = JobConsoleApp(service)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        for typed in ("1e308", "31536001", "1" * 400):
+            await pilot.press("e")
+            await pilot.pause()
+            form = app.screen
+            assert isinstance(form, EditScheduleScreen)
+            await pilot.press("tab")
+            await type_text(pilot, typed)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.screen is form, typed
+            shown = str(form.query_one("#timeout-error").render())
+            assert "is not a number of seconds above 0 and at most 31,536,000" in shown
+            assert "(365 days)" in shown
+            assert len(shown) < 300
+            assert form.error == ""  # the expression is fine: nothing under its field
+            assert service.get_job("alpha").timeout_seconds is None
+            await pilot.press("escape")
+            await pilot.pause()
 
 
 async def test_the_filter_matches_the_last_runs_status_as_the_status_column_shows_it(

@@ -177,11 +177,96 @@ def test_cron_bad_options_exit_2_with_a_message(cli: Cli, args: list[str], messa
 
 def test_cron_near_the_end_of_the_calendar_prints_the_times_there_are(cli: Cli) -> None:
     result = cli("cron", "0 9 * * *", "--after", "9999-12-30T00:00", "--tz", "UTC")
-    assert (result.returncode, result.stderr) == (0, "")
+    assert result.returncode == 0
     assert result.stdout.splitlines()[1:] == [
         "9999-12-30T09:00:00+00:00",
         "9999-12-31T09:00:00+00:00",
     ]
+    assert result.stderr == (
+        "jobconsole: only 2 of the 5 fire times asked for: dates end with the year 9999\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--after", "9999-12-31T23:59", "--tz", "UTC"],
+        ["--after", "9999-12-31T23:59+14:00", "--tz", "UTC"],
+        ["--after", "9999-12-31T23:00-12:00", "--tz", "UTC"],  # the year 10000 in UTC
+        ["--after", "9999-12-31T23:00", "--tz", "Etc/GMT+12"],
+        ["--after", "9999-12-31T12:00+00:00", "--tz", "Pacific/Kiritimati"],  # 10000 there
+    ],
+)
+def test_cron_with_no_fire_time_left_in_the_calendar_says_so(cli: Cli, args: list[str]) -> None:
+    result = cli("cron", "0 9 * * *", *args)
+    _usage_error(result, "no fire time of '0 9 * * *' after ", "dates end with the year 9999")
+    assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--after", "0001-01-01T00:00", "--tz", "Pacific/Kiritimati"],
+        ["--after", "0001-01-01T00:00", "--tz", "Asia/Tokyo"],  # printed nothing, exit 0
+        ["--after", "0001-01-01T00:00+14:00", "--tz", "UTC"],  # the year 0 in UTC
+        ["--after", "0001-01-01T23:59", "--tz", "UTC"],
+    ],
+)
+def test_cron_too_near_the_start_of_the_calendar_is_refused(cli: Cli, args: list[str]) -> None:
+    result = cli("cron", "0 9 * * *", *args)
+    _usage_error(
+        result,
+        f"--after {args[1]!r} is too near the start of the calendar",
+        "expected a date-time from 0001-01-02T00:00 UTC on",
+    )
+    assert result.stderr.count("\n") == 1
+
+
+def test_cron_from_the_first_day_the_calendar_allows(cli: Cli) -> None:
+    result = cli("cron", "0 9 * * *", "--after", "0001-01-02T00:00", "--tz", "UTC")
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.splitlines()[1] == "0001-01-02T09:00:00+00:00"
+    result = cli("cron", "0 9 * * *", "--after", "0001-01-03T00:00", "--tz", "Asia/Tokyo")
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.splitlines()[1] == "0001-01-03T09:00:00+09:18:59"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--after", ""], "--after '' is empty; expected an ISO-8601 date-time"),
+        (["--after", "  "], "--after '  ' is empty; expected an ISO-8601 date-time"),
+        (["--tz", ""], "--tz: unknown time zone ''"),
+        (["--tz", " "], "--tz: unknown time zone ' '"),
+    ],
+)
+def test_cron_an_empty_after_or_tz_is_refused_not_ignored(
+    cli: Cli, args: list[str], message: str
+) -> None:
+    _usage_error(cli("cron", "@daily", *args), message)
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("٣ * * * *", "minute field: '٣' is not a number; expected ASCII digits 0-59"),
+        ("* ३ * * *", "hour field: '३' is not a number; expected ASCII digits 0-23"),
+        ("0 0 \uff11 * *", "day-of-month field: '\uff11' is not a number; expected ASCII"),
+        ("0 0 * ² *", "month field: '²' is not a number; expected ASCII digits 1-12"),
+        ("*/² * * * *", "minute field: step '²' in '*/²' is not a whole number"),
+        ("99999999999999999999 * * * *", "99999999999999999999 is out of range 0-59"),
+        ("1" * 5000 + " * * * *", "minute field: 111111111111… (5000 digits) is out of range"),
+        ("\x1b[2J * * * *", "minute field: '\\x1b[2j' is not a number 0-59"),
+    ],
+    ids=["arabic-indic", "devanagari", "fullwidth", "superscript", "step", "huge", "long", "esc"],
+)
+def test_cron_a_hostile_expression_is_one_line_and_exit_2(
+    cli: Cli, expression: str, message: str
+) -> None:
+    result = cli("cron", expression, "--tz", "UTC")
+    _usage_error(result, message)
+    assert result.stderr.count("\n") == 1
+    assert len(result.stderr) < 400
 
 
 def test_cron_with_a_bad_dotenv_names_the_key(cli: Cli) -> None:
@@ -261,6 +346,56 @@ def test_list_reports_a_bad_registry_entry_by_name_and_lists_the_rest(cli: Cli) 
     code, _, err = headless.stop(signal.SIGTERM)
     assert code == 0
     assert err.splitlines() == result.stderr.splitlines()
+
+
+HOSTILE_ENTRIES = r"""
+REGISTERED_JOBS += [
+    {"job_id": "arabic", "func": tick, "cron_expression": "٣ * * * *"},
+    {"job_id": "superscript", "func": tick, "cron_expression": "0 0 * ² *"},
+    {"job_id": "long", "func": tick, "cron_expression": "1" * 5000 + " * * * *"},
+    {"job_id": "nul", "func": tick, "cron_expression": "\x00 * * * *"},
+    {"job_id": "huge_int", "func": tick, "cron_expression": "@daily", "timeout_seconds": 10**400},
+    {"job_id": "huge_float", "func": tick, "cron_expression": "@daily", "timeout_seconds": 1e308},
+    {"job_id": "a_year_and_1s", "func": tick, "cron_expression": "@daily",
+     "timeout_seconds": 365 * 86400 + 1},
+    {"job_id": "nan", "func": tick, "cron_expression": "@daily", "timeout_seconds": float("nan")},
+    {"job_id": "a_year", "func": tick, "cron_expression": "@daily",
+     "timeout_seconds": 365 * 86400},
+]
+"""
+
+
+def test_hostile_registry_entries_are_reported_by_name_and_the_rest_start(cli: Cli) -> None:
+    (cli.cwd / "myjobs.py").write_text(REGISTRY + HOSTILE_ENTRIES)
+    result = cli("list")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    errors = result.stderr.splitlines()
+    assert len(errors) == 8, errors
+    expected = {
+        "arabic": "minute field: '٣' is not a number; expected ASCII digits 0-59",
+        "superscript": "month field: '²' is not a number; expected ASCII digits 1-12",
+        "long": "minute field: 111111111111… (5000 digits) is out of range 0-59",
+        "nul": "minute field: '\\x00' is not a number 0-59",
+        "huge_int": "timeout_seconds=an integer of 401 digits is not valid",
+        "huge_float": "timeout_seconds=1e+308 is not valid",
+        "a_year_and_1s": "timeout_seconds=31536001 is not valid",
+        "nan": "timeout_seconds=nan is not valid",
+    }
+    for line, (job_id, message) in zip(errors, expected.items(), strict=True):
+        assert line.startswith("jobconsole: registry entry ") and f"({job_id!r})" in line
+        assert message in line, line
+        assert len(line) < 400
+    for line in errors[4:]:
+        assert "expected a number of seconds above 0 and at most 31,536,000 (365 days)" in line
+    rows = [line.split()[0] for line in result.stdout.splitlines()[1:]]
+    assert rows == ["tick", "weekday_report", "dormant", "a_year"]
+
+    headless = _Headless(cli)
+    headless.wait_for(lambda line: line.startswith("jobconsole: running 3 job(s)"))
+    code, _, err = headless.stop(signal.SIGTERM)
+    assert code == 0
+    assert err.splitlines() == errors
 
 
 def test_list_says_when_scheduling_is_off(cli: Cli) -> None:

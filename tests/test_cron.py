@@ -943,3 +943,106 @@ def test_zone_mars_olympus_message():
 def test_known_zones():
     assert zone("Europe/London").key == "Europe/London"
     assert zone("UTC").utcoffset(datetime(2026, 1, 1)) == timedelta(0)
+
+
+# --------------------------------------------------------------------------------------
+# Hostile input: whatever parse() accepts, cronsim evaluates; the rest is a CronError.
+# --------------------------------------------------------------------------------------
+
+LONG_NUMBER = "1" * 5000  # past int()'s 4300-digit limit for a string
+
+
+@pytest.mark.parametrize(
+    ("expr", "field", "reason"),
+    [
+        ("٣ * * * *", "minute", "minute field: '٣' is not a number; expected ASCII digits 0-59"),
+        ("* ३ * * *", "hour", "hour field: '३' is not a number; expected ASCII digits 0-23"),
+        ("0 0 \uff11 * *", "day-of-month", "'\uff11' is not a number; expected ASCII digits 1-31"),
+        (
+            "0 0 * ² *",
+            "month",
+            "month field: '²' is not a number; expected ASCII digits 1-12 or a name jan-dec",
+        ),
+        ("¹ * * * *", "minute", "minute field: '¹' is not a number; expected ASCII digits 0-59"),
+        ("0 0 1 1 ٣", "day-of-week", "'٣' is not a number; expected ASCII digits 0-7 or a name"),
+        ("0 0 ୫ * *", "day-of-month", "'୫' is not a number; expected ASCII digits 1-31"),
+        ("0 0 ⑤ * *", "day-of-month", "'⑤' is not a number; expected ASCII digits 1-31"),
+        ("1٣ * * * *", "minute", "'1٣' is not a number; expected ASCII digits 0-59"),
+        ("1-٣ * * * *", "minute", "'٣' is not a number; expected ASCII digits 0-59"),
+        ("0 9-१७ * * *", "hour", "'१७' is not a number; expected ASCII digits 0-23"),
+        ("*/² * * * *", "minute", "step '²' in '*/²' is not a whole number"),
+        ("0 */٣ * * *", "hour", "step '٣' in '*/٣' is not a whole number"),
+        ("0 0 * * 1#٣", "day-of-week", "day-of-week field:"),
+        ("0 0 * * ٣L", "day-of-week", "day-of-week field:"),
+        ("99999999999999999999 * * * *", "minute", "99999999999999999999 is out of range 0-59"),
+        pytest.param(
+            f"{LONG_NUMBER} * * * *", "minute", "(5000 digits) is out of range 0-59", id="long"
+        ),
+        pytest.param(f"*/{LONG_NUMBER} * * * *", "minute", "(5000 digits) in", id="long-step"),
+        pytest.param(
+            f"0 0 1-{LONG_NUMBER} * *",
+            "day-of-month",
+            "(5000 digits) is out of range 1-31",
+            id="long-range",
+        ),
+        ("\x00 * * * *", "minute", "minute field: '\\x00' is not a number 0-59"),
+        ("0 0 * * \x00", "day-of-week", "'\\x00' is not a number 0-7 or a name sun-sat"),
+        ("0\u200b * * * *", "minute", "is not a number 0-59"),
+        ("\udc80 * * * *", "minute", "'\\udc80' is not a number 0-59"),
+        ("0 0 * \u212aan *", "month", "is not a number 1-12 or a name jan-dec"),  # Kelvin sign
+        ("0 0 * * \u017fun", "day-of-week", "is not a number 0-7 or a name sun-sat"),  # long s
+    ],
+)
+def test_hostile_fields_are_cron_errors_naming_the_field(expr, field, reason):
+    with pytest.raises(CronError) as info:
+        parse(expr)
+    assert info.value.field == field
+    assert reason in info.value.reason, info.value.reason
+    assert info.value.reason.startswith(f"{field} field: ")
+
+
+def test_a_very_long_value_is_shortened_in_the_message():
+    with pytest.raises(CronError) as info:
+        parse(f"{LONG_NUMBER} * * * *")
+    assert len(str(info.value)) < 300
+    assert info.value.expression == f"{LONG_NUMBER} * * * *"  # the value itself is kept
+    with pytest.raises(CronError) as info:
+        parse("x" * 100_000 + " * * * *")
+    assert len(str(info.value)) < 300
+
+
+def test_whatever_parse_accepts_cronsim_evaluates():
+    """Random expressions from hostile pieces: parse() answers CronError, or cronsim
+    (which evaluates every accepted expression) takes it without complaint."""
+    from cronsim import CronSim
+
+    pieces = [
+        "*", "0", "1", "5", "7", "12", "23", "29", "30", "31", "59", "60", "00", "-1", "L",
+        "LW", "W", "l", "mon", "SUN", "jan", "dec", "#", "-", "/", ",", "?", "", "0L", "5L",
+        "1#2", "6#1", "1#6", "sunL", "٣", "²", "\uff11", "⑤", "\u212a", "\u017f", "\x00",
+        "99999999999999999999",
+    ]  # fmt: skip
+    rng = random.Random(20261201)
+    accepted = 0
+    for _ in range(20_000):
+        fields = ["*"] * 5
+        for index in rng.sample(range(5), rng.randrange(1, 3)):
+            fields[index] = "".join(rng.choices(pieces, k=rng.randrange(1, 4))) or "*"
+        expr = " ".join(fields)
+        try:
+            schedule = parse(expr)
+        except CronError:
+            continue
+        accepted += 1
+        try:
+            next(CronSim(schedule.normalized, JAN_1_2026), None)
+        except Exception as exc:
+            pytest.fail(f"parse accepted {expr!r}, cronsim raised {exc!r}")
+    assert accepted > 1000  # the sample does reach cronsim
+
+
+def test_leading_zeros_are_read_as_cron_reads_them_up_to_a_point():
+    assert fires("007 * * * *", JAN_1_2026, 1) == [u(2026, 1, 1, 0, 7)]
+    with pytest.raises(CronError) as info:
+        parse("0" * 5000 + "7 * * * *")
+    assert info.value.reason.startswith("minute field: 000000000000… (5001 digits) has too many")

@@ -515,20 +515,121 @@ async def test_a_run_later_than_the_misfire_grace_is_recorded_as_missed(make: Fa
     assert _future(service.get_job("late").next_run_time).month == 1
 
 
-async def test_missed_runs_are_coalesced_into_one(make: Factory) -> None:
-    service = make()  # grace 60s: the latest of the missed minutes is still on time
-    service.register_job("every_minute", jf.ok_async, "* * * * *")
+# A stall (SIGSTOP, a suspended machine, a clock jumping forward) looks the same to
+# APScheduler as a job whose next run time is in the past: its next look for due jobs finds
+# every time since. ``make_due`` with a past time makes exactly that happen, through
+# APScheduler's real loop, without waiting for the wall clock. (A real process stopped
+# across a fire time would have to wait up to a minute for one to fall due.)
+
+STALL_WORDS = (
+    "due while jobconsole was stalled (stopped, suspended, its event loop blocked, "
+    "or the clock jumped forward"
+)
+
+
+async def test_runs_due_during_a_stall_are_one_missed_record_and_the_latest_runs(
+    durable: Factory,
+) -> None:
+    service = durable(misfire_grace_seconds=7200)
+    service.register_job("hourly", jf.ok_async, "0 * * * *")
     service.start()
     events = EventLog(service)
-    make_due(service, "every_minute", datetime.now(UTC) - timedelta(minutes=10))
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    stalled_since = hour - timedelta(hours=5)
+    make_due(service, "hourly", stalled_since)  # as if stopped since five hours ago
 
-    done = await events.finished("every_minute")
-    assert done.status is ExecutionStatus.SUCCEEDED
-    assert done.scheduled_time is not None and done.scheduled_time.second == 0
-    assert timedelta(0) <= datetime.now(UTC) - done.scheduled_time <= timedelta(seconds=61)
+    done = await events.finished("hourly")
+    assert done.status is ExecutionStatus.SUCCEEDED and done.trigger is Trigger.SCHEDULE
+    latest = done.scheduled_time
+    assert latest in (hour, hour + timedelta(hours=1))  # the hour may turn meanwhile
+    assert latest is not None
+    missed = [e.execution for e in events.of(EventKind.EXECUTION_MISSED, "hourly")]
+    assert len(missed) == 1, missed
+    record = missed[0]
+    assert record is not None
+    count = (latest - stalled_since) // timedelta(hours=1)  # 5: 7:00 ... 11:00 for 12:00
+    last_missed = latest - timedelta(hours=1)
+    assert record.error == (
+        f"missed {count} run(s) {STALL_WORDS}; last due {last_missed:%Y-%m-%d %H:%M} UTC)"
+    )
+    assert record.scheduled_time == last_missed
+    assert events.kinds("hourly")[:2] == [EventKind.EXECUTION_MISSED, EventKind.EXECUTION_STARTED]
+    # In the state file too, as `history` shows it.
+    service.store.flush()  # type: ignore[union-attr]
+    assert [e.status for e in service.recent_executions("hourly")] == [
+        ExecutionStatus.SUCCEEDED,
+        ExecutionStatus.MISSED,
+    ]
+    assert service.get_job("hourly").run_count == 1  # a missed run is not a run
+
+
+async def test_after_a_stall_the_latest_run_beyond_the_grace_is_missed_as_well(
+    make: Factory,
+) -> None:
+    service = make(misfire_grace_seconds=60)
+    service.register_job("new_year", jf.ok_async, "0 0 1 1 *")
+    service.start()
+    events = EventLog(service)
+    this_year = datetime.now(UTC).year
+    make_due(service, "new_year", datetime(2020, 1, 1, tzinfo=UTC))
+
+    latest = (await events.wait_for(EventKind.EXECUTION_MISSED, "new_year", count=2)).execution
+    stalled = events.of(EventKind.EXECUTION_MISSED, "new_year")[0].execution
+    assert stalled is not None and latest is not None
+    assert stalled.error == (
+        f"missed {this_year - 2020} run(s) {STALL_WORDS}; last due {this_year - 1}-01-01 00:00 UTC)"
+    )
+    assert stalled.scheduled_time == datetime(this_year - 1, 1, 1, tzinfo=UTC)
+    assert latest.scheduled_time == datetime(this_year, 1, 1, tzinfo=UTC)
+    assert latest.error is not None
+    assert "late, beyond the misfire grace time of 60s" in latest.error
     await asyncio.sleep(0.1)
-    assert len(events.of(EventKind.EXECUTION_STARTED)) == 1
+    assert not events.of(EventKind.EXECUTION_STARTED)
+    assert _future(service.get_job("new_year").next_run_time).year == this_year + 1
+
+
+async def test_after_a_stall_a_job_still_running_is_skipped_and_the_rest_missed(
+    make: Factory,
+) -> None:
+    service = make(misfire_grace_seconds=7200)
+    service.register_job("hourly", jf.short_async, "0 * * * *")
+    service.start()
+    events = EventLog(service)
+    running = service.run_job_now("hourly")
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    make_due(service, "hourly", hour - timedelta(hours=2))
+
+    skipped = (await events.wait_for(EventKind.EXECUTION_SKIPPED, "hourly")).execution
+    assert skipped is not None and f"execution #{running.id}" in (skipped.error or "")
+    missed = events.of(EventKind.EXECUTION_MISSED, "hourly")
+    assert len(missed) == 1 and missed[0].execution is not None
+    assert STALL_WORDS in (missed[0].execution.error or "")
+
+
+async def test_one_due_time_is_not_a_stall(make: Factory) -> None:
+    service = make()
+    service.register_job("job", jf.ok_async, YEARLY)
+    service.start()
+    events = EventLog(service)
+    make_due(service, "job", datetime.now(UTC).replace(microsecond=0))
+    assert (await events.finished("job")).status is ExecutionStatus.SUCCEEDED
     assert not events.of(EventKind.EXECUTION_MISSED)
+
+
+async def test_the_scheduler_looks_for_due_runs_at_least_every_few_seconds(make: Factory) -> None:
+    """Its timer runs on the monotonic clock, which stands still while the machine sleeps:
+    waiting a year for a yearly job would notice runs due during a suspend only weeks
+    after waking. So it never waits longer than LOOK_EVERY_SECONDS."""
+    from jobs.engine import LOOK_EVERY_SECONDS
+
+    service = make()
+    service.register_job("job", jf.ok_async, YEARLY)
+    service.start()
+    await asyncio.sleep(0)
+    scheduler = service._scheduler
+    assert scheduler is not None
+    wait = scheduler._timeout.when() - asyncio.get_running_loop().time()  # type: ignore[attr-defined]
+    assert 0 < wait <= LOOK_EVERY_SECONDS <= 30
 
 
 async def test_one_instance_at_a_time_an_overlap_is_skipped(make: Factory) -> None:
@@ -696,6 +797,17 @@ async def test_a_duplicate_job_id_is_refused_by_name(make: Factory) -> None:
         ({"timeout_seconds": "5"}, InvalidJobError, "timeout_seconds='5' is not valid"),
         ({"timeout_seconds": True}, InvalidJobError, "timeout_seconds=True is not valid"),
         ({"timeout_seconds": math.inf}, InvalidJobError, "timeout_seconds=inf is not valid"),
+        ({"timeout_seconds": math.nan}, InvalidJobError, "timeout_seconds=nan is not valid"),
+        ({"timeout_seconds": 1e308}, InvalidJobError, "timeout_seconds=1e\\+308 is not valid"),
+        ({"timeout_seconds": 10**400}, InvalidJobError, "=an integer of 401 digits is not valid"),
+        ({"timeout_seconds": 10**5000}, InvalidJobError, "=an integer of about 5001 digits is"),
+        (
+            {"timeout_seconds": 365 * 86400 + 0.5},
+            InvalidJobError,
+            "timeout_seconds=31536000.5 is not valid; expected a number of seconds above 0 "
+            "and at most 31,536,000 \\(365 days\\), or None",
+        ),
+        ({"cron_expression": "٣ * * * *"}, CronError, "'٣' is not a number; expected ASCII"),
         ({"job_id": ""}, InvalidJobError, "job id '' is not valid"),
         ({"job_id": " padded"}, InvalidJobError, "job id ' padded' is not valid"),
         ({"job_id": None}, InvalidJobError, "job id None is not valid"),
@@ -717,6 +829,18 @@ async def test_a_bad_registration_is_refused_and_changes_nothing(
         service.register_job(**args)  # type: ignore[arg-type]
     assert service.get_jobs() == before
     assert events.events == []
+
+
+async def test_a_timeout_of_up_to_a_year_is_taken_and_more_is_refused(make: Factory) -> None:
+    service = make()
+    service.register_job("slow", jf.ok_async, YEARLY, timeout_seconds=365 * 86400)
+    assert service.get_job("slow").timeout_seconds == 365 * 86400
+    service.start()
+    for value in (365 * 86400 + 1, 1e308, 10**400):
+        with pytest.raises(InvalidJobError, match="at most 31,536,000 \\(365 days\\)"):
+            service.set_timeout("slow", value)
+    assert service.get_job("slow").timeout_seconds == 365 * 86400
+    assert service.set_timeout("slow", 0.5).timeout_seconds == 0.5
 
 
 async def test_a_cron_error_names_the_field_and_the_expression() -> None:

@@ -29,7 +29,8 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.widgets import Input, Static
 
 from jobs import cron, funcs, isolation
-from jobs.errors import DuplicateJobError, InvalidJobError, JobError, JobNotFoundError
+from jobs.config import MAX_TIMEOUT_SECONDS, MAX_TIMEOUT_TEXT
+from jobs.errors import DuplicateJobError, InvalidJobError, JobError, JobNotFoundError, shown
 from jobs.records import EventKind, Execution, JobSnapshot, JobState, SchedulerEvent
 from jobs.service import SchedulerService
 from tui.collector import IdleCollector
@@ -131,7 +132,8 @@ async def _describe_ahead(expressions: list[str]) -> None:
 
 
 def parse_timeout(text: str) -> float | None:
-    """The timeout field: empty or "none" for no timeout, else seconds above 0."""
+    """The timeout field: empty or "none" for no timeout, else seconds above 0 (at most
+    the service's limit, so that the field at fault says so)."""
     text = text.strip()
     if text.lower() in ("", "none"):
         return None
@@ -139,9 +141,10 @@ def parse_timeout(text: str) -> float | None:
         value = float(text)
     except ValueError:
         value = float("nan")
-    if not 0 < value < float("inf"):
+    if not 0 < value <= MAX_TIMEOUT_SECONDS:
         raise ValueError(
-            f"timeout: {text!r} is not a number of seconds above 0; e.g. 30, or empty for none"
+            f"timeout: {shown(text)} is not a number of seconds above 0 and at most "
+            f"{MAX_TIMEOUT_TEXT}; e.g. 30, or empty for none"
         )
     return value
 

@@ -13,9 +13,12 @@ import logging
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 EXIT_USAGE = 2
+#: The first instant ``cron --after`` takes: a day past datetime's first, so that a fire
+#: time's instant in any zone (offsets are under a day) is a datetime too.
+_CALENDAR_START = datetime(1, 1, 2, tzinfo=UTC)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -132,12 +135,15 @@ def cmd_cron(args: argparse.Namespace) -> int:
     except cron.CronError as exc:
         return _fail(str(exc))
     try:
-        tz = cron.zone(args.tz) if args.tz else cron.zone(_settings().tz_name)
+        tz = cron.zone(args.tz) if args.tz is not None else cron.zone(_settings().tz_name)
     except cron.TimezoneError as exc:
         return _fail(f"--tz: {exc}")
     except SettingsError as exc:
         return _fail(str(exc))
-    if args.after:
+    if args.after is not None:
+        expected = "expected an ISO-8601 date-time such as 2026-11-29T00:00"
+        if not args.after.strip():
+            return _fail(f"--after {args.after!r} is empty; {expected}, or leave it out for now")
         try:
             after = datetime.fromisoformat(args.after)
         except ValueError:
@@ -147,11 +153,29 @@ def cmd_cron(args: argparse.Namespace) -> int:
             )
         if after.tzinfo is None:
             after = after.replace(tzinfo=tz)
+        # A day in, every zone's offset fits: before it, the first fire time's instant
+        # may fall in the year 0, which datetime cannot hold.
+        if after.timestamp() < _CALENDAR_START.timestamp():
+            return _fail(
+                f"--after {args.after!r} is too near the start of the calendar; "
+                "expected a date-time from "
+                f"{_CALENDAR_START.replace(tzinfo=None).isoformat(timespec='minutes')} UTC on"
+            )
     else:
         after = datetime.now(tz)
-    lines = [schedule.description]
-    lines += [t.isoformat() for t in schedule.next_times(after, tz, args.count)]
-    print("\n".join(lines))
+    times = schedule.next_times(after, tz, args.count)
+    if not times:
+        return _fail(
+            f"no fire time of {schedule.expression!r} after {after.isoformat()}: "
+            "dates end with the year 9999"
+        )
+    print("\n".join([schedule.description, *(t.isoformat() for t in times)]))
+    if len(times) < args.count:
+        print(
+            f"jobconsole: only {len(times)} of the {args.count} fire times asked for: "
+            "dates end with the year 9999",
+            file=sys.stderr,
+        )
     return 0
 
 

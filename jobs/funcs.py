@@ -6,11 +6,17 @@ be found again by import (module-level, not lambdas or closures) can be stored.
 
 from __future__ import annotations
 
+import ast
 import importlib
+import importlib.util
 import inspect
 import pkgutil
+import sys
 from collections.abc import Callable
 from functools import lru_cache
+from importlib.machinery import ModuleSpec
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from jobs.errors import InvalidJobError
@@ -149,35 +155,80 @@ CORE_MODULES = frozenset(
 
 
 def discover(package: str) -> list[str]:
-    """References to the job-shaped functions defined in ``package`` and its modules.
+    """References to the job-shaped functions defined in ``package`` and its modules,
+    found without running any of their code.
 
-    Used to suggest functions in the console's form; import errors are skipped, since
-    a broken example module must not stop the suggestions for the others.
+    Used to suggest functions in the console's form, which must not execute a module's
+    top-level code (it may connect, write or delete) just because the form was opened: a
+    module already imported is looked at, one not yet imported is read (its source parsed
+    for module-level ``def`` and ``async def``), and only submitting the form imports it.
+    A module that cannot be read is skipped: it must not stop the suggestions for others.
     """
+    names = [package]
+    for info in pkgutil.iter_modules(_package_path(package), prefix=f"{package}."):
+        if info.name.rpartition(".")[2].isidentifier():  # not "notes (copy).py"
+            names.append(info.name)
+    refs: list[str] = []
+    for name in names:
+        if name in CORE_MODULES or name == "jobs":
+            continue
+        module = sys.modules.get(name)
+        refs += _imported_functions(module) if module is not None else _read_functions(name)
+    return sorted(refs)
+
+
+def _spec(name: str) -> ModuleSpec | None:
+    """Where ``name`` would be imported from, without importing it or, for a submodule,
+    its package (whose ``__init__`` would run)."""
+    parent = name.rpartition(".")[0]
+    if parent and parent not in sys.modules:
+        return None
     try:
-        root = importlib.import_module(package)
-    except Exception:
-        return []
-    modules = [root]
-    for info in pkgutil.iter_modules(getattr(root, "__path__", []), prefix=f"{package}."):
-        if info.name in CORE_MODULES:
+        return importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+
+
+def _package_path(package: str) -> list[str]:
+    module = sys.modules.get(package)
+    if module is not None:
+        return list(getattr(module, "__path__", []))
+    spec = _spec(package)
+    return list(spec.submodule_search_locations or []) if spec is not None else []
+
+
+def _imported_functions(module: ModuleType) -> list[str]:
+    refs: list[str] = []
+    for name, obj in vars(module).items():
+        if name.startswith("_") or not inspect.isfunction(obj):
+            continue
+        if obj.__module__ != module.__name__:
             continue
         try:
-            modules.append(importlib.import_module(info.name))
-        except Exception:
+            inspect.signature(obj).bind()
+        except TypeError:
             continue
-    refs: list[str] = []
-    for module in modules:
-        if module.__name__ in CORE_MODULES or module.__name__ == "jobs":
-            continue
-        for name, obj in vars(module).items():
-            if name.startswith("_") or not inspect.isfunction(obj):
-                continue
-            if obj.__module__ != module.__name__:
-                continue
-            try:
-                inspect.signature(obj).bind()
-            except TypeError:
-                continue
-            refs.append(f"{module.__name__}:{name}")
-    return sorted(refs)
+        refs.append(f"{module.__name__}:{name}")
+    return refs
+
+
+def _read_functions(name: str) -> list[str]:
+    spec = _spec(name)
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return []
+    try:
+        tree = ast.parse(importlib.util.decode_source(Path(spec.origin).read_bytes()))
+    except (OSError, SyntaxError, ValueError, RecursionError):
+        return []
+    return [
+        f"{name}:{node.name}"
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and not node.name.startswith("_")
+        and _needs_no_arguments(node.args)
+    ]
+
+
+def _needs_no_arguments(args: ast.arguments) -> bool:
+    positional = len(args.posonlyargs) + len(args.args)
+    return positional == len(args.defaults) and None not in args.kw_defaults

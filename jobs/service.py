@@ -20,6 +20,7 @@ import logging
 import re
 import time
 import traceback as tb
+import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -52,6 +53,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("jobconsole")
 
 _SPACE_BUT_BLANK = re.compile(r"[^\S ]")  # tabs, newlines and other white space
+#: Control, format (bidi overrides, zero-width), surrogate and line-breaking characters:
+#: an id is printed in every listing, where these would drive or fool the terminal.
+_NOT_IN_IDS = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 
 Subscriber = Callable[[SchedulerEvent], None]
 Clock = Callable[[], datetime]
@@ -283,6 +287,14 @@ class SchedulerService:
             raise InvalidJobError(
                 f"job id {job_id!r} is not valid: at most 200 characters, no tabs or newlines"
             )
+        if not job_id.isprintable():  # the fast path: most ids are
+            bad = next((c for c in job_id if unicodedata.category(c) in _NOT_IN_IDS), None)
+            if bad is not None:
+                raise InvalidJobError(
+                    f"job id {job_id!r} is not valid: {bad!r} (U+{ord(bad):04X}) is a control "
+                    "or format character; expected printable characters only, e.g. "
+                    "'cleanup_expired_tokens'"
+                )
         if isinstance(func, str):
             ref = func.strip()
             func_obj: Callable[..., Any] = funcs.resolve(ref)

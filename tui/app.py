@@ -26,6 +26,7 @@ from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.notifications import SeverityLevel
 from textual.widgets import Input, Static
 
 from jobs import cron, funcs, isolation
@@ -33,6 +34,7 @@ from jobs.config import MAX_TIMEOUT_SECONDS, MAX_TIMEOUT_TEXT
 from jobs.errors import DuplicateJobError, InvalidJobError, JobError, JobNotFoundError, shown
 from jobs.records import EventKind, Execution, JobSnapshot, JobState, SchedulerEvent
 from jobs.service import SchedulerService
+from tui import format
 from tui.collector import IdleCollector
 from tui.screens import (
     ConfirmScreen,
@@ -234,7 +236,7 @@ class JobConsoleApp(App[None]):
         banner = self.query_one("#banner", Static)
         banner.display = self.service.disabled_reason is not None
         for message in self.service.boot_errors:
-            self.notify(message, title="Not loaded", severity="error", timeout=30)
+            self._notify(message, title="Not loaded", severity="error", timeout=30)
         self._watch_signals()
         self._tick()
         # Tick just after each wall-clock second, so countdowns change with the clock.
@@ -424,7 +426,7 @@ class JobConsoleApp(App[None]):
         ):
             self._log.add(event)
             if event.kind is EventKind.WARNING:
-                self.notify(event.message, severity="warning", timeout=10)
+                self._notify(event.message, severity="warning", timeout=10)
             elif event.kind is EventKind.SCHEDULER_STARTED:
                 self._all_scheduled = True
                 if self._collector is not None:
@@ -531,11 +533,31 @@ class JobConsoleApp(App[None]):
         self._start_scheduler()
         job = self._table.selected_job
         if job is None:
-            self.notify("No job selected: press n to register one", severity="warning")
+            self._notify("No job selected: press n to register one", severity="warning")
         return job
 
     def _fail(self, error: Exception) -> None:
-        self.notify(str(error), severity="error", timeout=10)
+        self._notify(str(error), severity="error", timeout=10)
+
+    def _notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+    ) -> None:
+        """Every notification of the console: its messages carry ids, descriptions and
+        errors, which are the user's text, so they are shown as written (as markup, a tag
+        would vanish, crash the console or run an action when clicked) and their control
+        characters are made visible."""
+        self.notify(
+            format.visible(message, lines=True),
+            title=title,
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     def action_register(self) -> None:
         self._start_scheduler()
@@ -573,7 +595,7 @@ class JobConsoleApp(App[None]):
             self._table.filter_text = ""
             self._table.select(job_id)
         job = self.service.get_job(job_id)
-        self.notify(f"Registered {job_id}: {job.description}{self._next_note(job)}")
+        self._notify(f"Registered {job_id}: {job.description}{self._next_note(job)}")
 
     def action_detail(self) -> None:
         job = self._selected()
@@ -606,28 +628,28 @@ class JobConsoleApp(App[None]):
         if job is None:
             return
         if job.state is JobState.PAUSED:
-            self.notify(f"{job.job_id} is already paused: r resumes it")
+            self._notify(f"{job.job_id} is already paused: r resumes it")
             return
         try:
             self.service.pause_job(job.job_id)
         except JobError as exc:
             self._fail(exc)
             return
-        self.notify(f"Paused {job.job_id}: it will not run on schedule until resumed (r)")
+        self._notify(f"Paused {job.job_id}: it will not run on schedule until resumed (r)")
 
     def action_resume(self) -> None:
         job = self._selected()
         if job is None:
             return
         if job.state is not JobState.PAUSED:
-            self.notify(f"{job.job_id} is not paused (it is {job.state})")
+            self._notify(f"{job.job_id} is not paused (it is {job.state})")
             return
         try:
             resumed = self.service.resume_job(job.job_id)
         except JobError as exc:
             self._fail(exc)
             return
-        self.notify(f"Resumed {job.job_id}{self._next_note(resumed)}")
+        self._notify(f"Resumed {job.job_id}{self._next_note(resumed)}")
 
     def action_run_now(self) -> None:
         job = self._selected()
@@ -639,9 +661,9 @@ class JobConsoleApp(App[None]):
             self._fail(exc)
             return
         if execution.status.is_final:
-            self.notify(execution.error or str(execution.status), severity="warning")
+            self._notify(execution.error or str(execution.status), severity="warning")
         else:
-            self.notify(
+            self._notify(
                 f"Started {job.job_id} (execution #{execution.id}); its schedule is unchanged"
             )
 
@@ -673,13 +695,13 @@ class JobConsoleApp(App[None]):
             return
         message.form.dismiss(job.cron_expression)
         if schedule.expression != before.cron_expression:
-            self.notify(
+            self._notify(
                 f"Rescheduled {job.job_id} to {job.cron_expression}: {job.description}"
                 f"{self._next_note(job)}"
             )
         if timeout != before.timeout_seconds:
             limit = f"{timeout:g}s" if timeout is not None else "none"
-            self.notify(f"Timeout of {job.job_id}: {limit}")
+            self._notify(f"Timeout of {job.job_id}: {limit}")
 
     def action_remove(self) -> None:
         job = self._selected()
@@ -703,14 +725,14 @@ class JobConsoleApp(App[None]):
 
     def _remove_confirmed(self, job_id: str, yes: bool | None) -> None:
         if not yes:
-            self.notify(f"Kept {job_id}")
+            self._notify(f"Kept {job_id}")
             return
         try:
             self.service.remove_job(job_id)
         except JobError as exc:
             self._fail(exc)
             return
-        self.notify(f"Removed {job_id}")
+        self._notify(f"Removed {job_id}")
 
     def action_filter(self) -> None:
         bar = self.query_one(FilterBar)
@@ -754,7 +776,7 @@ class JobConsoleApp(App[None]):
         running = self._table.state_counts()[JobState.RUNNING]
         if running and self.service.is_running and not self._terminal_gone:
             grace = self.service.settings.shutdown_timeout_seconds
-            self.notify(
+            self._notify(
                 f"Waiting up to {grace:g}s for {running} running job(s); "
                 "press q again to cancel them now",
                 timeout=grace + 1,

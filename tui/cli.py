@@ -116,8 +116,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(message: str) -> int:
-    print(f"jobconsole: {message}", file=sys.stderr)
+    _warn(message)
     return EXIT_USAGE
+
+
+def _warn(message: str) -> None:
+    """One line on stderr; what it quotes (a value, an exception's text) is shown, never
+    obeyed by the terminal."""
+    from tui.format import visible
+
+    print(f"jobconsole: {visible(message)}", file=sys.stderr)
 
 
 def _settings():  # type: ignore[no-untyped-def]
@@ -213,7 +221,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     if service is None:
         return _fail(error)
     for message in service.boot_errors:
-        print(f"jobconsole: {message}", file=sys.stderr)
+        _warn(message)
     now = datetime.now(service.tz)
     rows = []
     for job in service.get_jobs():
@@ -300,7 +308,7 @@ async def _run_headless(service) -> int:  # type: ignore[no-untyped-def]
 
     out = sys.stdout
     for message in service.boot_errors:
-        print(f"jobconsole: {message}", file=sys.stderr)
+        _warn(message)
     service.subscribe(
         lambda event: print(format.event_line(event, service.tz), file=out, flush=True)
     )

@@ -2,10 +2,40 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
 from jobs.records import Execution, ExecutionStatus, SchedulerEvent
+
+# C0 controls, DEL, C1 controls (ESC and CSI start terminal sequences; CR and BS overwrite
+# what is shown; NEL, LS and PS break lines), the bidirectional embeddings, overrides,
+# isolates and marks (they reorder what follows), and lone surrogates (no terminal can
+# be sent them).
+_BIDI_AND_BREAKS = r"\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff"
+_UNSAFE_IN_LINE = re.compile(rf"[\x00-\x1f\x7f-\x9f{_BIDI_AND_BREAKS}]")
+_UNSAFE_IN_BLOCK = re.compile(rf"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI_AND_BREAKS}]")  # keeps \t \n
+
+
+def _escape(match: re.Match[str]) -> str:
+    return repr(match.group())[1:-1]
+
+
+def visible(text: str, *, lines: bool = False) -> str:
+    """``text`` with every character that a terminal would act on written out as Python
+    writes it in a string literal: ESC as ``\\x1b``, CR as ``\\r``, U+202E as ``\\u202e``.
+
+    Ids, descriptions, errors and captured output come from users and jobs: printed raw,
+    they could clear the screen, set the window title, write the clipboard (OSC 52),
+    overwrite a line with CR or forge rows with a newline. ``lines`` keeps newlines and
+    tabs, for views that show many lines (captured output, tracebacks); one-line fields
+    escape them too. Text without such a character (nearly all) is returned as it is,
+    after one regex search: the table and the log call this for every cell they draw.
+    """
+    pattern = _UNSAFE_IN_BLOCK if lines else _UNSAFE_IN_LINE
+    if pattern.search(text) is None:
+        return text
+    return pattern.sub(_escape, text)
 
 
 def duration(seconds: float | None) -> str:
@@ -56,7 +86,8 @@ def short_clock(when: datetime | None, tz: tzinfo | None = None) -> str:
 
 
 def execution_line(execution: Execution, tz: tzinfo | None = None, *, ended: bool = False) -> str:
-    """One line: time, job, status, duration and the first line of an error.
+    """One line: time, job, status, duration and the first line of an error, with
+    control characters made visible (see `visible`).
 
     The time is when the execution started (when it was due, for one that never started):
     history lists executions in start order, and start plus duration says when each
@@ -73,7 +104,7 @@ def execution_line(execution: Execution, tz: tzinfo | None = None, *, ended: boo
         parts.append(execution.error_line)
     for warning in execution.warnings:
         parts.append(f"warning: {warning}")
-    return "  ".join(part for part in parts if part)
+    return visible("  ".join(part for part in parts if part))
 
 
 def event_line(event: SchedulerEvent, tz: tzinfo | None = None) -> str:
@@ -82,7 +113,7 @@ def event_line(event: SchedulerEvent, tz: tzinfo | None = None) -> str:
         return execution_line(event.execution, tz, ended=True)
     subject = f"{event.job_id}  " if event.job_id else ""
     detail = f"  {event.message}" if event.message else ""
-    return f"{clock(event.at, tz)}  {subject}{event.kind}{detail}"
+    return visible(f"{clock(event.at, tz)}  {subject}{event.kind}{detail}")
 
 
 def columns(headers: Sequence[str], rows: Sequence[Sequence[str]], width: int | None) -> str:
@@ -91,11 +122,12 @@ def columns(headers: Sequence[str], rows: Sequence[Sequence[str]], width: int | 
     Plain text rather than a Rich table: it greps and pipes cleanly, and importing Rich's
     console and table would add ~40 ms to ``jobconsole list``. The last column gives way:
     it is cut with an ellipsis to fit ``width`` terminal cells (never below 10), or never
-    cut when None.
+    cut when None. Control characters in a cell are made visible: a newline or CR in a
+    description must not forge a row.
     """
     from rich.cells import cell_len, set_cell_size
 
-    table = [list(headers), *(list(row) for row in rows)]
+    table = [list(headers), *([visible(cell) for cell in row] for row in rows)]
     widths = [max(cell_len(row[i]) for row in table) for i in range(len(headers) - 1)]
     used = sum(widths) + 2 * len(widths)
     room = None if width is None else max(width - used, 10)

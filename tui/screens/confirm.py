@@ -11,9 +11,15 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
+from tui.text import literal
+
 
 class ConfirmScreen(ModalScreen[bool]):
-    """Dismisses with True only on an explicit yes."""
+    """Dismisses with True only on an explicit yes.
+
+    The question and the detail are shown as written: they name jobs, and an id is text,
+    not markup.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes", tooltip="Confirm"),
@@ -27,9 +33,9 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="confirm"):
-            yield Label(self.question, classes="title")
+            yield Label(literal(self.question), classes="title")
             if self.detail:
-                yield Static(self.detail, classes="field-hint")
+                yield Static(literal(self.detail, lines=True), classes="field-hint")
             with Horizontal(classes="buttons"):
                 yield Button("Yes (y)", id="yes", variant="error", compact=True)
                 yield Button("No (n)", id="no", compact=True)

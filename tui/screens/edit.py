@@ -19,6 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from jobs.records import JobSnapshot
+from tui.text import literal, template
 from tui.widgets.cron_preview import CronPreview
 
 
@@ -47,11 +48,15 @@ class EditScheduleScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="form"):
-            yield Label(f"Edit the schedule of {self.job.job_id}", classes="title")
+            job = self.job
+            yield Label(template("Edit the schedule of $id", id=job.job_id), classes="title")
             yield Static(
-                f"now: {self.job.cron_expression}  ({self.job.description})", classes="field-hint"
+                template("now: $cron  ($about)", cron=job.cron_expression, about=job.description),
+                classes="field-hint",
             )
-            yield Label(f"Cron expression ({self.job.timezone})", classes="field-label")
+            yield Label(
+                template("Cron expression ($zone)", zone=job.timezone), classes="field-label"
+            )
             yield Input(self.job.cron_expression, id="cron", compact=True, select_on_focus=True)
             yield CronPreview(tz=self.tz, clock=self.clock, id="cron-error", classes="preview")
             yield Label("Timeout in seconds (empty: none)", classes="field-label")
@@ -81,7 +86,7 @@ class EditScheduleScreen(ModalScreen[str | None]):
     def show_timeout_error(self, message: str) -> None:
         self.query_one("#timeout", Input).add_class("-invalid")
         note = self.query_one("#timeout-error", Static)
-        note.update(message)
+        note.update(literal(message))  # it quotes what was typed
         note.add_class("-error")
         self.query_one("#timeout", Input).focus()
 

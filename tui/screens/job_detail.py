@@ -21,6 +21,7 @@ from textual.widgets import Static
 
 from jobs.records import Execution, ExecutionStatus, JobSnapshot, Trigger
 from tui import format
+from tui.format import visible
 from tui.widgets.footer import Footer
 
 #: Lines of captured output shown for the newest execution and for each older one (the
@@ -98,10 +99,11 @@ class JobDetailScreen(ModalScreen[None]):
             title = self.query_one("#detail-title", Static)
         except NoMatches:  # not composed yet: on_mount shows the data
             return
+        name = visible(self.job_id)
         if job is None:
-            title.update(Content.assemble((self.job_id, "bold"), ("  removed", "$text-error")))
+            title.update(Content.assemble((name, "bold"), ("  removed", "$text-error")))
         else:
-            title.update(Content.assemble((job.job_id, "bold"), "  ", _state(job)))
+            title.update(Content.assemble((name, "bold"), "  ", _state(job)))
             self.query_one("#config", Static).update(self._config(job))
         self.query_one("#fire-times", Static).update(self._fire_times(job, next_times))
         self.query_one("#executions", Static).update(self._executions(executions))
@@ -138,7 +140,7 @@ class JobDetailScreen(ModalScreen[None]):
         parts: list[tuple[str, str] | str] = [("Configuration", "bold underline")]
         for label, value in rows:
             style = "$text-error" if label == "error" else ""
-            parts += [("\n  " + f"{label:<11}", "$foreground-muted"), (value, style)]
+            parts += [("\n  " + f"{label:<11}", "$foreground-muted"), (visible(value), style)]
         return Content.assemble(*parts)
 
     def _fire_times(self, job: JobSnapshot | None, times: Sequence[datetime]) -> Content:
@@ -175,11 +177,11 @@ class JobDetailScreen(ModalScreen[None]):
         head.append("  " + " · ".join(facts))
         body: list[tuple[str, str] | str] = []
         if execution.error:
-            body.append((f"\n  {execution.error}", style))
+            body.append((f"\n  {visible(execution.error, lines=True)}", style))
         for warning in execution.warnings:
-            body.append((f"\n  warning: {warning}", "$text-warning"))
+            body.append((f"\n  warning: {visible(warning)}", "$text-warning"))
         if execution.output:
-            lines = execution.output.rstrip("\n").splitlines()
+            lines = _lines(execution.output)
             body.append(("\n  output:", "$foreground-muted"))
             body += [f"\n  │ {_cut(line)}" for line in lines[:shown]]
             if len(lines) > shown:
@@ -187,10 +189,15 @@ class JobDetailScreen(ModalScreen[None]):
                 body.append((f"\n  │ … {more:,} more lines", "$foreground-muted"))
         if execution.traceback:
             body.append(("\n  traceback:", "$foreground-muted"))
-            body += [
-                (f"\n  │ {line}", style) for line in execution.traceback.rstrip("\n").splitlines()
-            ]
+            body += [(f"\n  │ {line}", style) for line in _lines(execution.traceback)]
         return head + body
+
+
+def _lines(text: str) -> list[str]:
+    """Output or a traceback as the lines it was written in, control characters visible:
+    only a newline starts a line (a CR does not take the line back, and a form feed or
+    U+2028 breaks nothing)."""
+    return visible(text.rstrip("\n"), lines=True).split("\n")
 
 
 def _cut(line: str) -> str:

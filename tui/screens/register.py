@@ -4,6 +4,8 @@ The form does not register anything itself. On Enter in the last field it posts
 ``Submitted``; the app asks the service, and either dismisses the form with the new
 job's id or calls ``show_error`` with the service's own message under the field at fault,
 so the words a user reads are the service's, and nothing is registered on a refusal.
+Suggestions for the function are found without importing anything (``funcs.discover``):
+only submitting imports the module named, and the field's label says so.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Static
 
 from jobs.errors import DuplicateJobError
+from tui.text import literal
 from tui.widgets.cron_preview import CronPreview
 
 Field = Literal["job_id", "func", "cron"]
@@ -64,7 +68,11 @@ class RegisterScreen(ModalScreen[str | None]):
             yield Label("Job id", classes="field-label")
             yield Input(id="job_id", placeholder="e.g. cleanup_expired_tokens", compact=True)
             yield Static("", id="job_id-error", classes="field-error")
-            yield Label("Function (module:function)", classes="field-label")
+            yield Label(
+                "Function (module:function; Register imports its module)",
+                id="func-label",
+                classes="field-label",
+            )
             yield Input(
                 id="func",
                 placeholder="e.g. jobs.cleanup:cleanup_expired_tokens",
@@ -90,7 +98,7 @@ class RegisterScreen(ModalScreen[str | None]):
         if isinstance(note, CronPreview):
             note.show_error(message)
         else:
-            note.update(message)
+            note.update(literal(message))  # it quotes what was typed
             note.add_class("-error")
         target.focus()
 
@@ -154,13 +162,13 @@ class RegisterScreen(ModalScreen[str | None]):
         if field == "job_id":
             note.update("")
 
-    def _function_hint(self, typed: str) -> str:
+    def _function_hint(self, typed: str) -> Content:
         if not self.functions:
-            return "no job functions found in the registry's package; type module:function"
+            return literal("no job functions found in the registry's package; type module:function")
         needle = typed.strip().casefold()
         matches = [ref for ref in self.functions if needle in ref.casefold()]
         if not matches:
-            return "no suggestion matches; any importable module:function works"
+            return literal("no suggestion matches; any importable module:function works")
         shown = ", ".join(matches[:2])
         more = f" and {len(matches) - 2} more" if len(matches) > 2 else ""
-        return f"suggestions: {shown}{more}"
+        return literal(f"suggestions: {shown}{more}")

@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from jobs import cron
 from tui import format
+from tui.text import literal
 
 HINT = (
     "5 fields: minute hour day-of-month month day-of-week (Sunday is 0 or 7),\n"
@@ -69,4 +70,4 @@ class CronPreview(Static):
         """Show why the expression is refused (e.g. from the service, on submit)."""
         self.error = reason
         self.add_class("-error")
-        self.update(Content(reason))
+        self.update(literal(reason))  # it may quote what was typed

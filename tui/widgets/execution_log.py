@@ -2,7 +2,9 @@
 
 Like the job table it draws with the Line API: entries are kept as the service's frozen
 Execution and SchedulerEvent values in a deque, and a line is formatted only when it is
-on screen, so 100 executions a second cost an append each, not a render each.
+on screen, so 100 executions a second cost an append each, not a render each. Ids, errors
+and messages are drawn as segments (never parsed as markup) with their control
+characters made visible.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.content import Content
 from textual.geometry import Region, Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -21,6 +24,7 @@ from textual.strip import Strip
 
 from jobs.records import EventKind, Execution, ExecutionStatus, SchedulerEvent, Trigger
 from tui import format
+from tui.format import visible
 from tui.widgets._scrolling import set_virtual_size
 from tui.widgets._styles import PassStyles
 
@@ -154,7 +158,9 @@ class ExecutionLog(ScrollView, can_focus=True):
         if index >= len(shown):
             if index == 0:
                 empty = (
-                    f" no executions of {self.scope} yet" if self.scope else " no executions yet"
+                    f" no executions of {visible(self.scope)} yet"
+                    if self.scope
+                    else " no executions yet"
                 )
                 muted = base + self._styles.text("execution-log--muted")
                 return Strip([Segment(empty, muted)]).crop_extend(0, width, base)
@@ -173,11 +179,11 @@ class ExecutionLog(ScrollView, can_focus=True):
             style = styled("execution-log--warning" if warning else "execution-log--muted")
             subject = f"{entry.job_id}  " if entry.job_id else ""
             detail = entry.message or str(entry.kind)
-            segments.append(Segment(f"{subject}{detail}", style))
+            segments.append(Segment(visible(f"{subject}{detail}"), style))
             return segments
         status_style = styled(_STATUS_CLASS[entry.status])
         status = "started" if entry.status is ExecutionStatus.RUNNING else str(entry.status)
-        segments.append(Segment(f"{entry.job_id:<{self._id_width}} ", base))
+        segments.append(Segment(f"{visible(entry.job_id):<{self._id_width}} ", base))
         segments.append(Segment(f"{status:<11}", status_style))
         if entry.status is not ExecutionStatus.RUNNING:
             segments.append(Segment(f"{format.duration(entry.duration):>8}", base))
@@ -187,9 +193,11 @@ class ExecutionLog(ScrollView, can_focus=True):
             error_style = (
                 status_style if entry.status.is_failure else styled("execution-log--warning")
             )
-            segments.append(Segment(f"  {entry.error_line}", error_style))
+            segments.append(Segment(f"  {visible(entry.error_line)}", error_style))
         for warning in entry.warnings:
-            segments.append(Segment(f"  warning: {warning}", styled("execution-log--warning")))
+            segments.append(
+                Segment(f"  warning: {visible(warning)}", styled("execution-log--warning"))
+            )
         return segments
 
     def _text(self, entry: Entry) -> str:
@@ -256,4 +264,5 @@ class ExecutionLog(ScrollView, can_focus=True):
         self._update_title()
 
     def _update_title(self) -> None:
-        self.border_title = f"Log: {self.scope}" if self.scope else "Log: all jobs"
+        scope = Content(visible(self.scope)) if self.scope else Content("all jobs")
+        self.border_title = Content.assemble("Log: ", scope)  # an id is text, not markup

@@ -32,6 +32,7 @@ from textual.strip import Strip
 
 from jobs.records import ExecutionStatus, JobSnapshot, JobState
 from tui import format
+from tui.format import visible
 from tui.widgets._scrolling import set_virtual_size
 from tui.widgets._styles import PassStyles
 
@@ -78,7 +79,9 @@ _STATUS_CLASS = {
 class Column:
     """One column: how to draw a job's cell and how to order jobs by it.
 
-    ``cell`` returns the text and a component class for its colour (or None).
+    ``cell`` returns the text and a component class for its colour (or None); text from
+    users (ids, descriptions) has its control characters made visible (``format.visible``)
+    and, drawn as a segment, is never parsed as markup.
     ``value`` returns something comparable among jobs, or None for "no value" (sorted last).
     """
 
@@ -92,9 +95,13 @@ class Column:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("id", "id", 19, lambda j, n, z: (j.job_id, None), lambda j: j.job_id),
+    Column("id", "id", 19, lambda j, n, z: (visible(j.job_id), None), lambda j: j.job_id),
     Column(
-        "cron", "cron", 13, lambda j, n, z: (j.cron_expression, None), lambda j: j.cron_expression
+        "cron",
+        "cron",
+        13,
+        lambda j, n, z: (visible(j.cron_expression), None),
+        lambda j: j.cron_expression,
     ),
     Column(
         "state",
@@ -150,7 +157,7 @@ COLUMNS: tuple[Column, ...] = (
         "description",
         "description",
         11,
-        lambda j, n, z: (j.description, "job-table--muted"),
+        lambda j, n, z: (visible(j.description), "job-table--muted"),
         lambda j: j.description,
         flexible=True,
     ),

@@ -16,6 +16,11 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 
+EXIT_USAGE = 2
+#: The first instant ``cron --after`` takes: a day past datetime's first, so that a fire
+#: time's instant in any zone (offsets are under a day) is a datetime too.
+_CALENDAR_START = datetime(1, 1, 2, tzinfo=UTC)
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
@@ -350,6 +355,10 @@ def _exit_past_threads_left(code: int) -> None:
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
     os._exit(code)
+
+
+#: How long ``run --headless`` waits, once shut down, for the threads of asyncio.to_thread().
+EXECUTOR_GRACE_SECONDS = 1.0
 
 
 async def _run_headless(service) -> int:  # type: ignore[no-untyped-def]

@@ -177,6 +177,7 @@ class _NotWhileCapturing(logging.Filter):
 _lock = threading.Lock()
 _installs = 0
 _saved: tuple[TextIO, TextIO] | None = None
+_routers: tuple[_StreamRouter, _StreamRouter] | None = None
 _handler = _CaptureHandler()
 _handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
 _filter = _NotWhileCapturing()
@@ -185,14 +186,14 @@ _filtered: list[logging.Handler] = []
 
 def install() -> None:
     """Start routing (reference counted, so several services can share the process)."""
-    global _installs, _saved
+    global _installs, _saved, _routers
     with _lock:
         _installs += 1
         if _installs > 1:
             return
         _saved = (sys.stdout, sys.stderr)
-        sys.stdout = _StreamRouter(sys.stdout)  # type: ignore[assignment]
-        sys.stderr = _StreamRouter(sys.stderr)  # type: ignore[assignment]
+        _routers = (_StreamRouter(sys.stdout), _StreamRouter(sys.stderr))
+        sys.stdout, sys.stderr = _routers  # type: ignore[assignment]
         root = logging.getLogger()
         for handler in root.handlers:
             if handler is not _handler:
@@ -201,8 +202,40 @@ def install() -> None:
         root.addHandler(_handler)
 
 
+def routed() -> frozenset[str]:
+    """Which of ``"sys.stdout"`` and ``"sys.stderr"`` are capture's routers now."""
+    if _routers is None:
+        return frozenset()
+    return frozenset(
+        name
+        for name, stream, router in zip(_NAMES, (sys.stdout, sys.stderr), _routers, strict=True)
+        if stream is router
+    )
+
+
+def reclaim(names: frozenset[str]) -> list[str]:
+    """Put capture's router back on each of ``names`` a job replaced since; returns them.
+
+    A job assigning ``sys.stdout`` changes it for the whole process: every later job's
+    output would go wherever it pointed, past capture, onto the console's screen.
+    """
+    with _lock:
+        if _routers is None:
+            return []
+        taken = []
+        for name, router in zip(_NAMES, _routers, strict=True):
+            attribute = name.removeprefix("sys.")
+            if name in names and getattr(sys, attribute) is not router:
+                setattr(sys, attribute, router)
+                taken.append(name)
+        return taken
+
+
+_NAMES = ("sys.stdout", "sys.stderr")
+
+
 def uninstall() -> None:
-    global _installs, _saved
+    global _installs, _saved, _routers
     with _lock:
         if _installs == 0:
             return
@@ -214,7 +247,7 @@ def uninstall() -> None:
                 sys.stdout = _saved[0]
             if isinstance(sys.stderr, _StreamRouter):
                 sys.stderr = _saved[1]
-            _saved = None
+            _saved = _routers = None
         root = logging.getLogger()
         root.removeHandler(_handler)
         for handler in _filtered:

@@ -1,9 +1,9 @@
 """Running a job in a child process, for jobs that may crash the interpreter.
 
-A job marked ``isolation="process"`` runs as ``python -m jobs.isolation module:function``.
+A job marked ``isolation="process"`` runs in a child ``python -c`` given its reference.
 ``os._exit``, a segfault or a memory blow-up then ends only the child: the parent records
 the exit status as a failure and goes on. Unlike a thread, a child can be killed, so a
-timeout or a shutdown really stops it.
+timeout or a shutdown really stops it; on Linux it dies with jobconsole, even a SIGKILLed one.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ async def run(func_ref: str, buffer: OutputBuffer) -> None:
         "-c",
         _CHILD,
         func_ref,
+        str(os.getpid()),
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
@@ -99,9 +100,17 @@ def _kill(process: asyncio.subprocess.Process) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
-# The child imports only the job's own module: not jobs/, APScheduler or Textual.
+# The child imports only the job's own module: not jobs/, APScheduler or Textual. On Linux
+# it asks to be killed when its parent dies (PR_SET_PDEATHSIG is 1): a SIGKILLed jobconsole
+# runs no code to kill it, and the job would run on alone, past any timeout. The parent
+# may have died before that request: then its pid is no longer the child's parent.
 _CHILD = f"""
-import asyncio, importlib, inspect, sys, traceback
+import asyncio, importlib, inspect, os, signal, sys, traceback
+if sys.platform.startswith("linux"):
+    import ctypes
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)
+    if os.getppid() != int(sys.argv[2]):
+        os._exit(1)
 sys.stdout.reconfigure(line_buffering=True)
 ref = sys.argv[1]
 module, _, path = ref.partition(":")

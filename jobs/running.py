@@ -9,19 +9,83 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import threading
 import time
-from collections.abc import Callable
-from contextvars import copy_context
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar, copy_context
 from functools import partial
 from typing import Any
 
 #: How long a cancelled coroutine may take to end before it is left running on its own.
 CANCEL_GRACE_SECONDS = 0.5
 
+STOP_WARNING = (
+    "called the event loop's stop(): jobconsole ignored it, so that the scheduler and the "
+    "other jobs go on"
+)
 
-def in_daemon_thread(func: Callable[[], Any], name: str) -> asyncio.Future[Any]:
-    """Run ``func`` in a daemon thread with this context (so its output is captured).
+#: The warnings of the execution whose code runs in this context (None outside jobs).
+_warnings: ContextVar[list[str] | None] = ContextVar("jobconsole_warnings", default=None)
+
+
+@contextlib.contextmanager
+def noting(warnings: list[str]) -> Iterator[None]:
+    """What the job running in this context does to the loop is noted in ``warnings``."""
+    token = _warnings.set(warnings)
+    try:
+        yield
+    finally:
+        _warnings.reset(token)
+
+
+def guard_stop(loop: asyncio.AbstractEventLoop) -> None:
+    """Make ``loop.stop()`` ignore a call from a job's context, and note it there.
+
+    One ``asyncio.get_event_loop().stop()`` in a job would end ``asyncio.run`` with
+    "Event loop stopped before Future completed", so the scheduler, the other jobs and the
+    console with them. A thread job's callbacks carry its copied context, so
+    ``call_soon_threadsafe(loop.stop)`` is caught too; the program's own calls still stop.
+    """
+    stop = loop.stop
+    if getattr(stop, "guards_jobs", False):
+        return
+
+    def guarded() -> None:
+        notes = _warnings.get()
+        if notes is None:
+            stop()
+        elif STOP_WARNING not in notes:
+            notes.append(STOP_WARNING)
+
+    guarded.guards_jobs = True  # type: ignore[attr-defined]
+    loop.stop = guarded  # type: ignore[method-assign]
+
+
+def reopen_closed_stdio() -> list[int]:
+    """Open /dev/null on descriptor 1 or 2 if a job closed it; returns those it did.
+
+    A closed 1 is the number the next ``open()`` gets: another job's file would then
+    receive whatever the process, or a job's child, writes to standard output.
+    """
+    reopened = []
+    for fd in (1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_WRONLY)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+            reopened.append(fd)
+    return reopened
+
+
+def in_daemon_thread(
+    func: Callable[[], Any], name: str, on_start: Callable[[], None] | None = None
+) -> asyncio.Future[Any]:
+    """Run ``func`` in a daemon thread with this context (so its output is captured);
+    ``on_start`` is called in the thread first, when the job's code really begins.
 
     Daemon, not a pool: a job that never returns must not keep the process from exiting.
     """
@@ -35,6 +99,8 @@ def in_daemon_thread(func: Callable[[], Any], name: str) -> asyncio.Future[Any]:
 
     def target() -> None:
         try:
+            if on_start is not None:
+                ctx.run(on_start)
             result = ctx.run(func)
         except BaseException as exc:
             outcome = partial(future.set_exception, exc)
@@ -50,10 +116,11 @@ def in_daemon_thread(func: Callable[[], Any], name: str) -> asyncio.Future[Any]:
 class Timed:
     """Awaits a coroutine while timing each step, to catch jobs that block the loop."""
 
-    __slots__ = ("abandoned", "asked", "coro", "longest", "told")
+    __slots__ = ("abandoned", "asked", "coro", "longest", "on_start", "told")
 
-    def __init__(self, coro: Any) -> None:
+    def __init__(self, coro: Any, on_start: Callable[[], None] | None = None) -> None:
         self.coro = coro
+        self.on_start = on_start  # called at the first step, when the job's code begins
         self.longest = 0.0
         self.abandoned = False
         self.asked = False  # run() has cancelled the job's task
@@ -97,6 +164,8 @@ class Timed:
         coro = self.coro
         value: Any = None
         error: BaseException | None = None
+        if self.on_start is not None:
+            self.on_start()
         while True:
             start = time.perf_counter()
             try:

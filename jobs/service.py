@@ -830,18 +830,29 @@ class SchedulerService:
         warnings: list[str] = []
         error = trace = None
         timed = None
+        began: list[datetime] = []  # when its code really began: the loop may be late
+
+        def begin() -> None:
+            if not began:
+                began.append(self._clock())
+
         capture.install()  # reference counted: also covers a run_job_now() before start()
+        routed = capture.routed()
+        running.guard_stop(asyncio.get_running_loop())
         try:
-            with capture.capturing(buffer):
+            with capture.capturing(buffer), running.noting(warnings):
                 assert job.func is not None
                 async with asyncio.timeout_at(launched + timeout if timeout else None):
                     if job.isolation == "process":
+                        begin()
                         await isolation.run(job.func_ref, buffer)
                     elif funcs.is_async(job.func):
-                        timed = running.Timed(job.func())
+                        timed = running.Timed(job.func(), begin)
                         await timed.run(f"job:{job.job_id}#{execution.id}")
                     else:
-                        result = await running.in_daemon_thread(job.func, f"job:{job.job_id}")
+                        result = await running.in_daemon_thread(
+                            job.func, f"job:{job.job_id}", begin
+                        )
                         if inspect.isawaitable(result):  # e.g. an async def behind a decorator
                             timed = running.Timed(result)
                             await timed.run(f"job:{job.job_id}#{execution.id}")
@@ -874,7 +885,21 @@ class SchedulerService:
             error = f"{type(exc).__name__}: {exc}"
             trace = "".join(tb.format_exception(exc))
         finally:
+            taken = capture.reclaim(routed)
             capture.uninstall()
+        if taken:
+            warnings.append(
+                f"replaced {' and '.join(taken)}; jobconsole put its own back so that other "
+                "jobs' output stays captured"
+            )
+        if closed := running.reopen_closed_stdio():
+            both = len(closed) > 1
+            warnings.append(
+                f"closed file descriptor{'s' if both else ''} {' and '.join(map(str, closed))} "
+                f"(standard {' and '.join(_STDIO_NAMES[fd] for fd in closed)}); jobconsole "
+                "opened /dev/null there so that files opened later do not take "
+                f"{'their' if both else 'its'} place"
+            )
         if timed is not None and timed.longest >= BLOCKING_WARNING_SECONDS:
             warnings.append(
                 f"blocked the event loop for about {timed.longest:.1f}s in one step; "
@@ -883,6 +908,7 @@ class SchedulerService:
         finished = replace(
             execution,
             status=status,
+            started_at=began[0] if began else execution.started_at,
             ended_at=self._clock(),
             error=error,
             traceback=trace,
@@ -962,6 +988,8 @@ class SchedulerService:
             self.store.close()
             self._closed = True
 
+
+_STDIO_NAMES = {1: "output", 2: "error"}
 
 _COUNTED = {
     ExecutionStatus.SUCCEEDED,

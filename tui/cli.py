@@ -8,11 +8,12 @@ one line on stderr naming the value and what is expected.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import logging
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 
 EXIT_USAGE = 2
@@ -298,7 +299,74 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _fail(error)
     import asyncio
 
-    return asyncio.run(_run_headless(service))
+    with _private_stdio():
+        code = asyncio.run(_run_headless(service))
+        _exit_past_threads_left(code)
+    return code
+
+
+@contextlib.contextmanager
+def _private_stdio() -> Iterator[None]:
+    """The runner writes through duplicates of descriptors 1 and 2 taken now.
+
+    A job may close 1 and 2; the next file anyone opens then gets those numbers, and the
+    runner's event lines (and errors) would be written into it.
+    """
+    import os
+
+    saved = sys.stdout, sys.stderr
+    try:
+        fds = [stream.fileno() for stream in saved]
+    except (AttributeError, OSError, ValueError):  # not real files: nothing to protect
+        yield
+        return
+    private = [
+        open(  # noqa: SIM115 (closed on the way out)
+            os.dup(fd), "w", encoding=stream.encoding, errors=stream.errors, buffering=1
+        )
+        for fd, stream in zip(fds, saved, strict=True)
+    ]
+    for stream in saved:
+        stream.flush()
+    sys.stdout, sys.stderr = private
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+        for stream in private:
+            with contextlib.suppress(OSError):
+                stream.close()
+
+
+def _exit_past_threads_left(code: int) -> None:
+    """A non-daemon thread a job started would hold the exit for as long as it runs:
+    say so and exit anyway (shutdown has closed the state file, so nothing is lost)."""
+    import os
+    import threading
+
+    left = [
+        thread.name
+        for thread in threading.enumerate()
+        if thread is not threading.main_thread()
+        and not thread.daemon
+        and thread.is_alive()
+        and not thread.name.endswith("(_do_shutdown)")  # asyncio's, waiting for the others
+    ]
+    if not left:
+        return
+    print(
+        f"jobconsole: exiting without waiting for {len(left)} thread(s) a job left "
+        f"running: {', '.join(left)}",
+        file=sys.stderr,
+    )
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
+
+
+#: How long ``run --headless`` waits, once shut down, for the threads of asyncio.to_thread().
+EXECUTOR_GRACE_SECONDS = 1.0
 
 
 async def _run_headless(service) -> int:  # type: ignore[no-untyped-def]
@@ -346,6 +414,11 @@ async def _run_headless(service) -> int:  # type: ignore[no-untyped-def]
     task = service.shutdown()
     if task is not None:
         await task
+    # asyncio.run would wait, for good, for an asyncio.to_thread() a job left running.
+    executor = loop.create_task(loop.shutdown_default_executor())
+    await asyncio.wait({executor}, timeout=EXECUTOR_GRACE_SECONDS)
+    if not executor.done():
+        _exit_past_threads_left(0)
     return 0
 
 

@@ -18,7 +18,9 @@ import json
 import logging
 import os
 import queue
+import re
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -235,6 +237,46 @@ def _describe_sqlite_error(path: Path, exc: Exception) -> StateError:
     )
 
 
+_SPECIAL_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _refuse_special_file(path: Path) -> None:
+    """Refuse a path that is there but is no regular file, before anything is made beside it.
+
+    SQLite reads /dev/null or a /proc file (whose size reads 0) as an empty database and
+    would try to create its journal and our lock next to it; a FIFO blocks the first read.
+    """
+    try:
+        info = os.stat(path)
+    except OSError:
+        return  # not there (or not reachable): opening says so
+    if stat.S_ISREG(info.st_mode):
+        if info.st_size or not _reads_something(path):
+            return
+        kind = "a file whose size reads 0 though it has content (as in /proc)"
+    else:
+        kind = next((name for test, name in _SPECIAL_KINDS if test(info.st_mode)), "special")
+    raise StateError(
+        f"state file {path} is not a state file: it is {kind}, not a regular file. Set "
+        "JOBCONSOLE_STATE to the path of a file (created if missing), such as "
+        ".jobconsole/state.sqlite3"
+    )
+
+
+def _reads_something(path: Path) -> bool:
+    try:
+        with open(path, "rb") as file:
+            return bool(file.read(1))
+    except OSError:
+        return False
+
+
 def reset_state(path: Path) -> Path | None:
     """Move the state file (and its WAL) aside, never deleting it; returns the new name.
 
@@ -327,6 +369,7 @@ class Store:
     @classmethod
     def open_path(cls, path: Path, *, read_only: bool = False) -> Store:
         path = Path(path)
+        _refuse_special_file(path)
         if read_only and not path.exists():
             raise StateError(f"state file {path} does not exist yet")
         lock = None
@@ -407,7 +450,14 @@ class Store:
                 raise sqlite3.DatabaseError("it is an SQLite file, but not a jobconsole state file")
             return 0
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        return int(row[0]) if row else 0
+        if row is None:
+            return 0
+        if not isinstance(row[0], str) or not re.fullmatch(r"[1-9][0-9]{0,8}", row[0]):
+            shown = repr(row[0]) if len(str(row[0])) <= 20 else f"{str(row[0])[:20]!r}…"
+            raise sqlite3.DatabaseError(
+                f"its schema_version in the meta table is {shown}, not a version number"
+            )
+        return int(row[0])
 
     def _migrate(self, version: int) -> None:
         for target in range(version, SCHEMA_VERSION):

@@ -155,23 +155,57 @@ class _BytesRouter(io.BufferedIOBase):
         return True
 
 
+#: Loggers whose records are the program's own diagnostics, never a job's output.
+_OWN_LOGGERS = ("jobconsole", "apscheduler")
+
+
 class _CaptureHandler(logging.Handler):
-    """Copies log records emitted inside an execution into its buffer."""
+    """Copies log records emitted inside an execution into its buffer.
+
+    Being on the root logger, it also stands between every record and logging's last
+    resort (which prints warnings to stderr when no handler is configured): a record it
+    does not capture goes there, as it would have without us.
+    """
 
     def emit(self, record: logging.LogRecord) -> None:
         buffer = _current.get()
-        if buffer is not None:
+        if buffer is not None and not _is_own(record.name):
             try:
                 buffer.write(self.format(record) + "\n")
             except Exception:
                 self.handleError(record)
+        else:
+            _last_resort(record)
+
+
+def _is_own(name: str) -> bool:
+    return any(name == own or name.startswith(own + ".") for own in _OWN_LOGGERS)
+
+
+def _last_resort(record: logging.LogRecord) -> None:
+    """What logging does with a record no handler takes, written to the real stderr (the
+    router would put it in the running job's output)."""
+    last = logging.lastResort
+    if last is None or record.levelno < last.level:
+        return
+    logger: logging.Logger | None = logging.getLogger(record.name)
+    while logger is not None:
+        if any(handler is not _handler for handler in logger.handlers):
+            return  # someone configured a handler: theirs is the say
+        logger = logger.parent if logger.propagate else None
+    stream = _saved[1] if _saved is not None else sys.stderr
+    try:
+        stream.write(last.format(record) + "\n")
+        stream.flush()
+    except Exception:
+        pass
 
 
 class _NotWhileCapturing(logging.Filter):
     """Keeps a job's records off handlers that write to the real terminal."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return _current.get() is None
+        return _current.get() is None or _is_own(record.name)
 
 
 _lock = threading.Lock()

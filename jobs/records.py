@@ -162,6 +162,8 @@ class EventKind(StrEnum):
     SCHEDULER_STARTED = "scheduler started"
     SCHEDULER_STOPPED = "scheduler stopped"
     WARNING = "warning"
+    STATE_ERROR = "state error"
+    STATE_RECOVERED = "state recovered"
 
 
 EXECUTION_EVENT_FOR_STATUS: dict[ExecutionStatus, EventKind] = {

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     import asyncio
 
     from jobs import engine
-    from jobs.store import StoredJob
+    from jobs.store import StoredJob, WriteReport
 
 log = logging.getLogger("jobconsole")
 
@@ -154,6 +154,9 @@ class SchedulerService:
         # Jobs start() has yet to hand to APScheduler, and the task handing them over.
         self._unscheduled: dict[str, _Job] = {}
         self._scheduling: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # set by start()
+        if store is not None:
+            store.set_reporter(self._on_store_report)
 
     # ------------------------------------------------------------------ events
 
@@ -166,6 +169,23 @@ class SchedulerService:
                 self._subscribers.remove(callback)
 
         return unsubscribe
+
+    def _on_store_report(self, report: WriteReport) -> None:
+        """Called on the store's writer thread; subscribers hear it on the loop, as always."""
+        loop = self._loop
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed
+                loop.call_soon_threadsafe(self._announce_store_report, report)
+                return
+        (log.error if report.failing else log.warning)("%s", report.message)
+
+    def _announce_store_report(self, report: WriteReport) -> None:
+        if not self._subscribers:  # nobody would hear the event
+            (log.error if report.failing else log.warning)("%s", report.message)
+            return
+        kind = EventKind.STATE_ERROR if report.failing else EventKind.STATE_RECOVERED
+        details = {"reason": report.reason} if report.reason else {}
+        self._emit(kind, message=report.message, details=details)
 
     def _emit(self, kind: EventKind, job: _Job | None = None, **kwargs: Any) -> None:
         if not self._subscribers:
@@ -409,6 +429,7 @@ class SchedulerService:
             ) from None
         self._started = True
         self._stopping = False
+        self._loop = loop
         capture.install()
         self.load_state()
         restore.save_merged(self)

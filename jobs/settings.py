@@ -96,6 +96,17 @@ def _days(raw: str) -> float:
     return value
 
 
+#: SQLite's largest integer: a row count past it cannot be compared in a query.
+_SQLITE_MAX_INT = 2**63 - 1
+
+
+def _row_count(raw: str) -> int:
+    value = _positive_int(raw)
+    if value > _SQLITE_MAX_INT:
+        raise ValueError(raw)
+    return value
+
+
 def _optional_seconds(raw: str) -> float | None:
     if raw == "" or raw.lower() == "none":
         return None
@@ -156,7 +167,11 @@ KEYS: dict[str, tuple[str, Callable[[str], Any], str]] = {
         "a number of seconds above 0, or empty for no timeout",
     ),
     "JOBCONSOLE_OUTPUT_LIMIT_BYTES": ("output_limit_bytes", _positive_int, "a whole number >= 1"),
-    "JOBCONSOLE_HISTORY_MAX_ROWS": ("history_max_rows", _positive_int, "a whole number >= 1"),
+    "JOBCONSOLE_HISTORY_MAX_ROWS": (
+        "history_max_rows",
+        _row_count,
+        f"a whole number >= 1 (at most {_SQLITE_MAX_INT})",
+    ),
     "JOBCONSOLE_HISTORY_MAX_AGE_DAYS": (
         "history_max_age_days",
         _days,

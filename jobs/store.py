@@ -18,13 +18,15 @@ import json
 import logging
 import os
 import queue
+import re
 import sqlite3
+import stat
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from jobs.records import Execution, ExecutionStatus, LastRun, Trigger
 from jobs.settings import Settings
@@ -118,6 +120,26 @@ class StateError(Exception):
 
 class StateLockedError(StateError):
     pass
+
+
+@dataclass(frozen=True, slots=True)
+class WriteReport:
+    """What the writer tells its owner when writes start failing, or succeed again.
+
+    ``message`` is a sentence naming the file and what failed, for a log; ``reason`` is
+    short ("disk I/O error"), for a status line.
+    """
+
+    failing: bool
+    message: str
+    reason: str = ""
+
+
+class _Call(NamedTuple):
+    """A write that is code rather than one statement; ``action`` names it in a report."""
+
+    action: str
+    run: Callable[[sqlite3.Connection], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +257,101 @@ def _describe_sqlite_error(path: Path, exc: Exception) -> StateError:
     )
 
 
+_SPECIAL_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _refuse_special_file(path: Path) -> None:
+    """Refuse a path that is there but is no regular file, before anything is made beside it.
+
+    SQLite reads /dev/null or a /proc file (whose size reads 0) as an empty database and
+    would try to create its journal and our lock next to it; a FIFO blocks the first read.
+    """
+    try:
+        info = os.stat(path)
+    except OSError:
+        return  # not there (or not reachable): opening says so
+    if stat.S_ISREG(info.st_mode):
+        if info.st_size or not _reads_something(path):
+            return
+        kind = "a file whose size reads 0 though it has content (as in /proc)"
+    else:
+        kind = next((name for test, name in _SPECIAL_KINDS if test(info.st_mode)), "special")
+    raise StateError(
+        f"state file {path} is not a state file: it is {kind}, not a regular file. Set "
+        "JOBCONSOLE_STATE to the path of a file (created if missing), such as "
+        ".jobconsole/state.sqlite3"
+    )
+
+
+def _reads_something(path: Path) -> bool:
+    try:
+        with open(path, "rb") as file:
+            return bool(file.read(1))
+    except OSError:
+        return False
+
+
+def _visible(item: Any) -> Any:
+    """A write whose text SQLite's UTF-8 cannot hold (a lone surrogate, as ``os.fsdecode``
+    gives for a file name that is not UTF-8), with such characters written as ``\\udcff``."""
+    if isinstance(item, _Call):
+        return item
+    sql, params = item
+    return sql, tuple(
+        p.encode("utf-8", "backslashreplace").decode("utf-8") if isinstance(p, str) else p
+        for p in params
+    )
+
+
+_RECORD_EXECUTION = "INSERT OR REPLACE INTO executions"
+
+# How a report names a failed statement, by how it starts: ids only, never user text.
+_ACTIONS = (
+    (_RECORD_EXECUTION, "writing execution #{0}"),
+    ("INSERT INTO job_stats", "counting execution #{2}"),
+    ("INSERT OR REPLACE INTO jobs", "writing a job's settings"),
+    ("DELETE FROM jobs", "removing a job"),
+    ("INSERT OR REPLACE INTO meta", "writing meta data ({0})"),
+)
+
+
+def _action(item: Any) -> str:
+    if isinstance(item, _Call):
+        return item.action
+    sql, params = item
+    for start, action in _ACTIONS:
+        if sql.startswith(start):
+            return action.format(*params)
+    return "writing to it"
+
+
+def _size(item: Any) -> int:
+    """Roughly how much a write adds to the file: the length of its text."""
+    if isinstance(item, _Call):
+        return 0
+    return sum(len(p) for p in item[1] if isinstance(p, str | bytes))
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, sqlite3.Error) and str(exc):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
 def reset_state(path: Path) -> Path | None:
     """Move the state file (and its WAL) aside, never deleting it; returns the new name.
 
@@ -317,6 +434,13 @@ class Store:
         self._writer: threading.Thread | None = None
         self._next_id = 1
         self._closed = False
+        self._report: Callable[[WriteReport], None] | None = None
+        # Absolute: a job may change the working directory while the writer runs.
+        self._where = Path(os.path.abspath(path))
+        self._opened: tuple[int, int] | None = None  # (st_dev, st_ino) the writer opened
+        self._trouble: str | None = None  # "write" or "file" while reported, until recovery
+        self._lost = 0  # writes that failed since the trouble was reported
+        self._needed = 0  # how large a write must succeed to call a failure over
 
     # ------------------------------------------------------------------ opening
 
@@ -327,6 +451,7 @@ class Store:
     @classmethod
     def open_path(cls, path: Path, *, read_only: bool = False) -> Store:
         path = Path(path)
+        _refuse_special_file(path)
         if read_only and not path.exists():
             raise StateError(f"state file {path} does not exist yet")
         lock = None
@@ -407,7 +532,14 @@ class Store:
                 raise sqlite3.DatabaseError("it is an SQLite file, but not a jobconsole state file")
             return 0
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        return int(row[0]) if row else 0
+        if row is None:
+            return 0
+        if not isinstance(row[0], str) or not re.fullmatch(r"[1-9][0-9]{0,8}", row[0]):
+            shown = repr(row[0]) if len(str(row[0])) <= 20 else f"{str(row[0])[:20]!r}…"
+            raise sqlite3.DatabaseError(
+                f"its schema_version in the meta table is {shown}, not a version number"
+            )
+        return int(row[0])
 
     def _migrate(self, version: int) -> None:
         for target in range(version, SCHEMA_VERSION):
@@ -427,14 +559,23 @@ class Store:
 
     # ------------------------------------------------------------------ writing
 
+    def set_reporter(self, report: Callable[[WriteReport], None] | None) -> None:
+        """Have ``report`` called when writes start failing, and when they succeed again.
+
+        Called on the writer thread, once per failure rather than once per write; the owner
+        takes it to where its user looks. Without a reporter, the store logs it.
+        """
+        self._report = report
+
     def _submit(self, sql: str, params: Iterable[Any] = ()) -> None:
         if self.read_only or self._closed:
             return
         self._queue.put((sql, tuple(params)))
 
     def _write_loop(self) -> None:
-        conn = _connect(self.path, read_only=False)
-        conn.execute("PRAGMA synchronous = NORMAL")
+        """Commit what is queued, a batch at a time, until told to stop; nothing a write
+        does may end this thread, or every later run would be lost without a word."""
+        conn: sqlite3.Connection | None = None
         while True:
             batch = [self._queue.get()]
             with contextlib.suppress(queue.Empty):
@@ -443,28 +584,118 @@ class Store:
             done = [item for item in batch if isinstance(item, threading.Event)]
             stop = None in batch
             writes = [i for i in batch if i is not None and not isinstance(i, threading.Event)]
-            try:
-                self._apply(conn, writes)
-            except sqlite3.Error:
-                # One bad write must not cost its neighbours: retry them one by one.
-                for item in writes:
-                    try:
-                        self._apply(conn, [item])
-                    except sqlite3.Error:
-                        log.exception("writing to state file %s failed", self.path)
+            if writes:
+                try:
+                    if conn is None:
+                        conn = self._connect_writer()
+                    failed = self._write(conn, writes)
+                except Exception as exc:  # the connection itself could not be made
+                    self._lost += len(writes)
+                    failed = ("opening it for writing", exc)
+                try:
+                    self._check(failed, writes)
+                except Exception:
+                    log.exception("checking state file %s failed", self.path)
             for event in done:
                 event.set()
             if stop:
-                conn.close()
+                if conn is not None:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.close()
                 return
+
+    def _connect_writer(self) -> sqlite3.Connection:
+        conn = _connect(self._where, read_only=False)
+        conn.execute("PRAGMA synchronous = NORMAL")
+        self._opened = _identity(self._where)
+        return conn
+
+    def _write(self, conn: sqlite3.Connection, writes: list[Any]) -> tuple[str, Exception] | None:
+        """Commit ``writes`` together; when that fails, one by one, so that one bad write
+        costs only itself. Returns the first that failed (what it did, why), if any."""
+        try:
+            self._apply(conn, writes)
+            return None
+        except Exception:
+            pass
+        failed = None
+        needed = 0
+        for item in writes:
+            try:
+                try:
+                    self._apply(conn, [item])
+                except UnicodeEncodeError:
+                    self._apply(conn, [_visible(item)])
+            except Exception as exc:
+                self._lost += 1
+                needed = max(needed, _size(item))
+                if failed is None:
+                    failed = (_action(item), exc)
+        if failed is not None:
+            self._needed = needed
+        return failed
+
+    def _check(self, failed: tuple[str, Exception] | None, writes: list[Any]) -> None:
+        """After a batch: report a failed write, or the file gone from under us (writes to
+        a deleted file succeed, into a file nobody will open again), once each; then
+        report when writes succeed again.
+
+        On a nearly full disk small writes go on succeeding while a run's 60 KB of output
+        fails: the failure is over only once a batch as large as what failed succeeds, so
+        the report does not flap with every small write in between.
+        """
+        if failed is not None:
+            action, exc = failed
+            reason = _reason(exc)
+            log.debug("state file %s: %s failed", self.path, action, exc_info=exc)
+            self._raise(
+                "write",
+                f"state file {self.path}: {action} failed ({reason}); runs are not being kept "
+                "until writes succeed again",
+                reason,
+            )
+        elif self._opened is not None and _identity(self._where) != self._opened:
+            self._raise(
+                "file",
+                f"state file {self.path} was deleted or replaced while in use; runs are not "
+                "being kept (they go to the old file, gone once jobconsole exits); restart "
+                "jobconsole to keep them again",
+                "the file was deleted or replaced",
+            )
+        elif self._trouble == "file":
+            self._recovered(f"state file {self.path} is back in place; runs are kept again")
+        elif self._trouble == "write" and sum(map(_size, writes)) >= self._needed:
+            self._recovered(
+                f"state file {self.path}: writes succeed again; runs are kept again "
+                f"({self._lost:,} write(s) failed meanwhile and are not in the file)"
+            )
+
+    def _recovered(self, message: str) -> None:
+        self._trouble = None
+        self._lost = self._needed = 0
+        self._tell(WriteReport(failing=False, message=message))
+
+    def _raise(self, trouble: str, message: str, reason: str) -> None:
+        if self._trouble != trouble:
+            self._trouble = trouble
+            self._tell(WriteReport(failing=True, message=message, reason=reason))
+
+    def _tell(self, report: WriteReport) -> None:
+        if self._report is None:
+            (log.error if report.failing else log.warning)("%s", report.message)
+            return
+        try:
+            self._report(report)
+        except Exception:
+            log.exception("reporting on state file %s failed: %s", self.path, report.message)
 
     @staticmethod
     def _apply(conn: sqlite3.Connection, writes: list[Any]) -> None:
         conn.execute("BEGIN")
         try:
             for item in writes:
-                if callable(item):
-                    item(conn)
+                if isinstance(item, _Call):
+                    item.run(conn)
                 else:
                     conn.execute(*item)
             conn.execute("COMMIT")
@@ -488,7 +719,7 @@ class Store:
 
     def record_execution(self, execution: Execution) -> None:
         self._submit(
-            f"INSERT OR REPLACE INTO executions ({_EXECUTION_COLUMNS}) "
+            f"{_RECORD_EXECUTION} ({_EXECUTION_COLUMNS}) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             _execution_params(execution),
         )
@@ -560,7 +791,7 @@ class Store:
             )
 
         if not self.read_only and not self._closed:
-            self._queue.put(run)
+            self._queue.put(_Call("pruning old history", run))
 
     # ------------------------------------------------------------------ reading
 
@@ -663,7 +894,9 @@ class Store:
             return
         if self._writer is not None:
             next_id = self._next_id
-            self._queue.put(lambda conn: _raise_next_id(conn, next_id))
+            self._queue.put(
+                _Call("writing the next execution id", lambda conn: _raise_next_id(conn, next_id))
+            )
             self._queue.put(None)
             self._writer.join(timeout=30)
         self._closed = True

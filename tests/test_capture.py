@@ -288,3 +288,26 @@ def test_output_buffer_decodes_bytes_as_they_come_and_keeps_the_limit() -> None:
     assert not buffer.truncated
     buffer.write_bytes(b"overflow", "utf-8")
     assert buffer.dropped == len("overflow")
+
+
+async def logs_as_the_program() -> None:
+    """Records of jobconsole's and APScheduler's own loggers, emitted while a job runs."""
+    logging.getLogger("jobconsole.store").error("the program's own diagnostic")
+    logging.getLogger("apscheduler.scheduler").warning("the scheduler's own diagnostic")
+    logging.getLogger("jobconsole_plugin").warning("a job's own logger")  # not a child
+    print("the job's own line")
+
+
+async def test_the_programs_own_diagnostics_are_never_captured_as_a_jobs_output(
+    make: Factory, root_handler: _Records
+) -> None:
+    service = make()
+    service.register_job("job", logs_as_the_program, YEARLY)
+    service.start()
+    events = EventLog(service)
+    service.run_job_now("job")
+    done = await events.finished("job")
+    assert done.output == "WARNING jobconsole_plugin: a job's own logger\nthe job's own line\n"
+    # They still reach the application's own handlers.
+    assert "the program's own diagnostic" in root_handler.messages
+    assert "the scheduler's own diagnostic" in root_handler.messages

@@ -188,3 +188,25 @@ def test_an_enabled_service_has_no_disabled_reason() -> None:
 def test_a_history_age_beyond_a_century_is_refused_by_name() -> None:
     with pytest.raises(SettingsError, match="JOBCONSOLE_HISTORY_MAX_AGE_DAYS='999999'"):
         Settings.load({"JOBCONSOLE_HISTORY_MAX_AGE_DAYS": "999999"}, env_file=None)
+
+
+@pytest.mark.parametrize(
+    ("key", "raw"),
+    [
+        ("JOBCONSOLE_HISTORY_MAX_ROWS", str(2**63)),  # beyond SQLite's integers
+        ("JOBCONSOLE_HISTORY_MAX_ROWS", "1" + "0" * 40),
+        ("JOBCONSOLE_HISTORY_MAX_AGE_DAYS", "1e300"),  # now - timedelta(...) overflows
+        ("JOBCONSOLE_HISTORY_MAX_AGE_DAYS", "36501"),
+    ],
+)
+def test_a_retention_beyond_what_the_state_file_can_count_is_refused_with_the_range(
+    key: str, raw: str
+) -> None:
+    with pytest.raises(SettingsError) as info:
+        Settings.load({key: raw}, env_file=None)
+    message = str(info.value)
+    assert message.startswith(f"{key}={raw!r} (from the environment): expected ")
+    assert ("9223372036854775807" if "ROWS" in key else "36500") in message, message
+    # The largest accepted values are accepted.
+    largest = "9223372036854775807" if "ROWS" in key else "36500"
+    assert Settings.load({key: largest}, env_file=None)

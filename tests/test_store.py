@@ -15,6 +15,7 @@ import os
 import signal
 import sqlite3
 import stat
+import subprocess
 import sys
 import textwrap
 import time
@@ -913,6 +914,79 @@ def test_schema_is_versioned_and_an_empty_file_is_migrated(tmp_path: Path) -> No
         store.close()
     reader = Store.open_path(path, read_only=True)
     reader.close()
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["abc", "", pytest.param("9" * 5000, id="5000 digits"), "-1", "0", " 1", "\u0661", "1.0"],
+)
+def test_a_corrupt_schema_version_is_refused_by_name_and_left_untouched(
+    tmp_path: Path, value: str
+) -> None:
+    path = tmp_path / "state.sqlite3"
+    Store.open_path(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (value,))
+    conn.close()
+    before = path.read_bytes()
+    for read_only in (False, True):
+        with pytest.raises(StateError) as info:
+            Store.open_path(path, read_only=read_only)
+        assert_names_file_and_untouched(info.value, path, before)
+        message = str(info.value)
+        assert "schema_version" in message and "--reset-state" in message, message
+
+
+def special_state_path(tmp_path: Path, kind: str) -> Path:
+    if kind == "fifo":
+        os.mkfifo(tmp_path / "fifo")
+        return tmp_path / "fifo"
+    return {"device": Path("/dev/null"), "folder": tmp_path, "proc": Path("/proc/self/status")}[
+        kind
+    ]
+
+
+@pytest.mark.parametrize("kind", ["device", "folder", "fifo", "proc"])
+def test_a_state_path_that_is_not_a_regular_file_is_not_a_state_file(
+    tmp_path: Path, kind: str
+) -> None:
+    path = special_state_path(tmp_path, kind)
+    for read_only in (False, True):
+        with pytest.raises(StateError) as info:
+            Store.open_path(path, read_only=read_only)
+        message = str(info.value)
+        assert message.startswith(f"state file {path} is not a state file: "), message
+        assert "not a regular file" in message and "JOBCONSOLE_STATE" in message, message
+    for beside in (".lock", "-journal", "-wal"):  # nothing was created next to it
+        assert not Path(f"{path}{beside}").exists(), beside
+
+
+@pytest.mark.parametrize("command", [[], ["run", "--headless"], ["list"], ["history"]])
+def test_every_command_says_a_special_state_path_is_not_a_state_file(
+    tmp_path: Path, command: list[str]
+) -> None:
+    registry = write_registry(tmp_path)
+    for kind in ("device", "folder", "fifo", "proc"):
+        path = special_state_path(tmp_path / kind if kind == "folder" else tmp_path, kind)
+        if kind == "folder":
+            path.mkdir()
+        env = subprocess_env(
+            JOBCONSOLE_STATE=str(path),
+            JOBCONSOLE_REGISTRY=registry,
+            PYTHONPATH=f"{tmp_path}{os.pathsep}{REPO}",
+        )
+        result = subprocess.run(
+            [str(JOBCONSOLE), *command],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=20,
+            stdin=subprocess.DEVNULL,
+        )
+        assert (result.returncode, result.stdout) == (2, ""), (kind, result)
+        [line] = result.stderr.splitlines()
+        assert line.startswith(f"jobconsole: state file {path} is not a state file: "), line
 
 
 def lock_path_is_a_folder(tmp_path: Path) -> Path:

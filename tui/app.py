@@ -204,6 +204,7 @@ class JobConsoleApp(App[None]):
         self._all_scheduled = False  # until the service says SCHEDULER_STARTED
         self._status_pending = False
         self._functions: list[str] | None = None
+        self._state_error: str | None = None  # why runs are not being kept, until they are
 
     # ---------------------------------------------------------------- layout
 
@@ -423,10 +424,17 @@ class JobConsoleApp(App[None]):
             EventKind.WARNING,
             EventKind.SCHEDULER_STARTED,
             EventKind.SCHEDULER_STOPPED,
+            EventKind.STATE_ERROR,
+            EventKind.STATE_RECOVERED,
         ):
             self._log.add(event)
             if event.kind is EventKind.WARNING:
                 self._notify(event.message, severity="warning", timeout=10)
+            elif event.kind is EventKind.STATE_ERROR:  # shown in the status line until fixed
+                self._state_error = format.visible(event.details.get("reason") or "see the log")
+                self._notify(event.message, severity="error", timeout=30)
+            elif event.kind is EventKind.STATE_RECOVERED:
+                self._state_error = None
             elif event.kind is EventKind.SCHEDULER_STARTED:
                 self._all_scheduled = True
                 if self._collector is not None:
@@ -498,6 +506,7 @@ class JobConsoleApp(App[None]):
                 running=counts[JobState.RUNNING],
                 paused=counts[JobState.PAUSED],
                 failures_last_hour=self._failures.count(now),
+                state_error=self._state_error or "",
             )
         )
 

@@ -372,14 +372,20 @@ EXECUTOR_GRACE_SECONDS = 1.0
 async def _run_headless(service) -> int:  # type: ignore[no-untyped-def]
     import asyncio
 
+    from jobs.records import EventKind
     from tui import format
 
-    out = sys.stdout
+    out, err = sys.stdout, sys.stderr
     for message in service.boot_errors:
         _warn(message)
-    service.subscribe(
-        lambda event: print(format.event_line(event, service.tz), file=out, flush=True)
-    )
+
+    def on_event(event) -> None:  # type: ignore[no-untyped-def]
+        if event.kind in (EventKind.STATE_ERROR, EventKind.STATE_RECOVERED):
+            print(f"jobconsole: {format.visible(event.message)}", file=err, flush=True)
+        else:
+            print(format.event_line(event, service.tz), file=out, flush=True)
+
+    service.subscribe(on_event)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     signals_seen = 0

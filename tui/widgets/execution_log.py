@@ -47,6 +47,11 @@ _STATUS_CLASS = {
     ExecutionStatus.CANCELLED: "execution-log--warning",
 }
 
+_EVENT_CLASS = {
+    EventKind.WARNING: "execution-log--warning",
+    EventKind.STATE_ERROR: "execution-log--error",
+}
+
 
 def entry_time(entry: Entry) -> datetime | None:
     if isinstance(entry, SchedulerEvent):
@@ -175,8 +180,7 @@ class ExecutionLog(ScrollView, can_focus=True):
         when = entry_time(entry)
         segments = [Segment(f" {self._clock_text(when)}  ", styled("execution-log--time"))]
         if isinstance(entry, SchedulerEvent):
-            warning = entry.kind is EventKind.WARNING
-            style = styled("execution-log--warning" if warning else "execution-log--muted")
+            style = styled(_EVENT_CLASS.get(entry.kind, "execution-log--muted"))
             subject = f"{entry.job_id}  " if entry.job_id else ""
             detail = entry.message or str(entry.kind)
             segments.append(Segment(visible(f"{subject}{detail}"), style))

@@ -34,6 +34,7 @@ class Status:
     paused: int
     failures_last_hour: int
     note: str = ""
+    state_error: str = ""  # why runs are not being kept in the state file
 
 
 _STATE_STYLE = {
@@ -61,6 +62,9 @@ def render_status(status: Status) -> Content:
     parts: list[tuple[str, str] | str] = [
         (f"{mark} {status.state}", f"bold {style}"),
         f" ({status.note})" if status.note else "",
+        (f" ⚠ runs not saved: {status.state_error}", "bold $text-error")
+        if status.state_error
+        else "",
         " │ ",
         (status.timezone, "$text-accent"),
         f" {status.now:%H:%M:%S}",

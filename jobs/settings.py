@@ -14,6 +14,7 @@ from typing import Any
 
 from dotenv import dotenv_values
 
+from jobs.config import MAX_TIMEOUT_SECONDS, MAX_TIMEOUT_TEXT
 from jobs.cron import TimezoneError, zone
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -111,7 +112,7 @@ def _optional_seconds(raw: str) -> float | None:
     if raw == "" or raw.lower() == "none":
         return None
     value = _seconds(raw)
-    if value == 0:
+    if value == 0 or value > MAX_TIMEOUT_SECONDS:  # a job's own timeout has the same bound
         raise ValueError(raw)
     return value
 
@@ -164,7 +165,7 @@ KEYS: dict[str, tuple[str, Callable[[str], Any], str]] = {
     "JOBCONSOLE_JOB_TIMEOUT_SECONDS": (
         "job_timeout_seconds",
         _optional_seconds,
-        "a number of seconds above 0, or empty for no timeout",
+        f"a number of seconds above 0 and at most {MAX_TIMEOUT_TEXT}, or empty for no timeout",
     ),
     "JOBCONSOLE_OUTPUT_LIMIT_BYTES": ("output_limit_bytes", _positive_int, "a whole number >= 1"),
     "JOBCONSOLE_HISTORY_MAX_ROWS": (

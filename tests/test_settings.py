@@ -210,3 +210,13 @@ def test_a_retention_beyond_what_the_state_file_can_count_is_refused_with_the_ra
     # The largest accepted values are accepted.
     largest = "9223372036854775807" if "ROWS" in key else "36500"
     assert Settings.load({key: largest}, env_file=None)
+
+
+@pytest.mark.parametrize("raw", ["31536001", "1e308"])
+def test_a_default_job_timeout_beyond_a_year_is_refused_like_a_jobs_own(raw: str) -> None:
+    """The same bound as a job's timeout_seconds: a default past it would be no bound at all
+    and overflow the loop's deadline for every job."""
+    with pytest.raises(SettingsError) as info:
+        Settings.load({"JOBCONSOLE_JOB_TIMEOUT_SECONDS": raw}, env_file=None)
+    assert "at most 31,536,000 (365 days)" in str(info.value)
+    assert Settings.load({"JOBCONSOLE_JOB_TIMEOUT_SECONDS": "31536000"}, env_file=None)

@@ -5,15 +5,15 @@ thousand executions costs a handful of fsyncs and the event loop never waits on 
 Each execution is written when it starts and again when it ends, so after a crash the
 next start finds it still "running" and records it as interrupted.
 
-One process at a time may write: ``Store.open`` takes an exclusive lock on a file beside
-the database and a second writer is refused with a message naming the holder. Readers
-(``jobconsole history``, ``list``) open the file read-only and need no lock (WAL mode).
+One process at a time may write: ``Store.open`` takes the state file's hold
+(``jobs/lock.py``) and a second writer is refused with a message naming the holder. Readers
+(``jobconsole history``, ``list``) open the file read-only and need no lock (WAL mode). A
+forked child's copy of a writer never writes: the file belongs to the process that opened it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
 import os
@@ -26,6 +26,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from jobs.lock import StateError, StateLock
+from jobs.lock import StateLockedError as StateLockedError  # where callers import it from
 from jobs.records import Execution, ExecutionStatus, LastRun, Trigger
 from jobs.settings import Settings
 
@@ -110,14 +112,6 @@ _LATEST_SCHEDULED = (
     "WHERE e.job_id = j.value AND e.scheduled_time IS NOT NULL ORDER BY e.id DESC LIMIT 1) "
     "FROM json_each(?) AS j"
 )
-
-
-class StateError(Exception):
-    """The state file cannot be used; the message names it and says what to do."""
-
-
-class StateLockedError(StateError):
-    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +236,7 @@ def reset_state(path: Path) -> Path | None:
     """
     if not path.exists():
         return None
-    lock = _LockFile(path.with_name(path.name + ".lock"))
+    lock = StateLock(path)
     try:
         return _move_aside(path)
     finally:
@@ -266,45 +260,6 @@ def _move_aside(path: Path) -> Path:
     return target
 
 
-def _unwritable(lock: Path, exc: OSError) -> StateError:
-    return StateError(
-        f"state file {lock.with_suffix('')}: its lock file {lock} cannot be created "
-        f"({exc.strerror or exc}); expected a folder this user can write to, and a file (not "
-        "a folder) of that name if there is one. Fix the permissions, or set "
-        "JOBCONSOLE_STATE to another path"
-    )
-
-
-class _LockFile:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        try:
-            self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError as exc:
-            raise _unwritable(path, exc) from exc
-        try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(self.fd, 200, 0).decode(errors="replace").strip() or "unknown"
-            os.close(self.fd)
-            raise StateLockedError(
-                f"state file {path.with_suffix('')} is in use by another jobconsole ({holder}); "
-                "only one console or 'run --headless' may schedule from one state file, so "
-                "jobs never fire twice. Close the other one, or set JOBCONSOLE_STATE to "
-                "another path. 'jobconsole history' and 'list' work alongside it."
-            ) from None
-        except OSError as exc:
-            os.close(self.fd)
-            raise _unwritable(path, exc) from exc
-        os.ftruncate(self.fd, 0)
-        os.pwrite(self.fd, f"pid {os.getpid()}".encode(), 0)
-
-    def release(self) -> None:
-        with contextlib.suppress(OSError):
-            fcntl.flock(self.fd, fcntl.LOCK_UN)
-            os.close(self.fd)
-
-
 class Store:
     """The SQLite state file. Use ``Store.open``; call ``close`` when done."""
 
@@ -312,11 +267,12 @@ class Store:
         self.path = path
         self.read_only = read_only
         self._read = conn
-        self._lock: _LockFile | None = None
+        self._lock: StateLock | None = None
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
         self._next_id = 1
         self._closed = False
+        self._pid = os.getpid()
 
     # ------------------------------------------------------------------ opening
 
@@ -339,7 +295,7 @@ class Store:
                     f"({exc.strerror or exc}); expected a folder this user can write to, "
                     "not a file. Fix the path, or set JOBCONSOLE_STATE to another path"
                 ) from exc
-            lock = _LockFile(path.with_name(path.name + ".lock"))
+            lock = StateLock(path)
         try:
             store = cls._open_locked(path, read_only)
         except BaseException:
@@ -427,8 +383,13 @@ class Store:
 
     # ------------------------------------------------------------------ writing
 
+    @property
+    def forked(self) -> bool:
+        """True in a forked child's copy: it never writes; the file is its parent's."""
+        return os.getpid() != self._pid
+
     def _submit(self, sql: str, params: Iterable[Any] = ()) -> None:
-        if self.read_only or self._closed:
+        if self.read_only or self._closed or self.forked:
             return
         self._queue.put((sql, tuple(params)))
 
@@ -475,7 +436,7 @@ class Store:
 
     def flush(self, timeout: float = 10.0) -> None:
         """Wait until everything submitted so far is committed."""
-        if self._writer is None or self._closed:
+        if self._writer is None or self._closed or self.forked:
             return
         event = threading.Event()
         self._queue.put(event)
@@ -559,7 +520,7 @@ class Store:
                 (cutoff,),
             )
 
-        if not self.read_only and not self._closed:
+        if not self.read_only and not self._closed and not self.forked:
             self._queue.put(run)
 
     # ------------------------------------------------------------------ reading
@@ -660,6 +621,10 @@ class Store:
 
     def close(self) -> None:
         if self._closed:
+            return
+        if self.forked:  # the parent's writer, connections and hold are not ours to end
+            self._closed = True
+            self._lock = None
             return
         if self._writer is not None:
             next_id = self._next_id

@@ -19,6 +19,7 @@ import logging
 import os
 import queue
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -221,7 +222,28 @@ def _raise_next_id(conn: sqlite3.Connection, value: int) -> None:
         )
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _starts_as_sqlite(path: Path) -> bool:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        return os.read(fd, len(SQLITE_HEADER)) == SQLITE_HEADER
+    except OSError:  # a folder
+        return False
+    finally:
+        os.close(fd)
+
+
 def _describe_sqlite_error(path: Path, exc: Exception) -> StateError:
+    if not _starts_as_sqlite(path):  # --reset-state would refuse it: it may be anything
+        return StateError(
+            f"state file {path} is not an SQLite database ({exc}); it was left untouched. "
+            "Check that JOBCONSOLE_STATE names the state file, or set it to another path"
+        )
     return StateError(
         f"state file {path} cannot be read ({exc}); it was left untouched. "
         "Run 'jobconsole --reset-state' to move it aside and start afresh, "
@@ -229,18 +251,73 @@ def _describe_sqlite_error(path: Path, exc: Exception) -> StateError:
     )
 
 
+def _symlinked(path: Path) -> StateError:
+    return StateError(
+        f"state file {path} is a symbolic link; expected a regular file. jobconsole does not "
+        "follow it, so that it never writes over a file it was not meant for: set "
+        "JOBCONSOLE_STATE to the file itself, or to another path"
+    )
+
+
+def _not_resettable(path: Path, what: str) -> StateError:
+    return StateError(
+        f"state file {path} {what}; nothing was moved. --reset-state moves aside only a "
+        "jobconsole state file, or an SQLite file that cannot be read. Check that "
+        "JOBCONSOLE_STATE names the state file, or move the file away yourself"
+    )
+
+
 def reset_state(path: Path) -> Path | None:
     """Move the state file (and its WAL) aside, never deleting it; returns the new name.
 
-    Refused (StateLockedError) while a console or ``run --headless`` holds the file.
+    Only what is a jobconsole state file (of any schema) or starts as an SQLite database
+    but cannot be read: a bad JOBCONSOLE_STATE may name ``~/.bashrc``, another program's
+    database, a folder or a device, and those are refused, untouched. Refused too
+    (StateLockedError) while a console or ``run --headless`` holds the file.
     """
-    if not path.exists():
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
         return None
+    except OSError as exc:
+        raise _not_resettable(path, f"cannot be examined ({exc.strerror or exc})") from exc
+    if stat.S_ISLNK(info.st_mode):
+        raise _not_resettable(path, "is a symbolic link")
+    if stat.S_ISDIR(info.st_mode):
+        raise _not_resettable(path, "is a directory")
+    if not stat.S_ISREG(info.st_mode):
+        raise _not_resettable(path, "is not a regular file (a device, FIFO or socket)")
+    if info.st_size > 0:
+        _check_resettable(path)
     lock = StateLock(path)
     try:
-        return _move_aside(path)
+        return _move_aside(path) if info.st_size > 0 else None  # empty: nothing to reset
     finally:
         lock.release()
+
+
+def _check_resettable(path: Path) -> None:
+    """Raise unless ``path`` is a jobconsole state file or an unreadable SQLite file."""
+    if not _starts_as_sqlite(path):
+        raise _not_resettable(path, "is not an SQLite database")
+    conn = None
+    try:
+        uri = f"{path.resolve().as_uri()}?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout = 5000")
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        ours = {"meta", "executions"} <= tables and conn.execute(
+            "SELECT 1 FROM meta WHERE key = 'schema_version'"
+        ).fetchone()
+    except sqlite3.Error as exc:
+        if getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            raise _not_resettable(path, "is in use by another program (locked)") from exc
+        return  # unreadable as SQLite: what --reset-state is for
+    finally:
+        if conn is not None:
+            conn.close()
+    if not ours:
+        raise _not_resettable(path, "is an SQLite database, but not a jobconsole state file")
 
 
 def _move_aside(path: Path) -> Path:
@@ -258,6 +335,27 @@ def _move_aside(path: Path) -> Path:
         if side.exists():
             side.rename(target.with_name(target.name + suffix))
     return target
+
+
+def _owner_only_if_empty(path: Path) -> None:
+    """SQLite keeps a file's mode and gives its -wal and -shm the same: an empty file left
+    by ``touch`` (0644) would make every execution's output readable by all."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return  # none yet (it is created owner-only), or reported by the open that follows
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISREG(info.st_mode) and info.st_size == 0 and info.st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    except OSError as exc:
+        raise StateError(
+            f"state file {path} is an empty file open to other users and cannot be made "
+            f"owner-only ({exc.strerror or exc}); expected a file of this user's. Fix its "
+            "owner, or set JOBCONSOLE_STATE to another path"
+        ) from exc
+    finally:
+        os.close(fd)
 
 
 class Store:
@@ -283,6 +381,8 @@ class Store:
     @classmethod
     def open_path(cls, path: Path, *, read_only: bool = False) -> Store:
         path = Path(path)
+        if path.is_symlink():
+            raise _symlinked(path)
         if read_only and not path.exists():
             raise StateError(f"state file {path} does not exist yet")
         lock = None
@@ -297,6 +397,8 @@ class Store:
                 ) from exc
             lock = StateLock(path)
         try:
+            if not read_only:
+                _owner_only_if_empty(path)
             store = cls._open_locked(path, read_only)
         except BaseException:
             if lock is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -171,7 +172,7 @@ def _boot(durable: bool = True, read_only: bool = False, reset: bool = False):  
             moved = reset_state(settings.state_path)
             if moved:
                 print(f"jobconsole: moved {settings.state_path} aside to {moved}", file=sys.stderr)
-        if read_only and not settings.state_path.exists():
+        if read_only and not os.path.lexists(settings.state_path):
             durable = False
         service = build_service(settings, durable=durable, read_only=read_only)
         service.load_state()
@@ -230,7 +231,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 
     try:
         settings = _settings()
-        if not settings.state_path.exists():
+        if not os.path.lexists(settings.state_path):
             print(f"no history yet: {settings.state_path} does not exist")
             return 0
         store = Store.open(settings, read_only=True)

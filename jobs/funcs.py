@@ -137,6 +137,7 @@ CORE_MODULES = frozenset(
         "errors",
         "funcs",
         "isolation",
+        "lock",
         "records",
         "registry",
         "restore",

@@ -49,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--reset-state",
         action="store_true",
-        help="move an unreadable state file aside (never deleted) and start with a new one",
+        help="move a broken state file aside (never deleted) and start with a new one; "
+        "only a jobconsole state file or an unreadable SQLite file is moved",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 

@@ -8,9 +8,10 @@ Two holds, both taken without waiting, both released by the kernel when the hold
   it and ask the kernel for the holder's pid (``SO_PEERCRED``).
 - an ``flock`` on the lock file beside the state file, holding the holder's pid. It still
   guards where the socket cannot see: the socket namespace belongs to a network namespace
-  (two containers sharing the folder see different ones), and one file reached by two
-  different paths (a bind mount, a hard link) gives two names but shares the lock file.
-  On a system without abstract sockets (not Linux) the lock file is the only hold.
+  (two containers sharing the folder see different ones), and a folder reached by two
+  paths (a bind mount) gives two names but one lock file. Neither hold sees a state file
+  hard-linked into another folder. On a system without abstract sockets (not Linux) the
+  lock file is the only hold.
 
 A forked child does not inherit the hold: ``flock`` belongs to the open file description,
 which a fork shares, so a child that kept it would hold the file after its parent died,

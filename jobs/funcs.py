@@ -143,6 +143,7 @@ CORE_MODULES = frozenset(
         "errors",
         "funcs",
         "isolation",
+        "lock",
         "records",
         "registry",
         "restore",

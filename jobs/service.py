@@ -17,10 +17,12 @@ import contextlib
 import inspect
 import itertools
 import logging
+import os
 import re
 import time
 import traceback as tb
 import unicodedata
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -157,6 +159,7 @@ class SchedulerService:
         self._loop: asyncio.AbstractEventLoop | None = None  # set by start()
         if store is not None:
             store.set_reporter(self._on_store_report)
+        self._pid: int | None = None  # the process that started it; a fork never fires
 
     # ------------------------------------------------------------------ events
 
@@ -427,9 +430,17 @@ class SchedulerService:
                 "SchedulerService.start() must be called inside a running event loop, "
                 "e.g. from an async function run by asyncio.run()"
             ) from None
+        if getattr(self.store, "forked", False):
+            raise RuntimeError(
+                "SchedulerService.start() in a forked child of the process that opened its "
+                "state file: only that process may schedule from it; build the service "
+                "(and open the file) in this process"
+            )
         self._started = True
         self._stopping = False
         self._loop = loop
+        self._pid = os.getpid()
+        _started.add(self)
         capture.install()
         self.load_state()
         restore.save_merged(self)
@@ -777,9 +788,33 @@ class SchedulerService:
             assert self.store is not None
             self.store.save_job(restore.stored_job(job, removed=removed))
 
+    @property
+    def _forked(self) -> bool:
+        """A forked child's copy: it fires nothing and records nothing (see _leave_to_parent)."""
+        return self._pid is not None and os.getpid() != self._pid
+
+    def _leave_to_parent(self) -> None:
+        """Right after a fork, in the child: cancel the runs launched but not yet begun
+        (those due with the forking job), so that no job's code runs a second time here.
+        Runs under way go on in this copy, unrecorded: a job that forks should exec or
+        ``os._exit`` in the child."""
+        import asyncio
+        import inspect
+
+        for loop in {task.get_loop() for task in self._tasks.values()}:
+            for task in asyncio.all_tasks(loop):
+                coro = task.get_coro()
+                if (
+                    task.get_name().startswith("job:")
+                    and inspect.iscoroutine(coro)
+                    and inspect.getcoroutinestate(coro) == inspect.CORO_CREATED
+                ):
+                    with contextlib.suppress(RuntimeError):  # forked off the loop thread
+                        task.cancel()
+
     def _on_due(self, job_id: str, run_times: list[datetime]) -> None:
         job = self._jobs.get(job_id)
-        if job is None or self._stopping:
+        if job is None or self._stopping or self._forked:
             return
         scheduled = run_times[-1]
         if len(run_times) > 1:
@@ -808,6 +843,11 @@ class SchedulerService:
     def _launch(self, job: _Job, scheduled: datetime, trigger: Trigger) -> Execution:
         import asyncio
 
+        if self._forked:
+            raise RuntimeError(
+                f"this process (pid {os.getpid()}) is a fork of the scheduler (pid "
+                f"{self._pid}); it runs no jobs"
+            )
         running = self._running.get(job.job_id)
         if running is not None:
             return self._record_instant(
@@ -961,6 +1001,8 @@ class SchedulerService:
         return execution
 
     def _record(self, job: _Job, execution: Execution) -> None:
+        if self._forked:
+            return
         # Counted for the job holding the id now: a job replaced (or removed and registered
         # again) while this ran goes on with its id's counts, as the state file keeps them.
         job = self._jobs.get(execution.job_id, job)
@@ -1030,3 +1072,14 @@ _CONFIG_KEYS = {
     "timeout_seconds",
     "isolation",
 }
+
+
+_started: weakref.WeakSet[SchedulerService] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for service in list(_started):
+        service._leave_to_parent()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -5,15 +5,15 @@ thousand executions costs a handful of fsyncs and the event loop never waits on 
 Each execution is written when it starts and again when it ends, so after a crash the
 next start finds it still "running" and records it as interrupted.
 
-One process at a time may write: ``Store.open`` takes an exclusive lock on a file beside
-the database and a second writer is refused with a message naming the holder. Readers
-(``jobconsole history``, ``list``) open the file read-only and need no lock (WAL mode).
+One process at a time may write: ``Store.open`` takes the state file's hold
+(``jobs/lock.py``) and a second writer is refused with a message naming the holder. Readers
+(``jobconsole history``, ``list``) open the file read-only and need no lock (WAL mode). A
+forked child's copy of a writer never writes: the file belongs to the process that opened it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
 import os
@@ -28,6 +28,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from jobs.lock import StateError, StateLock
+from jobs.lock import StateLockedError as StateLockedError  # where callers import it from
 from jobs.records import Execution, ExecutionStatus, LastRun, Trigger
 from jobs.settings import Settings
 
@@ -112,14 +114,6 @@ _LATEST_SCHEDULED = (
     "WHERE e.job_id = j.value AND e.scheduled_time IS NOT NULL ORDER BY e.id DESC LIMIT 1) "
     "FROM json_each(?) AS j"
 )
-
-
-class StateError(Exception):
-    """The state file cannot be used; the message names it and says what to do."""
-
-
-class StateLockedError(StateError):
-    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,7 +243,28 @@ def _raise_next_id(conn: sqlite3.Connection, value: int) -> None:
         )
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _starts_as_sqlite(path: Path) -> bool:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        return os.read(fd, len(SQLITE_HEADER)) == SQLITE_HEADER
+    except OSError:  # a folder
+        return False
+    finally:
+        os.close(fd)
+
+
 def _describe_sqlite_error(path: Path, exc: Exception) -> StateError:
+    if not _starts_as_sqlite(path):  # --reset-state would refuse it: it may be anything
+        return StateError(
+            f"state file {path} is not an SQLite database ({exc}); it was left untouched. "
+            "Check that JOBCONSOLE_STATE names the state file, or set it to another path"
+        )
     return StateError(
         f"state file {path} cannot be read ({exc}); it was left untouched. "
         "Run 'jobconsole --reset-state' to move it aside and start afresh, "
@@ -352,18 +367,73 @@ def _identity(path: Path) -> tuple[int, int] | None:
     return info.st_dev, info.st_ino
 
 
+def _symlinked(path: Path) -> StateError:
+    return StateError(
+        f"state file {path} is a symbolic link; expected a regular file. jobconsole does not "
+        "follow it, so that it never writes over a file it was not meant for: set "
+        "JOBCONSOLE_STATE to the file itself, or to another path"
+    )
+
+
+def _not_resettable(path: Path, what: str) -> StateError:
+    return StateError(
+        f"state file {path} {what}; nothing was moved. --reset-state moves aside only a "
+        "jobconsole state file, or an SQLite file that cannot be read. Check that "
+        "JOBCONSOLE_STATE names the state file, or move the file away yourself"
+    )
+
+
 def reset_state(path: Path) -> Path | None:
     """Move the state file (and its WAL) aside, never deleting it; returns the new name.
 
-    Refused (StateLockedError) while a console or ``run --headless`` holds the file.
+    Only what is a jobconsole state file (of any schema) or starts as an SQLite database
+    but cannot be read: a bad JOBCONSOLE_STATE may name ``~/.bashrc``, another program's
+    database, a folder or a device, and those are refused, untouched. Refused too
+    (StateLockedError) while a console or ``run --headless`` holds the file.
     """
-    if not path.exists():
-        return None
-    lock = _LockFile(path.with_name(path.name + ".lock"))
     try:
-        return _move_aside(path)
+        info = path.lstat()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise _not_resettable(path, f"cannot be examined ({exc.strerror or exc})") from exc
+    if stat.S_ISLNK(info.st_mode):
+        raise _not_resettable(path, "is a symbolic link")
+    if stat.S_ISDIR(info.st_mode):
+        raise _not_resettable(path, "is a directory")
+    if not stat.S_ISREG(info.st_mode):
+        raise _not_resettable(path, "is not a regular file (a device, FIFO or socket)")
+    if info.st_size > 0:
+        _check_resettable(path)
+    lock = StateLock(path)
+    try:
+        return _move_aside(path) if info.st_size > 0 else None  # empty: nothing to reset
     finally:
         lock.release()
+
+
+def _check_resettable(path: Path) -> None:
+    """Raise unless ``path`` is a jobconsole state file or an unreadable SQLite file."""
+    if not _starts_as_sqlite(path):
+        raise _not_resettable(path, "is not an SQLite database")
+    conn = None
+    try:
+        uri = f"{path.resolve().as_uri()}?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout = 5000")
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        ours = {"meta", "executions"} <= tables and conn.execute(
+            "SELECT 1 FROM meta WHERE key = 'schema_version'"
+        ).fetchone()
+    except sqlite3.Error as exc:
+        if getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            raise _not_resettable(path, "is in use by another program (locked)") from exc
+        return  # unreadable as SQLite: what --reset-state is for
+    finally:
+        if conn is not None:
+            conn.close()
+    if not ours:
+        raise _not_resettable(path, "is an SQLite database, but not a jobconsole state file")
 
 
 def _move_aside(path: Path) -> Path:
@@ -383,43 +453,25 @@ def _move_aside(path: Path) -> Path:
     return target
 
 
-def _unwritable(lock: Path, exc: OSError) -> StateError:
-    return StateError(
-        f"state file {lock.with_suffix('')}: its lock file {lock} cannot be created "
-        f"({exc.strerror or exc}); expected a folder this user can write to, and a file (not "
-        "a folder) of that name if there is one. Fix the permissions, or set "
-        "JOBCONSOLE_STATE to another path"
-    )
-
-
-class _LockFile:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        try:
-            self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError as exc:
-            raise _unwritable(path, exc) from exc
-        try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(self.fd, 200, 0).decode(errors="replace").strip() or "unknown"
-            os.close(self.fd)
-            raise StateLockedError(
-                f"state file {path.with_suffix('')} is in use by another jobconsole ({holder}); "
-                "only one console or 'run --headless' may schedule from one state file, so "
-                "jobs never fire twice. Close the other one, or set JOBCONSOLE_STATE to "
-                "another path. 'jobconsole history' and 'list' work alongside it."
-            ) from None
-        except OSError as exc:
-            os.close(self.fd)
-            raise _unwritable(path, exc) from exc
-        os.ftruncate(self.fd, 0)
-        os.pwrite(self.fd, f"pid {os.getpid()}".encode(), 0)
-
-    def release(self) -> None:
-        with contextlib.suppress(OSError):
-            fcntl.flock(self.fd, fcntl.LOCK_UN)
-            os.close(self.fd)
+def _owner_only_if_empty(path: Path) -> None:
+    """SQLite keeps a file's mode and gives its -wal and -shm the same: an empty file left
+    by ``touch`` (0644) would make every execution's output readable by all."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return  # none yet (it is created owner-only), or reported by the open that follows
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISREG(info.st_mode) and info.st_size == 0 and info.st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    except OSError as exc:
+        raise StateError(
+            f"state file {path} is an empty file open to other users and cannot be made "
+            f"owner-only ({exc.strerror or exc}); expected a file of this user's. Fix its "
+            "owner, or set JOBCONSOLE_STATE to another path"
+        ) from exc
+    finally:
+        os.close(fd)
 
 
 class Store:
@@ -429,7 +481,7 @@ class Store:
         self.path = path
         self.read_only = read_only
         self._read = conn
-        self._lock: _LockFile | None = None
+        self._lock: StateLock | None = None
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
         self._next_id = 1
@@ -441,6 +493,7 @@ class Store:
         self._trouble: str | None = None  # "write" or "file" while reported, until recovery
         self._lost = 0  # writes that failed since the trouble was reported
         self._needed = 0  # how large a write must succeed to call a failure over
+        self._pid = os.getpid()
 
     # ------------------------------------------------------------------ opening
 
@@ -451,6 +504,8 @@ class Store:
     @classmethod
     def open_path(cls, path: Path, *, read_only: bool = False) -> Store:
         path = Path(path)
+        if path.is_symlink():
+            raise _symlinked(path)
         _refuse_special_file(path)
         if read_only and not path.exists():
             raise StateError(f"state file {path} does not exist yet")
@@ -464,8 +519,10 @@ class Store:
                     f"({exc.strerror or exc}); expected a folder this user can write to, "
                     "not a file. Fix the path, or set JOBCONSOLE_STATE to another path"
                 ) from exc
-            lock = _LockFile(path.with_name(path.name + ".lock"))
+            lock = StateLock(path)
         try:
+            if not read_only:
+                _owner_only_if_empty(path)
             store = cls._open_locked(path, read_only)
         except BaseException:
             if lock is not None:
@@ -567,8 +624,13 @@ class Store:
         """
         self._report = report
 
+    @property
+    def forked(self) -> bool:
+        """True in a forked child's copy: it never writes; the file is its parent's."""
+        return os.getpid() != self._pid
+
     def _submit(self, sql: str, params: Iterable[Any] = ()) -> None:
-        if self.read_only or self._closed:
+        if self.read_only or self._closed or self.forked:
             return
         self._queue.put((sql, tuple(params)))
 
@@ -706,7 +768,7 @@ class Store:
 
     def flush(self, timeout: float = 10.0) -> None:
         """Wait until everything submitted so far is committed."""
-        if self._writer is None or self._closed:
+        if self._writer is None or self._closed or self.forked:
             return
         event = threading.Event()
         self._queue.put(event)
@@ -790,7 +852,7 @@ class Store:
                 (cutoff,),
             )
 
-        if not self.read_only and not self._closed:
+        if not self.read_only and not self._closed and not self.forked:
             self._queue.put(_Call("pruning old history", run))
 
     # ------------------------------------------------------------------ reading
@@ -891,6 +953,10 @@ class Store:
 
     def close(self) -> None:
         if self._closed:
+            return
+        if self.forked:  # the parent's writer, connections and hold are not ours to end
+            self._closed = True
+            self._lock = None
             return
         if self._writer is not None:
             next_id = self._next_id

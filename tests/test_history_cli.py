@@ -273,7 +273,7 @@ def test_history_reads_while_a_scheduler_holds_the_file(
 
 def test_corrupt_state_file_exits_2_naming_it_and_leaves_it(tmp_path: Path) -> None:
     state = tmp_path / "state.sqlite3"
-    garbage = b"this is no database\n" * 100
+    garbage = b"SQLite format 3\x00" + b"this is no database\n" * 100
     state.write_bytes(garbage)
     env = make_env(tmp_path, state)
     result = env.run()

@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import gc
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -52,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--reset-state",
         action="store_true",
-        help="move an unreadable state file aside (never deleted) and start with a new one",
+        help="move a broken state file aside (never deleted) and start with a new one; "
+        "only a jobconsole state file or an unreadable SQLite file is moved",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -204,7 +206,7 @@ def _boot(durable: bool = True, read_only: bool = False, reset: bool = False):  
             moved = reset_state(settings.state_path)
             if moved:
                 print(f"jobconsole: moved {settings.state_path} aside to {moved}", file=sys.stderr)
-        if read_only and not settings.state_path.exists():
+        if read_only and not os.path.lexists(settings.state_path):
             durable = False
         service = build_service(settings, durable=durable, read_only=read_only)
         service.load_state()
@@ -263,7 +265,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 
     try:
         settings = _settings()
-        if not settings.state_path.exists():
+        if not os.path.lexists(settings.state_path):
             print(f"no history yet: {settings.state_path} does not exist")
             return 0
         store = Store.open(settings, read_only=True)

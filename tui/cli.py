@@ -330,10 +330,24 @@ def _private_stdio() -> Iterator[None]:
     ]
     for stream in saved:
         stream.flush()
+    active = True
+
+    def drop_in_child() -> None:
+        # A job's forked child that goes on without exec must not hold the runner's
+        # output open (whoever reads it would wait for the child), nor write to it.
+        if active:
+            null = os.open(os.devnull, os.O_WRONLY)
+            for stream in private:
+                with contextlib.suppress(OSError, ValueError):
+                    os.dup2(null, stream.fileno(), inheritable=False)
+            os.close(null)
+
+    os.register_at_fork(after_in_child=drop_in_child)
     sys.stdout, sys.stderr = private
     try:
         yield
     finally:
+        active = False
         sys.stdout, sys.stderr = saved
         for stream in private:
             with contextlib.suppress(OSError):

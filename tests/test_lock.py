@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 import textwrap
 import time
 import uuid
@@ -22,7 +21,7 @@ import pytest
 from jobs.records import Execution, ExecutionStatus
 from jobs.store import StateLockedError, Store, reset_state
 from tests.test_signals import gone_within, kill_and_reap, launch, process_gone
-from tests.test_store import read_until, subprocess_env
+from tests.test_store import python_script, read_until, subprocess_env
 
 REPO = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -143,17 +142,7 @@ async def test_a_forked_copy_of_the_store_writes_nothing_and_keeps_the_parents_h
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "state.sqlite3"
-    script = tmp_path / "fork.py"
-    script.write_text(FORK_SCRIPT)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(script),
-        str(path),
-        cwd=tmp_path,
-        env=subprocess_env(PYTHONPATH=str(REPO)),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-    )
+    proc = await python_script(tmp_path, FORK_SCRIPT, str(path), stdin=True, PYTHONPATH=str(REPO))
     try:
         await read_until(proc.stdout, "CHILD DONE")
         with pytest.raises(StateLockedError) as info:  # the child's close freed nothing
@@ -319,17 +308,7 @@ asyncio.run(main(Path(sys.argv[1])))
 
 async def test_a_forked_copy_of_a_service_fires_and_runs_nothing(tmp_path: Path) -> None:
     path = tmp_path / "state.sqlite3"
-    script = tmp_path / "child_of_a_service.py"
-    script.write_text(CHILD_OF_A_SERVICE)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(script),
-        str(path),
-        cwd=tmp_path,
-        env=subprocess_env(PYTHONPATH=str(REPO)),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await python_script(tmp_path, CHILD_OF_A_SERVICE, str(path), PYTHONPATH=str(REPO))
     try:
         out, err = await asyncio.wait_for(proc.communicate(), 30)
     finally:

@@ -103,6 +103,25 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     return env
 
 
+async def python_script(
+    folder: Path, source: str, *args: str, stdin: bool = False, **env: str
+) -> asyncio.subprocess.Process:
+    """Run ``source`` as a script of its own in ``folder``: a real process, stdout (and
+    stderr, unless stdin is wanted instead) piped back."""
+    script = folder / "script.py"
+    script.write_text(source)
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(script),
+        *args,
+        cwd=folder,
+        env=subprocess_env(**env),
+        stdin=asyncio.subprocess.PIPE if stdin else None,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=None if stdin else asyncio.subprocess.PIPE,
+    )
+
+
 async def read_until(stream: asyncio.StreamReader, marker: str, timeout: float = 15) -> str:
     seen: list[str] = []
 
@@ -600,17 +619,7 @@ async def test_sigkill_during_a_job_loses_nothing_committed_and_records_interrup
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "state.sqlite3"
-    script = tmp_path / "crash.py"
-    script.write_text(CRASH_SCRIPT)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(script),
-        str(path),
-        cwd=tmp_path,
-        env=subprocess_env(PYTHONPATH=str(REPO)),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await python_script(tmp_path, CRASH_SCRIPT, str(path), PYTHONPATH=str(REPO))
     try:
         line = await read_until(proc.stdout, "STARTED")
         killed_id = int(line.split()[1])
@@ -1123,17 +1132,7 @@ async def test_second_writer_in_another_process_is_refused_naming_the_holder(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "state.sqlite3"
-    script = tmp_path / "hold.py"
-    script.write_text(HOLDER_SCRIPT)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(script),
-        str(path),
-        cwd=tmp_path,
-        env=subprocess_env(),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-    )
+    proc = await python_script(tmp_path, HOLDER_SCRIPT, str(path), stdin=True)
     try:
         await read_until(proc.stdout, "HOLDING")
         with pytest.raises(StateLockedError) as info:

@@ -405,7 +405,7 @@ async def test_the_console_shows_a_failing_state_file_in_the_log_and_status_unti
 
 
 def test_a_state_event_is_one_line_naming_the_file_wherever_events_are_printed() -> None:
-    from tui import format
+    from tui import plain_text
 
     event = SchedulerEvent(
         kind=EventKind.STATE_ERROR,
@@ -414,7 +414,7 @@ def test_a_state_event_is_one_line_naming_the_file_wherever_events_are_printed()
         "runs are not being kept until writes succeed again",
         details={"reason": "disk I/O error"},
     )
-    assert format.event_line(event, UTC) == (
+    assert plain_text.event_line(event, UTC) == (
         "2026-03-04 12:00:30  state error  state file /x/state.sqlite3: writing execution #12 "
         "failed (disk I/O error); runs are not being kept until writes succeed again"
     )

@@ -34,7 +34,7 @@ from jobs.config import MAX_TIMEOUT_SECONDS, MAX_TIMEOUT_TEXT
 from jobs.errors import DuplicateJobError, InvalidJobError, JobError, JobNotFoundError, shown
 from jobs.records import EventKind, Execution, JobSnapshot, JobState, SchedulerEvent
 from jobs.service import SchedulerService
-from tui import format
+from tui import plain_text
 from tui.collector import IdleCollector
 from tui.screens import (
     ConfirmScreen,
@@ -431,7 +431,7 @@ class JobConsoleApp(App[None]):
             if event.kind is EventKind.WARNING:
                 self._notify(event.message, severity="warning", timeout=10)
             elif event.kind is EventKind.STATE_ERROR:  # shown in the status line until fixed
-                self._state_error = format.visible(event.details.get("reason") or "see the log")
+                self._state_error = plain_text.visible(event.details.get("reason") or "see the log")
                 self._notify(event.message, severity="error", timeout=30)
             elif event.kind is EventKind.STATE_RECOVERED:
                 self._state_error = None
@@ -561,7 +561,7 @@ class JobConsoleApp(App[None]):
         would vanish, crash the console or run an action when clicked) and their control
         characters are made visible."""
         self.notify(
-            format.visible(message, lines=True),
+            plain_text.visible(message, lines=True),
             title=title,
             severity=severity,
             timeout=timeout,

@@ -124,7 +124,7 @@ def _fail(message: str) -> int:
 def _warn(message: str) -> None:
     """One line on stderr; what it quotes (a value, an exception's text) is shown, never
     obeyed by the terminal."""
-    from tui.format import visible
+    from tui.plain_text import visible
 
     print(f"jobconsole: {visible(message)}", file=sys.stderr)
 
@@ -216,7 +216,7 @@ def _boot(durable: bool = True, read_only: bool = False, reset: bool = False):  
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from tui import format
+    from tui import plain_text
 
     service, error = _boot(read_only=True)
     if service is None:
@@ -231,14 +231,14 @@ def cmd_list(args: argparse.Namespace) -> int:
             times = service.next_fire_times(job.job_id, 1)
             next_run = times[0] if times else None
         when = (
-            f"{next_run.astimezone(service.tz):%m-%d %H:%M} ({format.countdown(next_run, now)})"
+            f"{next_run.astimezone(service.tz):%m-%d %H:%M} ({plain_text.countdown(next_run, now)})"
             if next_run
             else ""
         )
         state = job.state + (f": {job.error}" if job.error else "")
         rows.append((job.job_id, job.cron_expression, state, when, job.description))
     headers = ("id", "cron", "state", f"next run ({service.tz.key})", "description")
-    print(format.columns(headers, rows, _output_width()))
+    print(plain_text.columns(headers, rows, _output_width()))
     if service.disabled_reason:
         print(service.disabled_reason)
     service.close()
@@ -259,7 +259,7 @@ def _output_width() -> int | None:
 def cmd_history(args: argparse.Namespace) -> int:
     from jobs.settings import SettingsError
     from jobs.store import StateError, Store
-    from tui import format
+    from tui import plain_text
 
     try:
         settings = _settings()
@@ -280,7 +280,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     from jobs.cron import zone
 
     tz = zone(settings.tz_name)
-    print("\n".join(format.execution_line(e, tz) for e in executions))
+    print("\n".join(plain_text.execution_line(e, tz) for e in executions))
     return 0
 
 
@@ -373,7 +373,7 @@ async def _run_headless(service) -> int:  # type: ignore[no-untyped-def]
     import asyncio
 
     from jobs.records import EventKind
-    from tui import format
+    from tui import plain_text
 
     out, err = sys.stdout, sys.stderr
     for message in service.boot_errors:
@@ -381,9 +381,9 @@ async def _run_headless(service) -> int:  # type: ignore[no-untyped-def]
 
     def on_event(event) -> None:  # type: ignore[no-untyped-def]
         if event.kind in (EventKind.STATE_ERROR, EventKind.STATE_RECOVERED):
-            print(f"jobconsole: {format.visible(event.message)}", file=err, flush=True)
+            print(f"jobconsole: {plain_text.visible(event.message)}", file=err, flush=True)
         else:
-            print(format.event_line(event, service.tz), file=out, flush=True)
+            print(plain_text.event_line(event, service.tz), file=out, flush=True)
 
     service.subscribe(on_event)
     stop = asyncio.Event()

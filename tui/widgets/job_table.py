@@ -31,8 +31,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from jobs.records import ExecutionStatus, JobSnapshot, JobState
-from tui import format
-from tui.format import visible
+from tui import plain_text
+from tui.plain_text import visible
 from tui.widgets._scrolling import set_virtual_size
 from tui.widgets._styles import PassStyles
 
@@ -47,14 +47,14 @@ def _next_run(job: JobSnapshot, now: datetime, tz: tzinfo) -> str:
         return ""
     local = when.astimezone(tz)
     clock = local.strftime("%H:%M:%S" if when - now < timedelta(days=1) else "%m-%d %H:%M")
-    return f"{clock} {format.countdown(when, now)}"
+    return f"{clock} {plain_text.countdown(when, now)}"
 
 
 def _ago(moment: datetime | None, now: datetime) -> str:
     if moment is None:
         return ""
     seconds = (now - moment).total_seconds()
-    return "just now" if seconds < 1 else f"{format.span(seconds)} ago"
+    return "just now" if seconds < 1 else f"{plain_text.span(seconds)} ago"
 
 
 _STATE_CLASS = {
@@ -80,7 +80,7 @@ class Column:
     """One column: how to draw a job's cell and how to order jobs by it.
 
     ``cell`` returns the text and a component class for its colour (or None); text from
-    users (ids, descriptions) has its control characters made visible (``format.visible``)
+    users (ids, descriptions) has its control characters made visible (``plain_text.visible``)
     and, drawn as a segment, is never parsed as markup.
     ``value`` returns something comparable among jobs, or None for "no value" (sorted last).
     """
@@ -138,7 +138,7 @@ COLUMNS: tuple[Column, ...] = (
         "duration",
         "took",
         6,
-        lambda j, n, z: (format.duration(j.last_duration), None),
+        lambda j, n, z: (plain_text.duration(j.last_duration), None),
         lambda j: j.last_duration,
         right=True,
     ),

@@ -30,12 +30,12 @@ from textual.notifications import SeverityLevel
 from textual.widgets import Input, Static
 
 from jobs import cron, funcs, isolation
-from jobs.config import MAX_TIMEOUT_SECONDS, MAX_TIMEOUT_TEXT
-from jobs.errors import DuplicateJobError, InvalidJobError, JobError, JobNotFoundError, shown
+from jobs.errors import DuplicateJobError, InvalidJobError, JobError, JobNotFoundError
 from jobs.records import EventKind, Execution, JobSnapshot, JobState, SchedulerEvent
 from jobs.service import SchedulerService
 from tui import plain_text
 from tui.collector import IdleCollector
+from tui.forms import parse_timeout, register_error
 from tui.screens import (
     ConfirmScreen,
     EditScheduleScreen,
@@ -131,24 +131,6 @@ async def _describe_ahead(expressions: list[str]) -> None:
             with contextlib.suppress(cron.CronError):
                 cron.describe(cron.parse(expression).normalized)  # cached for later
         await asyncio.sleep(0)
-
-
-def parse_timeout(text: str) -> float | None:
-    """The timeout field: empty or "none" for no timeout, else seconds above 0 (at most
-    the service's limit, so that the field at fault says so)."""
-    text = text.strip()
-    if text.lower() in ("", "none"):
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0 < value <= MAX_TIMEOUT_SECONDS:
-        raise ValueError(
-            f"timeout: {shown(text)} is not a number of seconds above 0 and at most "
-            f"{MAX_TIMEOUT_TEXT}; e.g. 30, or empty for none"
-        )
-    return value
 
 
 class JobConsoleApp(App[None]):
@@ -584,13 +566,8 @@ class JobConsoleApp(App[None]):
         form = message.form
         try:
             job = self.service.register_job(message.job_id, message.func, message.cron)
-        except DuplicateJobError as exc:
-            form.show_error("job_id", str(exc))
-        except cron.CronError as exc:
-            form.show_error("cron", exc.reason)
-        except (InvalidJobError, cron.TimezoneError) as exc:
-            # The service checks the id first; its id errors start "job id ...".
-            form.show_error("job_id" if str(exc).startswith("job id ") else "func", str(exc))
+        except (DuplicateJobError, InvalidJobError, cron.CronError, cron.TimezoneError) as exc:
+            form.show_error(*register_error(exc))
         else:
             form.dismiss(job.job_id)
 

@@ -11,30 +11,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal
-import sys
-import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import partial
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.notifications import SeverityLevel
 from textual.widgets import Input, Static
 
-from jobs import cron, funcs, isolation
+from jobs import cron, funcs
 from jobs.errors import DuplicateJobError, InvalidJobError, JobError, JobNotFoundError
 from jobs.records import EventKind, Execution, JobSnapshot, JobState, SchedulerEvent
 from jobs.service import SchedulerService
 from tui import plain_text
 from tui.collector import IdleCollector
+from tui.commands import JobCommands
+from tui.counters import RecentCount
 from tui.forms import parse_timeout, register_error
 from tui.screens import (
     ConfirmScreen,
@@ -43,6 +39,7 @@ from tui.screens import (
     JobDetailScreen,
     RegisterScreen,
 )
+from tui.signals import TerminalWatch
 from tui.widgets import (
     ExecutionLog,
     FilterBar,
@@ -71,56 +68,6 @@ def _utcnow() -> datetime:
 def _log_order(execution: Execution) -> tuple[datetime, int]:
     """Oldest first by the time the log shows (ids follow start order, not end order)."""
     return (entry_time(execution) or datetime.min.replace(tzinfo=UTC), execution.id)
-
-
-class _RecentCount:
-    """How many things happened within ``window`` of now, in per-minute buckets.
-
-    Failures can come a hundred a second; keeping one timestamp each for an hour would
-    grow to hundreds of thousands, while sixty buckets stay sixty.
-    """
-
-    def __init__(self, window: timedelta) -> None:
-        self.window = window
-        self._buckets: deque[list[Any]] = deque()  # [minute, count], oldest first
-
-    def add(self, when: datetime) -> None:
-        minute = when.replace(second=0, microsecond=0)
-        if self._buckets and self._buckets[-1][0] >= minute:
-            self._buckets[-1][1] += 1  # same minute (or a straggler from the one before)
-        else:
-            self._buckets.append([minute, 1])
-
-    def count(self, now: datetime) -> int:
-        since = now - self.window
-        while self._buckets and self._buckets[0][0] + timedelta(minutes=1) <= since:
-            self._buckets.popleft()
-        return sum(count for _, count in self._buckets)
-
-
-class JobCommands(Provider):
-    """The console's actions by name in the command palette, generated from BINDINGS."""
-
-    def _commands(self) -> list[tuple[str, str, str]]:
-        app = self.app
-        assert isinstance(app, JobConsoleApp)
-        return app.palette_commands()
-
-    async def discover(self) -> Hits:
-        for name, help_text, action in self._commands():
-            yield DiscoveryHit(name, partial(self.app.run_action, action), help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for name, help_text, action in self._commands():
-            score = matcher.match(name)
-            if score > 0:
-                yield Hit(
-                    score,
-                    matcher.highlight(name),
-                    partial(self.app.run_action, action),
-                    help=help_text,
-                )
 
 
 async def _describe_ahead(expressions: list[str]) -> None:
@@ -179,9 +126,13 @@ class JobConsoleApp(App[None]):
         self.autostart = autostart
         self._collector = IdleCollector(self.set_timer) if manage_gc else None
         self._unsubscribe: Callable[[], None] | None = None
-        self._failures = _RecentCount(FAILURE_WINDOW)
+        self._failures = RecentCount(FAILURE_WINDOW)
         self._shutting_down = False
-        self._signals = 0
+        self._terminal = TerminalWatch(
+            self,
+            quit=lambda: self.call_next(self.action_quit),
+            quitting=lambda: self._shutting_down,
+        )
         self._starting = False
         self._all_scheduled = False  # until the service says SCHEDULER_STARTED
         self._status_pending = False
@@ -220,141 +171,10 @@ class JobConsoleApp(App[None]):
         banner.display = self.service.disabled_reason is not None
         for message in self.service.boot_errors:
             self._notify(message, title="Not loaded", severity="error", timeout=30)
-        self._watch_signals()
+        self._terminal.install()
         self._tick()
         # Tick just after each wall-clock second, so countdowns change with the clock.
         self.set_timer(1.02 - time.time() % 1, lambda: self.set_interval(1, self._tick))
-
-    #: The descriptors of the terminal we draw on; whether it has gone, and whether we
-    #: have begun to quit for that (see `_on_hangup`).
-    _tty_fds: tuple[int, ...] = ()
-    _terminal_gone = False
-    _hung_up = False
-    _hangup_signalled = False
-    _thread_hooks: tuple[Callable[[threading.ExceptHookArgs], Any], ...] = ()
-
-    def _watch_signals(self) -> None:
-        """SIGTERM and SIGHUP quit as `q` does; a second cancels running jobs; a third
-        leaves at once (killing process jobs, which would otherwise outlive us).
-
-        Closing the terminal (its window, ``tmux kill-session``, a dropped ssh) sends SIGHUP
-        too, and SIGCONT with it; and from then on every write to the terminal fails (EIO).
-        Either way the console quits as `q` does, drawing nothing more (`_on_hangup`).
-        """
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(sig, self._on_signal, sig)
-        driver = self._driver
-        if driver is None or driver.is_headless:
-            return
-        fds = []
-        for stream in (sys.__stdin__, sys.__stderr__):  # what Textual reads and draws on
-            with contextlib.suppress(AttributeError, OSError, ValueError):
-                if stream is not None and os.isatty(stream.fileno()):
-                    fds.append(stream.fileno())
-        self._tty_fds = tuple(fds)
-
-        resume = signal.getsignal(signal.SIGCONT)
-        if callable(resume):  # the driver's: it starts application mode again
-
-            def on_sigcont(signum: int, frame: Any) -> None:
-                if self._terminal_lost():
-                    self._drop_terminal()
-                else:
-                    resume(signum, frame)
-
-            with contextlib.suppress(ValueError):  # not the main thread
-                signal.signal(signal.SIGCONT, on_sigcont)
-
-        hook = threading.excepthook
-
-        def on_thread_exception(args: threading.ExceptHookArgs) -> None:
-            """Textual's writer thread dies of the first write that fails."""
-            thread = args.thread
-            if (
-                thread is not None
-                and thread.name == "textual-output"
-                and isinstance(args.exc_value, OSError)
-            ):
-                with contextlib.suppress(RuntimeError):  # the loop has closed
-                    loop.call_soon_threadsafe(self._on_hangup)
-                return
-            hook(args)
-
-        self._thread_hooks = (hook, on_thread_exception)  # theirs, ours
-        threading.excepthook = on_thread_exception
-
-    def _on_signal(self, sig: signal.Signals) -> None:
-        if self._terminal_lost():
-            if sig == signal.SIGHUP and not self._hangup_signalled:
-                # The terminal's own hangup: it quits, but is no second signal if the
-                # quit began already (by `q`, or a write that failed before it came).
-                self._hangup_signalled = True
-                self._on_hangup()
-                return
-            self._lose_terminal()
-        self._signals += 1
-        if self._signals > 2:
-            isolation.kill_all()
-            os._exit(130)
-        self.call_next(self.action_quit)
-
-    def _on_hangup(self) -> None:
-        """The terminal has gone: draw nothing more and quit as `q` does, once.
-
-        Running jobs still get the shutdown timeout, as for any SIGHUP: their work is as
-        real as when someone watches, the timeout is the user's own bound, and a signal
-        (``kill``) still cancels them at once. Cancelling at once would turn closing a
-        window into losing work, where `q` would not.
-        """
-        self._lose_terminal()
-        if not self._hung_up and not self._shutting_down:
-            self._hung_up = True
-            self.call_next(self.action_quit)
-
-    def _lose_terminal(self) -> None:
-        if self._terminal_gone:
-            return
-        self._drop_terminal()
-        # Its input thread would spin: a terminal that hung up reads as endless EOF.
-        with contextlib.suppress(Exception):
-            self._driver.disable_input()  # type: ignore[union-attr]
-
-    def _terminal_lost(self) -> bool:
-        """True once the terminal has hung up: its descriptors are no longer terminals."""
-        for fd in self._tty_fds:
-            try:
-                if not os.isatty(fd):
-                    return True
-            except OSError:
-                return True
-        return False
-
-    def _drop_terminal(self) -> None:
-        """Write nothing to the terminal any more: it has gone. Safe in a signal handler.
-
-        Textual's driver hands its writes to a thread through a queue of 30. On a terminal
-        that has gone that thread dies at its first write (EIO), the queue fills up, and
-        the next write (a frame, the quit banner, restoring the terminal, even ``close()``
-        queueing the thread's stop) blocks the event loop's thread for good: no signal is
-        handled any more, the scheduler never stops and the state file stays locked. The
-        SIGCONT that comes with the hangup would also start application mode again, with a
-        new writer thread that dies the same way. (Textual 8.2's LinuxDriver; a plain
-        Textual app never gets that far: SIGHUP kills it.)
-        """
-        self._terminal_gone = True
-        driver = self._driver
-        if driver is None:
-            return
-        driver._auto_restart = False  # SIGCONT: no new application mode
-        driver.write = driver.flush = self._discard  # type: ignore[method-assign]
-        if hasattr(driver, "_writer_thread"):
-            driver._writer_thread = None  # close() must not wait for a thread that died
-
-    @staticmethod
-    def _discard(*_: object) -> None:
-        """What the driver writes once the terminal has gone."""
 
     def _start_scheduler(self) -> None:
         """Start the service (once); a key pressed before the first frame starts it too."""
@@ -380,9 +200,7 @@ class JobConsoleApp(App[None]):
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-        if self._thread_hooks and threading.excepthook is self._thread_hooks[1]:
-            threading.excepthook = self._thread_hooks[0]
-        self._thread_hooks = ()
+        self._terminal.uninstall()
         if self._collector is not None:
             self._collector.stop()
         task = self.service.shutdown(timeout=0)
@@ -760,7 +578,7 @@ class JobConsoleApp(App[None]):
             return
         self._shutting_down = True
         running = self._table.state_counts()[JobState.RUNNING]
-        if running and self.service.is_running and not self._terminal_gone:
+        if running and self.service.is_running and not self._terminal.terminal_gone:
             grace = self.service.settings.shutdown_timeout_seconds
             self._notify(
                 f"Waiting up to {grace:g}s for {running} running job(s); "

@@ -395,12 +395,9 @@ async def _run_headless(service) -> int:  # type: ignore[no-untyped-def]
         signals_seen += 1
         if signals_seen > 1:
             print("jobconsole: forced exit", file=sys.stderr, flush=True)
-            import os
+            from tui.signals import force_exit
 
-            from jobs import isolation
-
-            isolation.kill_all()  # children of process jobs must not outlive us
-            os._exit(130)
+            force_exit()
         stop.set()
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from jobs import EventKind, Execution, ExecutionStatus, SchedulerEvent
+from jobs.client import LocalClient
 from jobs.service import SchedulerService
 from jobs.settings import Settings
 from jobs.store import Store, WriteReport
@@ -379,7 +380,7 @@ async def test_the_console_shows_a_failing_state_file_in_the_log_and_status_unti
     service = make_service(path)
     service.register_job("big", "tests.jobfuncs_store:big_output", YEARLY)
     service.register_job("ok", "tests.jobfuncs_store:ok", YEARLY)
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=(120, 35), notifications=True) as pilot:
         log = app.query_one(ExecutionLog)
 

@@ -434,11 +434,12 @@ def cmd_console(args: argparse.Namespace) -> int:
     service, error = _boot(reset=args.reset_state)
     if service is None:
         return _fail(error)
+    from jobs.client import LocalClient
     from tui.app import JobConsoleApp
     from tui.terminal import own_terminal
 
     with own_terminal(service.settings.state_path.with_name("console-output.log")):
-        app = JobConsoleApp(service, manage_gc=True)
+        app = JobConsoleApp(LocalClient(service), manage_gc=True)
         app.run()
     return app.return_code or 0
 

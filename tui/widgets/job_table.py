@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, ClassVar
@@ -359,6 +359,14 @@ class JobTable(ScrollView, can_focus=True):
             self._rows_changed()
         else:
             self._refresh_job(job_id)
+
+    def apply(self, changes: Mapping[str, JobSnapshot | None]) -> None:
+        """Update or (with None) remove each job of a batch of events."""
+        for job_id, job in changes.items():
+            if job is None:
+                self.remove(job_id)
+            else:
+                self.upsert(job)
 
     def remove(self, job_id: str) -> None:
         """Forget a job; a cursor on it moves to the row that takes its place."""

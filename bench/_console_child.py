@@ -39,9 +39,9 @@ def run(task: Task, out: Path) -> int:
                 super().__init__(service, *args, **kwargs)
                 self._bench_task: asyncio.Task[None] | None = None
 
-            def _start_scheduler(self) -> None:
+            async def _start_scheduler(self) -> None:
                 was_starting = self._starting
-                super()._start_scheduler()
+                await super()._start_scheduler()
                 if was_starting and self._bench_task is None:
                     self._bench_task = asyncio.get_running_loop().create_task(self._bench())
 

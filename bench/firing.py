@@ -175,8 +175,8 @@ def console_child(out: Path, samples: int) -> int:
     async def task(app: Any) -> dict[str, Any]:
         # Registered once running (as from the console's form): the state file is merged
         # by then, and code jobs must be registered before that.
-        app.service.register_job(PROBE, PROBE_FUNC, FAR)
-        ran = await drive_probe(app.service, samples)
+        app.client.service.register_job(PROBE, PROBE_FUNC, FAR)
+        ran = await drive_probe(app.client.service, samples)
         return {"ran": ran}
 
     return _console_child.run(task, out)

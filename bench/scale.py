@@ -193,14 +193,14 @@ def console_child(out: Path, idle: float, load: float, trace_memory: bool = Fals
 
         original_tick = app._tick
 
-        def timed_tick() -> None:
+        async def timed_tick() -> None:
             start = time.perf_counter()
-            original_tick()
+            await original_tick()
             tick_times.append(start)
             tick_costs.append(time.perf_counter() - start)
 
         app._tick = timed_tick  # the interval timer looks the method up on each tick
-        service = app.service
+        service = app.client.service
         result: dict[str, Any] = {"jobs": len(service.get_jobs())}
         await asyncio.sleep(5)  # start-up settles (first frames, gc)
 

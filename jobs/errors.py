@@ -16,16 +16,32 @@ def shown(value: object, limit: int = 40) -> str:
 
 
 class JobError(Exception):
-    """Base class for every error the SchedulerService raises on bad input."""
+    """Base class for every error the SchedulerService raises on bad input.
+
+    ``field`` names the option at fault (``"job_id"``, ``"func"``, ``"cron_expression"``,
+    ...) when one is, so that a form shows the message under that field without reading
+    the message's words; None when the error is about the job as a whole.
+    """
+
+    field: str | None = None
+
+    def __init__(self, *args: object, field: str | None = None) -> None:
+        super().__init__(*args)
+        if field is not None:
+            self.field = field
 
 
 class DuplicateJobError(JobError, ValueError):
+    field = "job_id"
+
     def __init__(self, job_id: str) -> None:
         self.job_id = job_id
         super().__init__(f"a job with id {job_id!r} is already registered; choose another id")
 
 
 class JobNotFoundError(JobError, LookupError):
+    field = "job_id"
+
     def __init__(self, job_id: str) -> None:
         self.job_id = job_id
         super().__init__(f"no job with id {job_id!r} is registered")

@@ -137,6 +137,7 @@ CORE_MODULES = frozenset(
     for name in [
         "bootstrap",
         "capture",
+        "client",
         "config",
         "cron",
         "engine",

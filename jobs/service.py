@@ -304,11 +304,13 @@ class SchedulerService:
         if not isinstance(job_id, str) or not job_id.strip() or job_id != job_id.strip():
             raise InvalidJobError(
                 f"job id {job_id!r} is not valid: expected a non-empty name without "
-                "surrounding spaces, e.g. 'cleanup_expired_tokens'"
+                "surrounding spaces, e.g. 'cleanup_expired_tokens'",
+                field="job_id",
             )
         if len(job_id) > 200 or _SPACE_BUT_BLANK.search(job_id):
             raise InvalidJobError(
-                f"job id {job_id!r} is not valid: at most 200 characters, no tabs or newlines"
+                f"job id {job_id!r} is not valid: at most 200 characters, no tabs or newlines",
+                field="job_id",
             )
         if not job_id.isprintable():  # the fast path: most ids are
             bad = next((c for c in job_id if unicodedata.category(c) in _NOT_IN_IDS), None)
@@ -316,7 +318,8 @@ class SchedulerService:
                 raise InvalidJobError(
                     f"job id {job_id!r} is not valid: {bad!r} (U+{ord(bad):04X}) is a control "
                     "or format character; expected printable characters only, e.g. "
-                    "'cleanup_expired_tokens'"
+                    "'cleanup_expired_tokens'",
+                    field="job_id",
                 )
         if isinstance(func, str):
             ref = func.strip()

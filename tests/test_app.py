@@ -17,6 +17,7 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 from textual.widgets._toast import Toast
 
+from jobs.client import LocalClient
 from jobs.records import ExecutionStatus, JobSnapshot, JobState
 from jobs.service import SchedulerService
 from tui.app import JobConsoleApp
@@ -83,7 +84,7 @@ async def fill_register_form(pilot: Pilot, job_id: str, func: str, expression: s
 
 async def test_register_through_the_form_selects_the_new_row(service: SchedulerService) -> None:
     add_jobs(service, "alpha", "omega")
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await fill_register_form(pilot, "middle", "tests.jobfuncs:quick", "*/5 * * * *")
         preview = str(app.screen.query_one("#cron-error", Static).render())
@@ -101,7 +102,7 @@ async def test_register_through_the_form_selects_the_new_row(service: SchedulerS
 async def test_a_bad_expression_shows_the_exact_error_and_registers_nothing(
     service: SchedulerService,
 ) -> None:
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await fill_register_form(pilot, "bad", "tests.jobfuncs:quick", "61 * * * *")
         form = app.screen
@@ -128,7 +129,7 @@ async def test_a_bad_expression_shows_the_exact_error_and_registers_nothing(
 async def test_the_form_refuses_digits_cron_does_not_read(
     service: SchedulerService, expression: str, reason: str
 ) -> None:
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await fill_register_form(pilot, "bad", "tests.jobfuncs:quick", expression)
         form = app.screen
@@ -145,7 +146,7 @@ async def test_a_duplicate_id_is_refused_as_it_is_typed_and_on_submit(
     service: SchedulerService,
 ) -> None:
     service.register_job("alpha", "tests.jobfuncs:plain", YEARLY)
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await fill_register_form(pilot, "alpha", "tests.jobfuncs:quick", "* * * * *")
         form = app.screen
@@ -160,7 +161,7 @@ async def test_a_duplicate_id_is_refused_as_it_is_typed_and_on_submit(
 
 
 async def test_an_unknown_function_is_refused_under_its_field(service: SchedulerService) -> None:
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await fill_register_form(pilot, "ghost", "tests.jobfuncs:nope", "* * * * *")
         await pilot.press("enter")
@@ -174,7 +175,7 @@ async def test_an_unknown_function_is_refused_under_its_field(service: Scheduler
 
 
 async def test_a_function_that_needs_arguments_is_refused(service: SchedulerService) -> None:
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await fill_register_form(pilot, "args", "tests.jobfuncs:needs_argument", "@daily")
         await pilot.press("enter")
@@ -185,7 +186,7 @@ async def test_a_function_that_needs_arguments_is_refused(service: SchedulerServ
 
 
 async def test_escape_cancels_the_form(service: SchedulerService) -> None:
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await fill_register_form(pilot, "never", "tests.jobfuncs:quick", "@daily")
         await pilot.press("escape")
@@ -197,7 +198,7 @@ async def test_escape_cancels_the_form(service: SchedulerService) -> None:
 async def test_the_function_field_suggests_job_functions_of_the_registry_package(
     service: SchedulerService,
 ) -> None:
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("n")
         await pilot.pause()
@@ -214,7 +215,7 @@ async def test_the_function_field_suggests_job_functions_of_the_registry_package
 
 async def test_pause_and_resume_change_the_row_and_say_so(service: SchedulerService) -> None:
     add_jobs(service, "alpha", "beta")
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         table = app.query_one(JobTable)
         await pilot.press("j")
@@ -240,7 +241,7 @@ async def test_pause_and_resume_change_the_row_and_say_so(service: SchedulerServ
 
 async def test_run_now_shows_in_the_log_and_in_the_detail_view(service: SchedulerService) -> None:
     add_jobs(service, "quick")
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         table = app.query_one(JobTable)
         log = app.query_one(ExecutionLog)
@@ -272,7 +273,7 @@ async def test_a_failure_is_red_in_the_log_with_its_message_and_traceback_in_det
     service: SchedulerService,
 ) -> None:
     service.register_job("boom", "tests.jobfuncs:boom", YEARLY)
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         table = app.query_one(JobTable)
         await pilot.press("t")
@@ -290,7 +291,7 @@ async def test_a_failure_is_red_in_the_log_with_its_message_and_traceback_in_det
 
 async def test_edit_changes_the_expression_with_live_validation(service: SchedulerService) -> None:
     add_jobs(service, "alpha")
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("e")
         await pilot.pause()
@@ -314,7 +315,7 @@ async def test_edit_changes_the_expression_with_live_validation(service: Schedul
 
 async def test_remove_asks_first_and_only_y_removes(service: SchedulerService) -> None:
     add_jobs(service, "alpha", "beta")
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         table = app.query_one(JobTable)
         for decline in ("n", "escape"):
@@ -336,7 +337,7 @@ async def test_remove_asks_first_and_only_y_removes(service: SchedulerService) -
 
 
 async def test_actions_without_a_job_say_why(service: SchedulerService) -> None:
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("p")
         await pilot.pause()
@@ -349,7 +350,7 @@ async def test_actions_without_a_job_say_why(service: SchedulerService) -> None:
 
 async def test_j_k_and_arrows_move_the_selection(service: SchedulerService) -> None:
     add_jobs(service, "a", "b", "c")
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         table = app.query_one(JobTable)
         assert table.selected_job_id == "a"
@@ -365,7 +366,7 @@ async def test_j_k_and_arrows_move_the_selection(service: SchedulerService) -> N
 
 async def test_filter_narrows_the_rows_and_escape_clears_it(service: SchedulerService) -> None:
     add_jobs(service, "cleanup", "report", "reindex")
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         table = app.query_one(JobTable)
         await pilot.press("slash")
@@ -391,7 +392,7 @@ async def test_sort_by_key_and_by_header_click_keeps_the_cursor_on_its_job(
     service.register_job("a_daily", "tests.jobfuncs:quick", "0 0 * * *")
     service.register_job("b_yearly", "tests.jobfuncs:quick", YEARLY)
     service.register_job("c_minutely", "tests.jobfuncs:quick", "* * * * *")
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         table = app.query_one(JobTable)
         await pilot.press("j")
@@ -416,7 +417,7 @@ async def test_clicking_rows_selects_and_clicking_the_selected_row_opens_details
     service: SchedulerService,
 ) -> None:
     add_jobs(service, "a", "b", "c")
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         table = app.query_one(JobTable)
         await pilot.click(JobTable, offset=(5, 3))  # line 0 is the header
@@ -430,7 +431,7 @@ async def test_the_log_toggles_between_all_jobs_and_the_selected_job(
     service: SchedulerService,
 ) -> None:
     add_jobs(service, "a", "b")
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         table = app.query_one(JobTable)
         log = app.query_one(ExecutionLog)
@@ -463,7 +464,7 @@ async def test_the_log_loads_recent_history_at_start_up(service: SchedulerServic
             await asyncio.sleep(0.01)
 
     await run_before_the_app()
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True):
         lines = app.query_one(ExecutionLog).lines
         assert any("early" in line and "succeeded" in line for line in lines)
@@ -471,7 +472,7 @@ async def test_the_log_loads_recent_history_at_start_up(service: SchedulerServic
 
 async def test_the_cursor_stays_on_its_job_as_jobs_change(service: SchedulerService) -> None:
     add_jobs(service, "b", "d")
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         table = app.query_one(JobTable)
         await pilot.press("j")
@@ -488,7 +489,7 @@ async def test_the_cursor_stays_on_its_job_as_jobs_change(service: SchedulerServ
 
 async def test_table_order_stays_right_under_random_updates(service: SchedulerService) -> None:
     """The bisect bookkeeping against a plain sort, for every column, filter and direction."""
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True):
         table = app.query_one(JobTable)
         rng = random.Random(7)
@@ -545,7 +546,7 @@ async def test_table_order_stays_right_under_random_updates(service: SchedulerSe
 async def test_countdowns_come_from_the_clock_and_tick(service: SchedulerService) -> None:
     now = [datetime(2026, 11, 30, 9, 0, 0, tzinfo=UTC)]
     add_jobs(service, "alpha")
-    app = JobConsoleApp(service, clock=lambda: now[0], autostart=False)
+    app = JobConsoleApp(LocalClient(service), clock=lambda: now[0], autostart=False)
     async with app.run_test(size=SIZE) as pilot:
         table = app.query_one(JobTable)
         job = table.get_job("alpha")
@@ -566,7 +567,7 @@ async def test_countdowns_come_from_the_clock_and_tick(service: SchedulerService
 
 async def test_the_log_is_bounded(service: SchedulerService) -> None:
     add_jobs(service, "alpha")
-    app = JobConsoleApp(service, autostart=False)
+    app = JobConsoleApp(LocalClient(service), autostart=False)
     async with app.run_test(size=SIZE):
         log = app.query_one(ExecutionLog)
         template = service.run_job_now("alpha")
@@ -580,7 +581,7 @@ async def test_the_log_is_bounded(service: SchedulerService) -> None:
 
 
 async def test_help_lists_every_key_from_the_bindings(service: SchedulerService) -> None:
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("question_mark")
         await pilot.pause()
@@ -599,7 +600,7 @@ async def test_every_key_has_a_description_and_is_in_the_command_palette(
     service: SchedulerService,
 ) -> None:
     add_jobs(service, "alpha")
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         for binding in [*JobConsoleApp.BINDINGS, *JobTable.BINDINGS]:
             assert binding.description and binding.tooltip
@@ -622,7 +623,7 @@ async def test_quitting_shuts_the_scheduler_down_and_records_a_running_job_cance
 ) -> None:
     service = service_factory(shutdown_timeout_seconds=0.1)
     service.register_job("slow", "tests.jobfuncs:slow", YEARLY)
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await wait_until(pilot, lambda: service.is_running)  # just after the first frame
         assert "● running" in status_text(app)
@@ -641,7 +642,7 @@ async def test_a_second_q_stops_waiting_for_running_jobs(
 ) -> None:
     service = service_factory(shutdown_timeout_seconds=30)
     service.register_job("slow", "tests.jobfuncs:slow", YEARLY)
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("t")
         await wait_until(pilot, lambda: service.get_job("slow").state is JobState.RUNNING)
@@ -659,7 +660,7 @@ async def test_with_background_jobs_disabled_the_console_opens_and_says_so(
 ) -> None:
     service = service_factory(background_jobs_enabled=False)
     add_jobs(service, "alpha")
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.pause()
         banner = app.query_one("#banner", Static)
@@ -676,7 +677,7 @@ async def test_with_background_jobs_disabled_the_console_opens_and_says_so(
 
 
 async def test_scheduling_on_shows_no_banner(service: SchedulerService) -> None:
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True):
         assert not app.query_one("#banner").display
 
@@ -687,7 +688,7 @@ async def test_registry_entries_that_failed_to_load_are_shown_as_errors(
     service.load_registry(
         [{"job_id": "broken", "func": "tests.jobfuncs:missing", "cron_expression": "@daily"}]
     )
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.pause()
         assert any("broken" in text and "missing" in text for text in await toasts(pilot))
@@ -699,7 +700,7 @@ async def test_the_example_registry_loads(tmp_path) -> None:
 
     settings = Settings(timezone="UTC", state_path=tmp_path / "state.sqlite3")
     service = build_service(settings, durable=False)
-    app = JobConsoleApp(service, autostart=False)
+    app = JobConsoleApp(LocalClient(service), autostart=False)
     async with app.run_test(size=SIZE, notifications=True):
         ids = app.query_one(JobTable).job_ids()
         assert "heartbeat" in ids and "cleanup_expired_tokens" in ids
@@ -708,7 +709,7 @@ async def test_the_example_registry_loads(tmp_path) -> None:
 
 async def test_it_is_usable_at_80x24(service: SchedulerService) -> None:
     add_jobs(service, "alpha")
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         table = app.query_one(JobTable)
         header = table.render_line(0).text
@@ -723,7 +724,7 @@ async def test_it_is_usable_at_80x24(service: SchedulerService) -> None:
 
 async def test_edit_sets_a_timeout_and_refuses_a_bad_one(service: SchedulerService) -> None:
     add_jobs(service, "alpha")
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("e")
         await pilot.pause()
@@ -752,7 +753,7 @@ async def test_edit_refuses_a_timeout_beyond_a_year_under_its_field(
     service: SchedulerService,
 ) -> None:
     add_jobs(service, "alpha")
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         for typed in ("1e308", "31536001", "1" * 400):
             await pilot.press("e")
@@ -780,7 +781,7 @@ async def test_the_filter_matches_the_last_runs_status_as_the_status_column_show
     service.register_job("partner_sync", "tests.jobfuncs:boom", YEARLY)
     service.register_job("stuck", "tests.jobfuncs:slow", YEARLY, timeout_seconds=0.05)
     add_jobs(service, "heartbeat")
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         table = app.query_one(JobTable)
         await pilot.press("slash")
@@ -806,7 +807,7 @@ async def test_detail_shows_the_newest_output_in_full_and_older_ones_cut(
 ) -> None:
     # Twenty executions of 64 KiB each took seconds to lay out; the newest is what matters.
     add_jobs(service, "chatty", func="tests.jobfuncs:chatty")
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE) as pilot:
         table = app.query_one(JobTable)
         for runs in (1, 2):

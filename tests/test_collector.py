@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from jobs.client import LocalClient
 from jobs.service import SchedulerService
 from tui.app import JobConsoleApp
 from tui.collector import AT_MOST_SECONDS, EVERY_SECONDS, GAP_SECONDS, NEVER, IdleCollector
@@ -141,7 +142,7 @@ async def test_the_console_gives_the_collector_back_when_it_ends(
     service: SchedulerService, restore_gc: None
 ) -> None:
     before = gc.get_threshold()
-    app = JobConsoleApp(service, manage_gc=True)
+    app = JobConsoleApp(LocalClient(service), manage_gc=True)
     async with app.run_test() as pilot:
         await pilot.pause()
         assert gc.get_threshold()[2] == NEVER

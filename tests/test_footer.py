@@ -7,6 +7,7 @@ import gc
 
 from textual.widgets._footer import FooterKey
 
+from jobs.client import LocalClient
 from jobs.service import SchedulerService
 from tui.app import JobConsoleApp
 from tui.widgets import Footer
@@ -15,7 +16,7 @@ from tui.widgets import Footer
 async def test_opening_and_closing_the_filter_leaves_no_dead_keys_alive(
     service: SchedulerService,
 ) -> None:
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test() as pilot:
         app.app_focus = True  # a real terminal has focus; the footer only then rebuilds
         await pilot.pause()

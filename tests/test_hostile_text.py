@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Label
 
+from jobs.client import LocalClient
 from jobs.errors import InvalidJobError
 from jobs.service import SchedulerService
 from tests.jobfuncs_hostile import ESCAPES, MARKUP
@@ -63,7 +64,7 @@ async def test_markup_in_a_registry_description_is_shown_as_written(
         ]
     )
     assert errors == []
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=WIDE, notifications=True) as pilot:
         await pilot.pause()
         assert MARKUP in table_text(app)
@@ -87,7 +88,7 @@ async def test_a_bad_registry_entry_named_with_markup_is_reported_as_written(
     service.load_registry(
         [{"job_id": "[/]", "func": "tests.jobfuncs:missing", "cron_expression": YEARLY}]
     )
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         shown = await toasts(pilot)
         assert any("registry entry 1 ('[/]')" in text for text in shown), shown
@@ -99,7 +100,7 @@ async def test_every_key_on_a_job_named_with_markup_shows_it_as_written(
     service: SchedulerService, job_id: str
 ) -> None:
     service.register_job(job_id, "tests.jobfuncs:quick", YEARLY, description=MARKUP)
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         table = app.query_one(JobTable)
         log = app.query_one(ExecutionLog)
@@ -154,7 +155,7 @@ async def test_every_key_on_a_job_named_with_markup_shows_it_as_written(
 async def test_a_click_on_user_text_runs_no_action(service: SchedulerService) -> None:
     job_id = "[@click=app.quit]quit[/]"
     service.register_job(job_id, "tests.jobfuncs:quick", YEARLY)
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("d")
         await pilot.pause()
@@ -172,7 +173,7 @@ async def test_markup_in_output_and_errors_is_shown_as_written(
     service: SchedulerService,
 ) -> None:
     service.register_job("shouts", "tests.jobfuncs_hostile:shouts_markup", YEARLY)
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=WIDE, notifications=True) as pilot:
         table = app.query_one(JobTable)
         await pilot.press("t")
@@ -191,7 +192,7 @@ async def test_markup_typed_into_the_register_form_is_echoed_as_written(
     service: SchedulerService,
 ) -> None:
     service.register_job("[/x]", "tests.jobfuncs:quick", YEARLY)
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await fill_register_form(pilot, "[/x]", "tests.jobfuncs:quick", "@daily")
         form = app.screen
@@ -210,7 +211,7 @@ async def test_markup_typed_into_the_register_form_is_echoed_as_written(
 
 async def test_markup_typed_as_a_timeout_is_echoed_as_written(service: SchedulerService) -> None:
     service.register_job("alpha", "tests.jobfuncs:quick", YEARLY)
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("e")
         await pilot.pause()
@@ -236,7 +237,7 @@ async def test_escapes_in_a_description_output_and_error_are_drawn_visibly(
     service.register_job(
         "escapes", "tests.jobfuncs_hostile:writes_escapes", YEARLY, description=description
     )
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=WIDE, notifications=True) as pilot:
         table = app.query_one(JobTable)
         await pilot.press("t")
@@ -267,7 +268,7 @@ async def test_escapes_in_an_import_error_are_notified_visibly(
     service.load_registry(
         [{"job_id": "bad", "func": "hostile_import_mod:job", "cron_expression": YEARLY}]
     )
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         shown = await toasts(pilot)
         assert any("RuntimeError: \\x1b]0;PWNED\\x07" in text for text in shown), shown
@@ -310,7 +311,7 @@ def test_ids_with_control_or_format_characters_are_refused_by_name(
 async def test_the_register_form_refuses_an_id_with_a_control_character(
     service: SchedulerService,
 ) -> None:
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await fill_register_form(pilot, "x", "tests.jobfuncs:quick", "@daily")
         form = app.screen

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
+from jobs.client import LocalClient
 from jobs.records import Execution, ExecutionStatus, Trigger
 from jobs.service import SchedulerService
 from jobs.settings import Settings
@@ -66,7 +67,7 @@ def console(
     service = service_factory(clock=clock)
     for job_id in job_ids:
         service.register_job(job_id, "tests.jobfuncs:quick", YEARLY)
-    return JobConsoleApp(service, clock=clock), clock
+    return JobConsoleApp(LocalClient(service), clock=clock), clock
 
 
 async def run_times(pilot: Pilot, clock: Clock, job_id: str, times: int) -> None:
@@ -77,7 +78,7 @@ async def run_times(pilot: Pilot, clock: Clock, job_id: str, times: int) -> None
     for _ in range(times):
         clock.tick()
         done = table.get_job(job_id).run_count + 1
-        app.service.run_job_now(job_id)
+        app.client.service.run_job_now(job_id)
         await wait_until(pilot, lambda done=done: table.get_job(job_id).run_count >= done)
     await pilot.pause()
 
@@ -214,7 +215,7 @@ async def test_after_a_restart_the_log_shows_the_newest_history_and_follows_new_
     service = open_service(path, clock)
     stopping.append(service)
     service.register_job("b", "tests.jobfuncs:quick", YEARLY)
-    app = JobConsoleApp(service, clock=clock)
+    app = JobConsoleApp(LocalClient(service), clock=clock)
     async with app.run_test(size=SIZE) as pilot:
         log = app.query_one(ExecutionLog)
         await pilot.pause()
@@ -257,7 +258,7 @@ async def test_the_missed_notice_names_the_last_run_that_was_missed(
     service = open_service(path, lambda: NOW, misfire_grace_seconds=grace)
     stopping.append(service)
     service.register_job("tick", jobfuncs_store.ok, "* * * * *")
-    app = JobConsoleApp(service, clock=lambda: NOW)
+    app = JobConsoleApp(LocalClient(service), clock=lambda: NOW)
     async with app.run_test(size=SIZE) as pilot:
         log = app.query_one(ExecutionLog)
         await wait_until(pilot, lambda: any("missed" in line for line in log.lines))

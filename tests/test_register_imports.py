@@ -16,6 +16,7 @@ import pytest
 
 from jobs import funcs
 from jobs.bootstrap import build_service
+from jobs.client import LocalClient
 from jobs.settings import Settings
 from tests.test_app import toasts, type_text
 from tui.app import JobConsoleApp
@@ -82,7 +83,7 @@ async def test_the_register_form_imports_a_module_only_on_submit(
         timezone="UTC", state_path=tmp_path / "state.sqlite3", registry=f"{name}.registry"
     )
     service = build_service(settings, durable=False)
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await pilot.press("n")
         await pilot.pause()

@@ -16,6 +16,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 
+from jobs.client import LocalClient
 from jobs.records import JobState
 from jobs.service import SchedulerService
 from jobs.settings import Settings
@@ -69,7 +70,7 @@ def show_next_runs(pilot: Pilot, service: SchedulerService) -> None:
 
 def main_screen(tmp_path: Path, theme: str | None = None):  # type: ignore[no-untyped-def]
     service = make_service(tmp_path)
-    app = JobConsoleApp(service, clock=frozen, autostart=False)
+    app = JobConsoleApp(LocalClient(service), clock=frozen, autostart=False)
 
     async def run_before(pilot: Pilot) -> None:
         if theme is not None:
@@ -98,20 +99,20 @@ def test_main_screen_at_80x24(snap_compare, tmp_path: Path) -> None:
 
 def test_main_screen_with_scheduling_off(snap_compare, tmp_path: Path) -> None:
     service = make_service(tmp_path, background_jobs_enabled=False)
-    app = JobConsoleApp(service, clock=frozen)
+    app = JobConsoleApp(LocalClient(service), clock=frozen)
     assert snap_compare(app, terminal_size=(120, 35))
 
 
 def test_register_form_with_an_error(snap_compare, tmp_path: Path) -> None:
     service = make_service(tmp_path)
-    app = JobConsoleApp(service, clock=frozen, autostart=False)
+    app = JobConsoleApp(LocalClient(service), clock=frozen, autostart=False)
     keys = ["n", *"nightly_report", "tab", *"tests.jobfuncs:quick", "tab", *"61 9 * * *"]
     assert snap_compare(app, terminal_size=(120, 35), press=keys)
 
 
 def test_register_form_preview(snap_compare, tmp_path: Path) -> None:
     service = make_service(tmp_path)
-    app = JobConsoleApp(service, clock=frozen, autostart=False)
+    app = JobConsoleApp(LocalClient(service), clock=frozen, autostart=False)
     keys = ["n", *"nightly_report", "tab", *"tests.jobfuncs:quick", "tab", *"0 9 * * 1-5"]
     assert snap_compare(app, terminal_size=(80, 24), press=keys)
 
@@ -119,7 +120,7 @@ def test_register_form_preview(snap_compare, tmp_path: Path) -> None:
 def test_job_detail(snap_compare, tmp_path: Path) -> None:
     # Scheduling off, but started: output capture is on and nothing fires by itself.
     service = make_service(tmp_path, background_jobs_enabled=False)
-    app = JobConsoleApp(service, clock=frozen)
+    app = JobConsoleApp(LocalClient(service), clock=frozen)
 
     async def run_before(pilot: Pilot) -> None:
         await pilot.pause()  # the app starts the service just after its first frame

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from jobs import EventKind, Execution, ExecutionStatus, SchedulerEvent
+from jobs.client import LocalClient
 from jobs.service import SchedulerService
 from jobs.settings import Settings
 from jobs.store import Store, WriteReport
@@ -379,7 +380,7 @@ async def test_the_console_shows_a_failing_state_file_in_the_log_and_status_unti
     service = make_service(path)
     service.register_job("big", "tests.jobfuncs_store:big_output", YEARLY)
     service.register_job("ok", "tests.jobfuncs_store:ok", YEARLY)
-    app = JobConsoleApp(service)
+    app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=(120, 35), notifications=True) as pilot:
         log = app.query_one(ExecutionLog)
 
@@ -405,7 +406,7 @@ async def test_the_console_shows_a_failing_state_file_in_the_log_and_status_unti
 
 
 def test_a_state_event_is_one_line_naming_the_file_wherever_events_are_printed() -> None:
-    from tui import format
+    from tui import plain_text
 
     event = SchedulerEvent(
         kind=EventKind.STATE_ERROR,
@@ -414,7 +415,7 @@ def test_a_state_event_is_one_line_naming_the_file_wherever_events_are_printed()
         "runs are not being kept until writes succeed again",
         details={"reason": "disk I/O error"},
     )
-    assert format.event_line(event, UTC) == (
+    assert plain_text.event_line(event, UTC) == (
         "2026-03-04 12:00:30  state error  state file /x/state.sqlite3: writing execution #12 "
         "failed (disk I/O error); runs are not being kept until writes succeed again"
     )

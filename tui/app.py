@@ -1,41 +1,40 @@
-"""JobConsoleApp: the console. It composes the widgets, turns keys into service calls and
-the service's events into widget updates; it owns no scheduling logic.
+"""JobConsoleApp: the console. It composes the widgets, turns keys into calls of its
+scheduler client and the client's events into widget updates; it owns no scheduling logic
+and does not know where the scheduler runs (``jobs.client``).
 
-The service's subscriber callback runs synchronously inside the service's own calls, on
-the event loop's thread. At 10,000 jobs and 100 executions a second it must stay cheap, so
-it updates one table row and appends one log entry; drawing happens once per frame, and
-countdowns are redrawn by a one-second tick for the rows on screen only.
+The client's callback runs inside the call that caused the event, so it only queues the
+event (``tui.event_batch``); the app applies what queued once per turn of its message
+loop, a burst of executions at once. Drawing happens once per frame, and countdowns are
+redrawn by a one-second tick for the rows on screen only.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal
-import sys
-import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import partial
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.widgets import Input, Static
 
-from jobs import cron, funcs, isolation
-from jobs.config import MAX_TIMEOUT_SECONDS, MAX_TIMEOUT_TEXT
-from jobs.errors import DuplicateJobError, InvalidJobError, JobError, JobNotFoundError, shown
+from jobs import cron
+from jobs.client import SchedulerClient
+from jobs.errors import DuplicateJobError, InvalidJobError, JobError, JobNotFoundError
 from jobs.records import EventKind, Execution, JobSnapshot, JobState, SchedulerEvent
-from jobs.service import SchedulerService
-from tui import format
+from tui import plain_text
 from tui.collector import IdleCollector
+from tui.commands import JobCommands
+from tui.counters import RecentCount
+from tui.event_batch import EventQueue
+from tui.forms import parse_timeout, register_error
 from tui.screens import (
     ConfirmScreen,
     EditScheduleScreen,
@@ -43,6 +42,7 @@ from tui.screens import (
     JobDetailScreen,
     RegisterScreen,
 )
+from tui.signals import TerminalWatch
 from tui.widgets import (
     ExecutionLog,
     FilterBar,
@@ -73,56 +73,6 @@ def _log_order(execution: Execution) -> tuple[datetime, int]:
     return (entry_time(execution) or datetime.min.replace(tzinfo=UTC), execution.id)
 
 
-class _RecentCount:
-    """How many things happened within ``window`` of now, in per-minute buckets.
-
-    Failures can come a hundred a second; keeping one timestamp each for an hour would
-    grow to hundreds of thousands, while sixty buckets stay sixty.
-    """
-
-    def __init__(self, window: timedelta) -> None:
-        self.window = window
-        self._buckets: deque[list[Any]] = deque()  # [minute, count], oldest first
-
-    def add(self, when: datetime) -> None:
-        minute = when.replace(second=0, microsecond=0)
-        if self._buckets and self._buckets[-1][0] >= minute:
-            self._buckets[-1][1] += 1  # same minute (or a straggler from the one before)
-        else:
-            self._buckets.append([minute, 1])
-
-    def count(self, now: datetime) -> int:
-        since = now - self.window
-        while self._buckets and self._buckets[0][0] + timedelta(minutes=1) <= since:
-            self._buckets.popleft()
-        return sum(count for _, count in self._buckets)
-
-
-class JobCommands(Provider):
-    """The console's actions by name in the command palette, generated from BINDINGS."""
-
-    def _commands(self) -> list[tuple[str, str, str]]:
-        app = self.app
-        assert isinstance(app, JobConsoleApp)
-        return app.palette_commands()
-
-    async def discover(self) -> Hits:
-        for name, help_text, action in self._commands():
-            yield DiscoveryHit(name, partial(self.app.run_action, action), help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for name, help_text, action in self._commands():
-            score = matcher.match(name)
-            if score > 0:
-                yield Hit(
-                    score,
-                    matcher.highlight(name),
-                    partial(self.app.run_action, action),
-                    help=help_text,
-                )
-
-
 async def _describe_ahead(expressions: list[str]) -> None:
     """Word every expression a slice per loop iteration, while the user reads the table,
     so that the first filter keystroke or sort by description finds them ready."""
@@ -131,24 +81,6 @@ async def _describe_ahead(expressions: list[str]) -> None:
             with contextlib.suppress(cron.CronError):
                 cron.describe(cron.parse(expression).normalized)  # cached for later
         await asyncio.sleep(0)
-
-
-def parse_timeout(text: str) -> float | None:
-    """The timeout field: empty or "none" for no timeout, else seconds above 0 (at most
-    the service's limit, so that the field at fault says so)."""
-    text = text.strip()
-    if text.lower() in ("", "none"):
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0 < value <= MAX_TIMEOUT_SECONDS:
-        raise ValueError(
-            f"timeout: {shown(text)} is not a number of seconds above 0 and at most "
-            f"{MAX_TIMEOUT_TEXT}; e.g. 30, or empty for none"
-        )
-    return value
 
 
 class JobConsoleApp(App[None]):
@@ -183,204 +115,82 @@ class JobConsoleApp(App[None]):
         Binding("l", "toggle_log", "Log", tooltip="Log: all jobs or the selected job"),
     ]
 
+    class SchedulerEvents(Message):
+        """Events have queued since the last of these was handled (``EventQueue``)."""
+
     def __init__(
         self,
-        service: SchedulerService,
+        client: SchedulerClient,
         *,
         clock: Clock | None = None,
         autostart: bool = True,
         manage_gc: bool = False,
     ) -> None:
         super().__init__()
-        self.service = service
+        self.client = client
         self.clock: Clock = clock or _utcnow
         self.autostart = autostart
         self._collector = IdleCollector(self.set_timer) if manage_gc else None
         self._unsubscribe: Callable[[], None] | None = None
-        self._failures = _RecentCount(FAILURE_WINDOW)
+        self._failures = RecentCount(FAILURE_WINDOW)
         self._shutting_down = False
-        self._signals = 0
+        self._terminal = TerminalWatch(
+            self,
+            quit=lambda: self.call_next(self.action_quit),
+            quitting=lambda: self._shutting_down,
+        )
         self._starting = False
         self._all_scheduled = False  # until the service says SCHEDULER_STARTED
-        self._status_pending = False
-        self._functions: list[str] | None = None
-        self._state_error: str | None = None  # why runs are not being kept, until they are
+        self._events = EventQueue(lambda: self.post_message(self.SchedulerEvents()))
+        self.tz: tzinfo = client.status().tz
 
     # ---------------------------------------------------------------- layout
 
     def compose(self) -> ComposeResult:
-        tz = self.service.tz
+        tz = self.tz
         yield StatusBar(id="status")
-        yield Static(self.service.disabled_reason or "", id="banner")
+        yield Static(self.client.status().disabled_reason or "", id="banner")
         yield FilterBar(id="filter")
         yield JobTable(id="jobs", tz=tz, clock=self.clock)
         yield ExecutionLog(id="log", tz=tz, clock=self.clock)
         yield Footer(compact=True)
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self._table = self.query_one("#jobs", JobTable)
         self._log = self.query_one("#log", ExecutionLog)
         self._status = self.query_one(StatusBar)
-        history = self.service.recent_executions(limit=MAX_ENTRIES)
+        history = await self.client.recent_executions(limit=MAX_ENTRIES)
         self._log.load(sorted(history, key=_log_order))
         for execution in sorted(history, key=_log_order):
             if execution.status.is_failure:
                 self._failures.add(entry_time(execution) or self.clock())
-        self._unsubscribe = self.service.subscribe(self._on_scheduler_event)
-        self._table.set_jobs(self.service.get_jobs())
+        self._unsubscribe = self.client.subscribe(self._events.put)
+        self._events.supersede_jobs()
+        self._table.set_jobs(await self.client.get_jobs())
         self._table.focus()
         if self.autostart:
             # Draw first, then start: with thousands of jobs, handing them all to
             # APScheduler takes a moment the user need not stare at a blank terminal for.
             self._starting = True
             self.call_after_refresh(self._start_scheduler)
+        status = self.client.status()
         banner = self.query_one("#banner", Static)
-        banner.display = self.service.disabled_reason is not None
-        for message in self.service.boot_errors:
+        banner.display = status.disabled_reason is not None
+        for message in status.boot_errors:
             self._notify(message, title="Not loaded", severity="error", timeout=30)
-        self._watch_signals()
-        self._tick()
+        self._terminal.install()
+        await self._tick()
         # Tick just after each wall-clock second, so countdowns change with the clock.
         self.set_timer(1.02 - time.time() % 1, lambda: self.set_interval(1, self._tick))
 
-    #: The descriptors of the terminal we draw on; whether it has gone, and whether we
-    #: have begun to quit for that (see `_on_hangup`).
-    _tty_fds: tuple[int, ...] = ()
-    _terminal_gone = False
-    _hung_up = False
-    _hangup_signalled = False
-    _thread_hooks: tuple[Callable[[threading.ExceptHookArgs], Any], ...] = ()
-
-    def _watch_signals(self) -> None:
-        """SIGTERM and SIGHUP quit as `q` does; a second cancels running jobs; a third
-        leaves at once (killing process jobs, which would otherwise outlive us).
-
-        Closing the terminal (its window, ``tmux kill-session``, a dropped ssh) sends SIGHUP
-        too, and SIGCONT with it; and from then on every write to the terminal fails (EIO).
-        Either way the console quits as `q` does, drawing nothing more (`_on_hangup`).
-        """
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(sig, self._on_signal, sig)
-        driver = self._driver
-        if driver is None or driver.is_headless:
-            return
-        fds = []
-        for stream in (sys.__stdin__, sys.__stderr__):  # what Textual reads and draws on
-            with contextlib.suppress(AttributeError, OSError, ValueError):
-                if stream is not None and os.isatty(stream.fileno()):
-                    fds.append(stream.fileno())
-        self._tty_fds = tuple(fds)
-
-        resume = signal.getsignal(signal.SIGCONT)
-        if callable(resume):  # the driver's: it starts application mode again
-
-            def on_sigcont(signum: int, frame: Any) -> None:
-                if self._terminal_lost():
-                    self._drop_terminal()
-                else:
-                    resume(signum, frame)
-
-            with contextlib.suppress(ValueError):  # not the main thread
-                signal.signal(signal.SIGCONT, on_sigcont)
-
-        hook = threading.excepthook
-
-        def on_thread_exception(args: threading.ExceptHookArgs) -> None:
-            """Textual's writer thread dies of the first write that fails."""
-            thread = args.thread
-            if (
-                thread is not None
-                and thread.name == "textual-output"
-                and isinstance(args.exc_value, OSError)
-            ):
-                with contextlib.suppress(RuntimeError):  # the loop has closed
-                    loop.call_soon_threadsafe(self._on_hangup)
-                return
-            hook(args)
-
-        self._thread_hooks = (hook, on_thread_exception)  # theirs, ours
-        threading.excepthook = on_thread_exception
-
-    def _on_signal(self, sig: signal.Signals) -> None:
-        if self._terminal_lost():
-            if sig == signal.SIGHUP and not self._hangup_signalled:
-                # The terminal's own hangup: it quits, but is no second signal if the
-                # quit began already (by `q`, or a write that failed before it came).
-                self._hangup_signalled = True
-                self._on_hangup()
-                return
-            self._lose_terminal()
-        self._signals += 1
-        if self._signals > 2:
-            isolation.kill_all()
-            os._exit(130)
-        self.call_next(self.action_quit)
-
-    def _on_hangup(self) -> None:
-        """The terminal has gone: draw nothing more and quit as `q` does, once.
-
-        Running jobs still get the shutdown timeout, as for any SIGHUP: their work is as
-        real as when someone watches, the timeout is the user's own bound, and a signal
-        (``kill``) still cancels them at once. Cancelling at once would turn closing a
-        window into losing work, where `q` would not.
-        """
-        self._lose_terminal()
-        if not self._hung_up and not self._shutting_down:
-            self._hung_up = True
-            self.call_next(self.action_quit)
-
-    def _lose_terminal(self) -> None:
-        if self._terminal_gone:
-            return
-        self._drop_terminal()
-        # Its input thread would spin: a terminal that hung up reads as endless EOF.
-        with contextlib.suppress(Exception):
-            self._driver.disable_input()  # type: ignore[union-attr]
-
-    def _terminal_lost(self) -> bool:
-        """True once the terminal has hung up: its descriptors are no longer terminals."""
-        for fd in self._tty_fds:
-            try:
-                if not os.isatty(fd):
-                    return True
-            except OSError:
-                return True
-        return False
-
-    def _drop_terminal(self) -> None:
-        """Write nothing to the terminal any more: it has gone. Safe in a signal handler.
-
-        Textual's driver hands its writes to a thread through a queue of 30. On a terminal
-        that has gone that thread dies at its first write (EIO), the queue fills up, and
-        the next write (a frame, the quit banner, restoring the terminal, even ``close()``
-        queueing the thread's stop) blocks the event loop's thread for good: no signal is
-        handled any more, the scheduler never stops and the state file stays locked. The
-        SIGCONT that comes with the hangup would also start application mode again, with a
-        new writer thread that dies the same way. (Textual 8.2's LinuxDriver; a plain
-        Textual app never gets that far: SIGHUP kills it.)
-        """
-        self._terminal_gone = True
-        driver = self._driver
-        if driver is None:
-            return
-        driver._auto_restart = False  # SIGCONT: no new application mode
-        driver.write = driver.flush = self._discard  # type: ignore[method-assign]
-        if hasattr(driver, "_writer_thread"):
-            driver._writer_thread = None  # close() must not wait for a thread that died
-
-    @staticmethod
-    def _discard(*_: object) -> None:
-        """What the driver writes once the terminal has gone."""
-
-    def _start_scheduler(self) -> None:
-        """Start the service (once); a key pressed before the first frame starts it too."""
+    async def _start_scheduler(self) -> None:
+        """Start the scheduler (once); a key pressed before the first frame starts it too."""
         if not self._starting:
             return
         self._starting = False
-        self.service.start()
-        jobs = self.service.get_jobs()
+        await self.client.start()
+        self._events.supersede_jobs()
+        jobs = await self.client.get_jobs()
         self._table.set_jobs(jobs)  # now with their next run times
         self._refresh_status()
         if self._collector is not None:
@@ -398,23 +208,32 @@ class JobConsoleApp(App[None]):
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-        if self._thread_hooks and threading.excepthook is self._thread_hooks[1]:
-            threading.excepthook = self._thread_hooks[0]
-        self._thread_hooks = ()
+        self._terminal.uninstall()
         if self._collector is not None:
             self._collector.stop()
-        task = self.service.shutdown(timeout=0)
-        if task is not None:
-            await task
+        await self.client.stop(timeout=0)
 
-    # ------------------------------------------------------- service events
+    # ------------------------------------------------------- scheduler events
 
-    def _on_scheduler_event(self, event: SchedulerEvent) -> None:
-        """Called by the service for every event; one row and one log line at most."""
-        if event.job is not None:
-            self._table.upsert(event.job)
-        elif event.kind is EventKind.JOB_REMOVED and event.job_id is not None:
-            self._table.remove(event.job_id)
+    async def on_job_console_app_scheduler_events(self, message: SchedulerEvents) -> None:
+        await self._apply_events()
+
+    async def _apply_events(self) -> None:
+        """Apply every event queued: each changed row once, every event to the log, and
+        a job's open detail view refilled once for the batch."""
+        if not len(self._events):
+            return
+        batch = self._events.take()
+        self._table.apply(batch.jobs)
+        for event in batch.events:
+            self._apply_event(event)
+        self._refresh_status()
+        touched = batch.job_ids
+        for screen in list(self.screen_stack):
+            if isinstance(screen, JobDetailScreen) and screen.job_id in touched:
+                await self._fill_detail(screen)
+
+    def _apply_event(self, event: SchedulerEvent) -> None:
         execution = event.execution
         if execution is not None:
             self._log.add(execution)
@@ -430,30 +249,20 @@ class JobConsoleApp(App[None]):
             self._log.add(event)
             if event.kind is EventKind.WARNING:
                 self._notify(event.message, severity="warning", timeout=10)
-            elif event.kind is EventKind.STATE_ERROR:  # shown in the status line until fixed
-                self._state_error = format.visible(event.details.get("reason") or "see the log")
+            elif event.kind is EventKind.STATE_ERROR:  # and in the status line until fixed
                 self._notify(event.message, severity="error", timeout=30)
-            elif event.kind is EventKind.STATE_RECOVERED:
-                self._state_error = None
             elif event.kind is EventKind.SCHEDULER_STARTED:
                 self._all_scheduled = True
                 if self._collector is not None:
                     # Every job is with APScheduler now (handed over in chunks after
                     # start): keep what that built out of the collector's walks too.
                     self._collector.freeze()
-        if event.job_id is not None:
-            for screen in self.screen_stack:
-                if isinstance(screen, JobDetailScreen) and screen.job_id == event.job_id:
-                    self._fill_detail(screen)
-        if not self._status_pending:  # counts changed: redraw once for a burst of events
-            self._status_pending = True
-            self.call_later(self._refresh_status)
 
-    def _tick(self) -> None:
+    async def _tick(self) -> None:
         """Once a second: countdowns, the clock and the counts (and, when the keyboard
         is quiet, a full garbage collection)."""
         now = self.clock()
-        self._repair_stale_rows(now)
+        await self._repair_stale_rows(now)
         self._table.refresh()
         self._refresh_status(now)
         if self._collector is not None:
@@ -464,7 +273,7 @@ class JobConsoleApp(App[None]):
             self._collector.input_seen()
         await super().on_event(event)
 
-    def _repair_stale_rows(self, now: datetime) -> None:
+    async def _repair_stale_rows(self, now: datetime) -> None:
         """Re-read on-screen jobs whose next run is past: APScheduler moves a job's next
         run time after announcing its start, and a skipped or missed run announces nothing
         after that, so the snapshot we hold would keep saying "now"."""
@@ -474,24 +283,24 @@ class JobConsoleApp(App[None]):
             if job is None or job.next_run_time is None or job.next_run_time >= late:
                 continue
             try:
-                self._table.upsert(self.service.get_job(job_id))
+                self._table.upsert(await self.client.get_job(job_id))
             except JobNotFoundError:
                 self._table.remove(job_id)
 
     def _refresh_status(self, now: datetime | None = None) -> None:
-        self._status_pending = False
         now = now or self.clock()
         counts = self._table.state_counts()
+        status = self.client.status()
         if self._shutting_down:
             state, note = SchedulerState.STOPPING, "waiting for running jobs to end"
         elif self._starting:
             state, note = SchedulerState.STARTING, ""
-        elif self.service.is_running and not self._all_scheduled:
+        elif status.running and not self._all_scheduled:
             # Past the first 250, jobs reach APScheduler a chunk per loop iteration.
             state, note = SchedulerState.STARTING, "handing the jobs to the scheduler"
-        elif self.service.is_running:
+        elif status.running:
             state, note = SchedulerState.RUNNING, ""
-        elif self.service.disabled_reason:
+        elif status.disabled_reason:
             state, note = SchedulerState.OFF, "BACKGROUND_JOBS_ENABLED=false"
         else:
             state, note = SchedulerState.STOPPED, ""
@@ -499,25 +308,25 @@ class JobConsoleApp(App[None]):
             Status(
                 state=state,
                 note=note,
-                timezone=self.service.tz.key,
-                now=now.astimezone(self.service.tz),
+                timezone=status.timezone,
+                now=now.astimezone(self.tz),
                 jobs=self._table.job_count,
                 shown=self._table.row_count,
                 running=counts[JobState.RUNNING],
                 paused=counts[JobState.PAUSED],
                 failures_last_hour=self._failures.count(now),
-                state_error=self._state_error or "",
+                state_error=plain_text.visible(status.state_error or ""),
             )
         )
 
     # ------------------------------------------------------------ table events
 
-    def on_job_table_job_highlighted(self, event: JobTable.JobHighlighted) -> None:
+    async def on_job_table_job_highlighted(self, event: JobTable.JobHighlighted) -> None:
         if self._log.scope is not None and event.job_id is not None:
-            self._scope_log(event.job_id)
+            await self._scope_log(event.job_id)
 
-    def on_job_table_job_selected(self, event: JobTable.JobSelected) -> None:
-        self._open_detail(event.job_id)
+    async def on_job_table_job_selected(self, event: JobTable.JobSelected) -> None:
+        await self._open_detail(event.job_id)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -538,8 +347,8 @@ class JobConsoleApp(App[None]):
 
     # ---------------------------------------------------------------- actions
 
-    def _selected(self) -> JobSnapshot | None:
-        self._start_scheduler()
+    async def _selected(self) -> JobSnapshot | None:
+        await self._start_scheduler()
         job = self._table.selected_job
         if job is None:
             self._notify("No job selected: press n to register one", severity="warning")
@@ -561,111 +370,111 @@ class JobConsoleApp(App[None]):
         would vanish, crash the console or run an action when clicked) and their control
         characters are made visible."""
         self.notify(
-            format.visible(message, lines=True),
+            plain_text.visible(message, lines=True),
             title=title,
             severity=severity,
             timeout=timeout,
             markup=False,
         )
 
-    def action_register(self) -> None:
-        self._start_scheduler()
+    async def action_register(self) -> None:
+        await self._start_scheduler()
         self.push_screen(
             RegisterScreen(
-                functions=self._function_refs(),
-                tz=self.service.tz,
+                functions=await self.client.function_refs(),
+                tz=self.tz,
                 clock=self.clock,
-                is_taken=self.service.has_job,
+                is_taken=self._is_taken,
             ),
             self._registered,
         )
 
-    def on_register_screen_submitted(self, message: RegisterScreen.Submitted) -> None:
+    def _is_taken(self, job_id: str) -> bool:
+        """Whether the register form's id is in use: the table holds every job."""
+        return self._table.get_job(job_id) is not None
+
+    async def on_register_screen_submitted(self, message: RegisterScreen.Submitted) -> None:
         form = message.form
         try:
-            job = self.service.register_job(message.job_id, message.func, message.cron)
-        except DuplicateJobError as exc:
-            form.show_error("job_id", str(exc))
-        except cron.CronError as exc:
-            form.show_error("cron", exc.reason)
-        except (InvalidJobError, cron.TimezoneError) as exc:
-            # The service checks the id first; its id errors start "job id ...".
-            form.show_error("job_id" if str(exc).startswith("job id ") else "func", str(exc))
+            job = await self.client.register_job(message.job_id, message.func, message.cron)
+        except (DuplicateJobError, InvalidJobError, cron.CronError, cron.TimezoneError) as exc:
+            form.show_error(*register_error(exc))
         else:
             form.dismiss(job.job_id)
 
-    def _registered(self, job_id: str | None) -> None:
+    async def _registered(self, job_id: str | None) -> None:
         if job_id is None:
             return
+        await self._apply_events()  # the new job's row
         if not self._table.select(job_id):  # the filter hides it: show everything
             bar = self.query_one(FilterBar)
             bar.value = ""
             bar.remove_class("-active")
             self._table.filter_text = ""
             self._table.select(job_id)
-        job = self.service.get_job(job_id)
+        job = await self.client.get_job(job_id)
         self._notify(f"Registered {job_id}: {job.description}{self._next_note(job)}")
 
-    def action_detail(self) -> None:
-        job = self._selected()
+    async def action_detail(self) -> None:
+        job = await self._selected()
         if job is not None:
-            self._open_detail(job.job_id)
+            await self._open_detail(job.job_id)
 
-    def _open_detail(self, job_id: str) -> None:
+    async def _open_detail(self, job_id: str) -> None:
         try:
-            job = self.service.get_job(job_id)
+            job = await self.client.get_job(job_id)
         except JobNotFoundError as exc:
             self._fail(exc)
             return
         screen = JobDetailScreen(job, [], [], tz=self._zone_of(job))
-        self._fill_detail(screen)
+        await self._fill_detail(screen)
         self.push_screen(screen)
 
-    def _fill_detail(self, screen: JobDetailScreen) -> None:
+    async def _fill_detail(self, screen: JobDetailScreen) -> None:
         job_id = screen.job_id
-        if not self.service.has_job(job_id):
+        try:
+            job = await self.client.get_job(job_id)
+            times = await self.client.next_fire_times(job_id, 10)
+            executions = await self.client.recent_executions(job_id, limit=DETAIL_EXECUTIONS)
+        except JobNotFoundError:
             screen.show(None, [], [])
             return
-        screen.show(
-            self.service.get_job(job_id),
-            self.service.next_fire_times(job_id, 10),
-            self.service.recent_executions(job_id, limit=DETAIL_EXECUTIONS),
-        )
+        screen.show(job, times, executions)
 
-    def action_pause(self) -> None:
-        job = self._selected()
+    async def action_pause(self) -> None:
+        job = await self._selected()
         if job is None:
             return
         if job.state is JobState.PAUSED:
             self._notify(f"{job.job_id} is already paused: r resumes it")
             return
         try:
-            self.service.pause_job(job.job_id)
+            await self.client.pause_job(job.job_id)
         except JobError as exc:
             self._fail(exc)
             return
         self._notify(f"Paused {job.job_id}: it will not run on schedule until resumed (r)")
 
-    def action_resume(self) -> None:
-        job = self._selected()
+    async def action_resume(self) -> None:
+        job = await self._selected()
         if job is None:
             return
         if job.state is not JobState.PAUSED:
             self._notify(f"{job.job_id} is not paused (it is {job.state})")
             return
         try:
-            resumed = self.service.resume_job(job.job_id)
+            resumed = await self.client.resume_job(job.job_id)
         except JobError as exc:
             self._fail(exc)
             return
         self._notify(f"Resumed {job.job_id}{self._next_note(resumed)}")
 
-    def action_run_now(self) -> None:
-        job = self._selected()
+    async def action_run_now(self) -> None:
+        job = await self._selected()
         if job is None:
             return
         try:
-            execution = self.service.run_job_now(job.job_id)
+            execution = await self.client.run_job_now(job.job_id)
         except JobError as exc:
             self._fail(exc)
             return
@@ -676,12 +485,14 @@ class JobConsoleApp(App[None]):
                 f"Started {job.job_id} (execution #{execution.id}); its schedule is unchanged"
             )
 
-    def action_edit(self) -> None:
-        job = self._selected()
+    async def action_edit(self) -> None:
+        job = await self._selected()
         if job is not None:
             self.push_screen(EditScheduleScreen(job, tz=self._zone_of(job), clock=self.clock))
 
-    def on_edit_schedule_screen_submitted(self, message: EditScheduleScreen.Submitted) -> None:
+    async def on_edit_schedule_screen_submitted(
+        self, message: EditScheduleScreen.Submitted
+    ) -> None:
         """Check both fields before changing anything, then apply what changed."""
         try:
             schedule = cron.parse(message.cron)
@@ -694,11 +505,11 @@ class JobConsoleApp(App[None]):
             message.form.show_timeout_error(str(exc))
             return
         try:
-            job = before = self.service.get_job(message.job_id)
+            job = before = await self.client.get_job(message.job_id)
             if timeout != job.timeout_seconds:
-                job = self.service.set_timeout(message.job_id, timeout)
+                job = await self.client.set_timeout(message.job_id, timeout)
             if schedule.expression != job.cron_expression:
-                job = self.service.reschedule_job(message.job_id, schedule.expression)
+                job = await self.client.reschedule_job(message.job_id, schedule.expression)
         except JobError as exc:
             message.form.show_error(str(exc))
             return
@@ -712,13 +523,14 @@ class JobConsoleApp(App[None]):
             limit = f"{timeout:g}s" if timeout is not None else "none"
             self._notify(f"Timeout of {job.job_id}: {limit}")
 
-    def action_remove(self) -> None:
-        job = self._selected()
+    async def action_remove(self) -> None:
+        job = await self._selected()
         if job is None:
             return
-        durable = self.service.store is not None
+        status = self.client.status()
+        durable = status.durable
         if job.source == "code":
-            detail = f"It comes from the registry ({self.service.settings.registry}): " + (
+            detail = f"It comes from the registry ({status.registry}): " + (
                 "it stays removed, also after a restart, until registered again with n."
                 if durable
                 else "without a state file it comes back at the next start."
@@ -732,12 +544,12 @@ class JobConsoleApp(App[None]):
             partial(self._remove_confirmed, job.job_id),
         )
 
-    def _remove_confirmed(self, job_id: str, yes: bool | None) -> None:
+    async def _remove_confirmed(self, job_id: str, yes: bool | None) -> None:
         if not yes:
             self._notify(f"Kept {job_id}")
             return
         try:
-            self.service.remove_job(job_id)
+            await self.client.remove_job(job_id)
         except JobError as exc:
             self._fail(exc)
             return
@@ -755,17 +567,17 @@ class JobConsoleApp(App[None]):
     def action_sort_reverse(self) -> None:
         self._table.sort_by(self._table.sort_column, reverse=not self._table.sort_reverse)
 
-    def action_toggle_log(self) -> None:
+    async def action_toggle_log(self) -> None:
         if self._log.scope is not None:
             self._log.show_job(None)
             return
-        job = self._selected()
+        job = await self._selected()
         if job is not None:
-            self._scope_log(job.job_id)
+            await self._scope_log(job.job_id)
 
-    def _scope_log(self, job_id: str) -> None:
+    async def _scope_log(self, job_id: str) -> None:
         try:
-            history = self.service.recent_executions(job_id, limit=SCOPED_LOG_HISTORY)
+            history = await self.client.recent_executions(job_id, limit=SCOPED_LOG_HISTORY)
         except JobNotFoundError:
             history = []
         self._log.show_job(job_id, sorted(history, key=_log_order))
@@ -779,12 +591,13 @@ class JobConsoleApp(App[None]):
         A second `q` while waiting cancels the running jobs at once (still recorded).
         """
         if self._shutting_down:
-            self.service.shutdown(timeout=0)
+            self.run_worker(self.client.stop(timeout=0), name="cancel jobs", group="cancel")
             return
         self._shutting_down = True
         running = self._table.state_counts()[JobState.RUNNING]
-        if running and self.service.is_running and not self._terminal_gone:
-            grace = self.service.settings.shutdown_timeout_seconds
+        status = self.client.status()
+        if running and status.running and not self._terminal.terminal_gone:
+            grace = status.shutdown_timeout_seconds
             self._notify(
                 f"Waiting up to {grace:g}s for {running} running job(s); "
                 "press q again to cancel them now",
@@ -794,9 +607,7 @@ class JobConsoleApp(App[None]):
         self.run_worker(self._shut_down_and_exit(), name="shutdown", exclusive=True)
 
     async def _shut_down_and_exit(self) -> None:
-        task = self.service.shutdown()
-        if task is not None:
-            await task
+        await self.client.stop()
         self.exit()
 
     # ------------------------------------------------------------ bindings
@@ -829,24 +640,16 @@ class JobConsoleApp(App[None]):
 
     # -------------------------------------------------------------- helpers
 
-    def _function_refs(self) -> list[str]:
-        """Job-shaped functions in the registry's package, found once and kept."""
-        if self._functions is None:
-            registry = self.service.settings.registry
-            package = registry.rpartition(".")[0] or registry
-            self._functions = funcs.discover(package)
-        return self._functions
-
     def _zone_of(self, job: JobSnapshot) -> tzinfo:
         try:
             return cron.zone(job.timezone)
         except cron.TimezoneError:
-            return self.service.tz
+            return self.tz
 
     def _next_note(self, job: JobSnapshot) -> str:
         if job.next_run_time is not None:
-            when = job.next_run_time.astimezone(self.service.tz)
+            when = job.next_run_time.astimezone(self.tz)
             return f"; next run {when:%Y-%m-%d %H:%M:%S}"
-        if self.service.disabled_reason:
+        if self.client.status().disabled_reason:
             return "; scheduling is off, so it will not run on its own"
         return ""

@@ -126,7 +126,7 @@ def _fail(message: str) -> int:
 def _warn(message: str) -> None:
     """One line on stderr; what it quotes (a value, an exception's text) is shown, never
     obeyed by the terminal."""
-    from tui.format import visible
+    from tui.plain_text import visible
 
     print(f"jobconsole: {visible(message)}", file=sys.stderr)
 
@@ -218,7 +218,7 @@ def _boot(durable: bool = True, read_only: bool = False, reset: bool = False):  
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from tui import format
+    from tui import plain_text
 
     service, error = _boot(read_only=True)
     if service is None:
@@ -233,14 +233,14 @@ def cmd_list(args: argparse.Namespace) -> int:
             times = service.next_fire_times(job.job_id, 1)
             next_run = times[0] if times else None
         when = (
-            f"{next_run.astimezone(service.tz):%m-%d %H:%M} ({format.countdown(next_run, now)})"
+            f"{next_run.astimezone(service.tz):%m-%d %H:%M} ({plain_text.countdown(next_run, now)})"
             if next_run
             else ""
         )
         state = job.state + (f": {job.error}" if job.error else "")
         rows.append((job.job_id, job.cron_expression, state, when, job.description))
     headers = ("id", "cron", "state", f"next run ({service.tz.key})", "description")
-    print(format.columns(headers, rows, _output_width()))
+    print(plain_text.columns(headers, rows, _output_width()))
     if service.disabled_reason:
         print(service.disabled_reason)
     service.close()
@@ -261,7 +261,7 @@ def _output_width() -> int | None:
 def cmd_history(args: argparse.Namespace) -> int:
     from jobs.settings import SettingsError
     from jobs.store import StateError, Store
-    from tui import format
+    from tui import plain_text
 
     try:
         settings = _settings()
@@ -282,7 +282,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     from jobs.cron import zone
 
     tz = zone(settings.tz_name)
-    print("\n".join(format.execution_line(e, tz) for e in executions))
+    print("\n".join(plain_text.execution_line(e, tz) for e in executions))
     return 0
 
 
@@ -389,7 +389,7 @@ async def _run_headless(service) -> int:  # type: ignore[no-untyped-def]
     import asyncio
 
     from jobs.records import EventKind
-    from tui import format
+    from tui import plain_text
 
     out, err = sys.stdout, sys.stderr
     for message in service.boot_errors:
@@ -397,9 +397,9 @@ async def _run_headless(service) -> int:  # type: ignore[no-untyped-def]
 
     def on_event(event) -> None:  # type: ignore[no-untyped-def]
         if event.kind in (EventKind.STATE_ERROR, EventKind.STATE_RECOVERED):
-            print(f"jobconsole: {format.visible(event.message)}", file=err, flush=True)
+            print(f"jobconsole: {plain_text.visible(event.message)}", file=err, flush=True)
         else:
-            print(format.event_line(event, service.tz), file=out, flush=True)
+            print(plain_text.event_line(event, service.tz), file=out, flush=True)
 
     service.subscribe(on_event)
     stop = asyncio.Event()
@@ -411,12 +411,9 @@ async def _run_headless(service) -> int:  # type: ignore[no-untyped-def]
         signals_seen += 1
         if signals_seen > 1:
             print("jobconsole: forced exit", file=sys.stderr, flush=True)
-            import os
+            from tui.signals import force_exit
 
-            from jobs import isolation
-
-            isolation.kill_all()  # children of process jobs must not outlive us
-            os._exit(130)
+            force_exit()
         stop.set()
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
@@ -453,11 +450,12 @@ def cmd_console(args: argparse.Namespace) -> int:
     service, error = _boot(reset=args.reset_state)
     if service is None:
         return _fail(error)
+    from jobs.client import LocalClient
     from tui.app import JobConsoleApp
     from tui.terminal import own_terminal
 
     with own_terminal(service.settings.state_path.with_name("console-output.log")):
-        app = JobConsoleApp(service, manage_gc=True)
+        app = JobConsoleApp(LocalClient(service), manage_gc=True)
         app.run()
     return app.return_code or 0
 

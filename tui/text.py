@@ -4,7 +4,7 @@ Ids, descriptions, errors, captured output and what was typed are the user's tex
 to a widget as a ``str`` they would be parsed as markup: an unbalanced ``[/]`` crashes
 the console, ``[b]`` vanishes and ``[@click=app.quit]`` runs an action when clicked. So
 they go in as `Content`, which is never parsed, with control characters made visible
-(``tui.format.visible``); program words that style them are a template whose ``$name``
+(``tui.plain_text.visible``); program words that style them are a template whose ``$name``
 slots take the user's values as written. Notifications take ``markup=False`` and the same
 visible text (``JobConsoleApp._notify``); Line API widgets draw segments, which are never
 parsed, from ``visible`` text.
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from textual.content import Content
 
-from tui.format import visible
+from tui.plain_text import visible
 
 
 def literal(text: str, *, lines: bool = False) -> Content:

@@ -20,8 +20,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from jobs.records import Execution, ExecutionStatus, JobSnapshot, Trigger
-from tui import format
-from tui.format import visible
+from tui import plain_text
+from tui.plain_text import visible
 from tui.widgets.footer import Footer
 
 #: Lines of captured output shown for the newest execution and for each older one (the
@@ -131,8 +131,8 @@ class JobDetailScreen(ModalScreen[None]):
             rows.append(
                 (
                     "last run",
-                    f"{format.clock(job.last_run_time, self.tz)}  {job.last_status}"
-                    f"  {format.duration(job.last_duration)}",
+                    f"{plain_text.clock(job.last_run_time, self.tz)}  {job.last_status}"
+                    f"  {plain_text.duration(job.last_duration)}",
                 )
             )
         if job.error:
@@ -167,11 +167,11 @@ class JobDetailScreen(ModalScreen[None]):
         style = _STATUS_STYLE.get(execution.status, "$text-warning")
         when = execution.started_at or execution.scheduled_time
         head = [f"\n\n  #{execution.id}  ", (str(execution.status), f"bold {style}")]
-        facts = [format.clock(when, self.tz)]
+        facts = [plain_text.clock(when, self.tz)]
         if execution.trigger is Trigger.MANUAL:
             facts.append("run now")
         if execution.duration is not None:
-            facts.append(f"took {format.duration(execution.duration)}")
+            facts.append(f"took {plain_text.duration(execution.duration)}")
         if execution.lateness is not None and execution.trigger is Trigger.SCHEDULE:
             facts.append(f"{execution.lateness * 1000:.0f} ms late")
         head.append("  " + " · ".join(facts))

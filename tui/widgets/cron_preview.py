@@ -13,7 +13,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from jobs import cron
-from tui import format
+from tui import plain_text
 from tui.text import literal
 
 HINT = (
@@ -60,7 +60,7 @@ class CronPreview(Static):
         for when in times:
             local = when.astimezone(self.tz)
             lines.append(f"\n  {local:%a %Y-%m-%d %H:%M %Z}  ")
-            lines.append((format.countdown(when, now), "$foreground-muted"))
+            lines.append((plain_text.countdown(when, now), "$foreground-muted"))
         if not times:
             lines.append("\n  (no further fire times)")
         self.update(Content.assemble(*lines))

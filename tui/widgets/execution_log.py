@@ -23,8 +23,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from jobs.records import EventKind, Execution, ExecutionStatus, SchedulerEvent, Trigger
-from tui import format
-from tui.format import visible
+from tui import plain_text
+from tui.plain_text import visible
 from tui.widgets._scrolling import set_virtual_size
 from tui.widgets._styles import PassStyles
 
@@ -190,7 +190,7 @@ class ExecutionLog(ScrollView, can_focus=True):
         segments.append(Segment(f"{visible(entry.job_id):<{self._id_width}} ", base))
         segments.append(Segment(f"{status:<11}", status_style))
         if entry.status is not ExecutionStatus.RUNNING:
-            segments.append(Segment(f"{format.duration(entry.duration):>8}", base))
+            segments.append(Segment(f"{plain_text.duration(entry.duration):>8}", base))
         if entry.trigger is Trigger.MANUAL:
             segments.append(Segment("  run now", styled("execution-log--muted")))
         if entry.error_line:

@@ -1,4 +1,5 @@
-"""Plain-text renderings shared by the CLI and the widgets (no Textual here)."""
+"""Plain-text renderings of values (durations, countdowns, clocks, listings, user text made
+visible), shared by the CLI and the widgets; no Textual here."""
 
 from __future__ import annotations
 

@@ -1,0 +1,239 @@
+"""The one surface a console (or a command) uses to watch and steer a scheduler.
+
+``SchedulerClient`` is what the console calls for every read and every action. Today's
+implementation, ``LocalClient``, holds a ``SchedulerService`` in this process; a client of
+a scheduler in another process (over a socket) is the next. So the surface is shaped for
+that one:
+
+- the reads and actions are coroutines (a remote client awaits its answer);
+- what crosses it are the frozen values of ``jobs.records`` (``JobSnapshot``,
+  ``Execution``, ``SchedulerEvent``) and ``SchedulerStatus``, all rebuildable from JSON;
+- events come through one channel, ``subscribe(callback)``, called on the event loop;
+- refusals are the library's own exceptions (``JobNotFoundError``, ``DuplicateJobError``,
+  ``InvalidJobError``, ``cron.CronError``, ``cron.TimezoneError``), with their words and
+  ``field``, so a form shows the library's message under the field at fault.
+
+``status()`` is the one synchronous read: the status line asks it every second, so it is
+what the client holds (a remote client: as its last answer and events left it).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from jobs import funcs
+from jobs.records import EventKind, Execution, JobSnapshot, SchedulerEvent
+from jobs.service import SchedulerService
+
+Subscriber = Callable[[SchedulerEvent], None]
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulerStatus:
+    """What the console shows of the scheduler itself, and needs to word its notes.
+
+    ``running``: jobs fire (true from ``start()`` until a shutdown begins).
+    ``disabled_reason``: why scheduling is off by configuration, else None.
+    ``boot_errors``: registry entries that could not be loaded, one message each.
+    ``state_error``: why runs are not being kept in the state file now, else None.
+    ``durable``: a state file keeps jobs and runs across restarts.
+    ``registry``: the module the code-defined jobs come from.
+    ``shutdown_timeout_seconds``: how long running jobs get when the scheduler stops.
+    """
+
+    running: bool
+    timezone: str
+    disabled_reason: str | None
+    boot_errors: tuple[str, ...]
+    state_error: str | None
+    durable: bool
+    registry: str
+    shutdown_timeout_seconds: float
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class SchedulerClient(abc.ABC):
+    """Watch and steer one scheduler. Every method may raise the library's exceptions."""
+
+    # ---------------------------------------------------------------- status
+
+    @abc.abstractmethod
+    def status(self) -> SchedulerStatus:
+        """The scheduler's state as this client knows it now; cheap, never waits."""
+
+    @abc.abstractmethod
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Call ``callback`` on the event loop with every event; returns the unsubscribe.
+
+        The callback must be quick and must not call back into the client: it may run
+        inside the call that caused the event. Queue the event and act on it later.
+        """
+
+    # ------------------------------------------------------------- lifecycle
+
+    @abc.abstractmethod
+    async def start(self) -> None:
+        """Begin: schedule the jobs (in process) or attach to the scheduler (remote)."""
+
+    @abc.abstractmethod
+    async def stop(self, timeout: float | None = None) -> None:
+        """End: in process, stop scheduling and give running jobs ``timeout`` seconds (the
+        settings' shutdown timeout when None; 0 cancels them at once); remote, detach,
+        leaving the scheduler and its jobs running. Calling it again with a shorter
+        timeout while one is waiting cuts that wait short."""
+
+    # ----------------------------------------------------------------- reads
+
+    @abc.abstractmethod
+    async def get_jobs(self) -> list[JobSnapshot]: ...
+
+    @abc.abstractmethod
+    async def get_job(self, job_id: str) -> JobSnapshot: ...
+
+    @abc.abstractmethod
+    async def recent_executions(
+        self, job_id: str | None = None, limit: int = 50
+    ) -> list[Execution]:
+        """Newest first; of one job, or of all when ``job_id`` is None."""
+
+    @abc.abstractmethod
+    async def next_fire_times(self, job_id: str, count: int = 10) -> list[datetime]: ...
+
+    @abc.abstractmethod
+    async def function_refs(self) -> list[str]:
+        """``module:function`` references of job-shaped functions in the registry's
+        package, to suggest in the register form (found without importing them)."""
+
+    # --------------------------------------------------------------- actions
+
+    @abc.abstractmethod
+    async def register_job(self, job_id: str, func_ref: str, cron_expression: str) -> JobSnapshot:
+        """Register a job by ``module:function`` reference; a refusal changes nothing."""
+
+    @abc.abstractmethod
+    async def pause_job(self, job_id: str) -> JobSnapshot: ...
+
+    @abc.abstractmethod
+    async def resume_job(self, job_id: str) -> JobSnapshot: ...
+
+    @abc.abstractmethod
+    async def run_job_now(self, job_id: str) -> Execution:
+        """Run it now, outside its schedule; the execution as it starts (or as skipped)."""
+
+    @abc.abstractmethod
+    async def reschedule_job(self, job_id: str, cron_expression: str) -> JobSnapshot: ...
+
+    @abc.abstractmethod
+    async def set_timeout(self, job_id: str, timeout_seconds: float | None) -> JobSnapshot: ...
+
+    @abc.abstractmethod
+    async def remove_job(self, job_id: str) -> None: ...
+
+
+class LocalClient(SchedulerClient):
+    """A client of a ``SchedulerService`` in this process: each call is the service's.
+
+    It hears the service only while someone subscribes to it (an event costs the service
+    a snapshot only when it is heard), and keeps the state file's last error for
+    ``status()`` from what it hears.
+    """
+
+    def __init__(self, service: SchedulerService) -> None:
+        self.service = service
+        self._subscribers: list[Subscriber] = []
+        self._unsubscribe: Callable[[], None] | None = None
+        self._state_error: str | None = None
+        self._functions: list[str] | None = None
+
+    def status(self) -> SchedulerStatus:
+        service = self.service
+        settings = service.settings
+        return SchedulerStatus(
+            running=service.is_running,
+            timezone=service.tz.key,
+            disabled_reason=service.disabled_reason,
+            boot_errors=tuple(service.boot_errors),
+            state_error=self._state_error,
+            durable=service.store is not None,
+            registry=settings.registry,
+            shutdown_timeout_seconds=settings.shutdown_timeout_seconds,
+        )
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        self._subscribers.append(callback)
+        if self._unsubscribe is None:
+            self._unsubscribe = self.service.subscribe(self._hear)
+
+        def unsubscribe() -> None:
+            if callback in self._subscribers:
+                self._subscribers.remove(callback)
+            if not self._subscribers and self._unsubscribe is not None:
+                self._unsubscribe()
+                self._unsubscribe = None
+
+        return unsubscribe
+
+    def _hear(self, event: SchedulerEvent) -> None:
+        if event.kind is EventKind.STATE_ERROR:
+            self._state_error = event.details.get("reason") or "see the log"
+        elif event.kind is EventKind.STATE_RECOVERED:
+            self._state_error = None
+        for callback in list(self._subscribers):
+            callback(event)  # the service logs a subscriber that fails
+
+    async def start(self) -> None:
+        self.service.start()
+
+    async def stop(self, timeout: float | None = None) -> None:
+        task = self.service.shutdown(timeout=timeout)
+        if task is not None:
+            await task
+
+    async def get_jobs(self) -> list[JobSnapshot]:
+        return self.service.get_jobs()
+
+    async def get_job(self, job_id: str) -> JobSnapshot:
+        return self.service.get_job(job_id)
+
+    async def recent_executions(
+        self, job_id: str | None = None, limit: int = 50
+    ) -> list[Execution]:
+        return self.service.recent_executions(job_id, limit=limit)
+
+    async def next_fire_times(self, job_id: str, count: int = 10) -> list[datetime]:
+        return self.service.next_fire_times(job_id, count)
+
+    async def function_refs(self) -> list[str]:
+        if self._functions is None:  # a walk of the package's files: once
+            registry = self.service.settings.registry
+            package = registry.rpartition(".")[0] or registry
+            self._functions = funcs.discover(package)
+        return list(self._functions)
+
+    async def register_job(self, job_id: str, func_ref: str, cron_expression: str) -> JobSnapshot:
+        return self.service.register_job(job_id, func_ref, cron_expression)
+
+    async def pause_job(self, job_id: str) -> JobSnapshot:
+        return self.service.pause_job(job_id)
+
+    async def resume_job(self, job_id: str) -> JobSnapshot:
+        return self.service.resume_job(job_id)
+
+    async def run_job_now(self, job_id: str) -> Execution:
+        return self.service.run_job_now(job_id)
+
+    async def reschedule_job(self, job_id: str, cron_expression: str) -> JobSnapshot:
+        return self.service.reschedule_job(job_id, cron_expression)
+
+    async def set_timeout(self, job_id: str, timeout_seconds: float | None) -> JobSnapshot:
+        return self.service.set_timeout(job_id, timeout_seconds)
+
+    async def remove_job(self, job_id: str) -> None:
+        self.service.remove_job(job_id)

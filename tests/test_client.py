@@ -1,0 +1,102 @@
+"""The in-process client, without Textual: it is the service, behind the console's surface."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from jobs import cron
+from jobs.client import LocalClient, SchedulerClient
+from jobs.errors import DuplicateJobError, InvalidJobError, JobNotFoundError
+from jobs.records import EventKind, ExecutionStatus, JobState, SchedulerEvent
+from jobs.service import SchedulerService
+from tests.conftest import ServiceFactory
+
+PLAIN = "tests.jobfuncs:plain"
+
+
+async def test_every_action_and_read_goes_through_the_client(service: SchedulerService) -> None:
+    client: SchedulerClient = LocalClient(service)
+    heard: list[SchedulerEvent] = []
+    client.subscribe(heard.append)
+    await client.start()
+    job = await client.register_job("nightly", PLAIN, "0 3 * * *")
+    assert job.job_id == "nightly" and job.source == "runtime"
+    assert [j.job_id for j in await client.get_jobs()] == ["nightly"]
+    assert (await client.pause_job("nightly")).state is JobState.PAUSED
+    assert (await client.resume_job("nightly")).state is JobState.SCHEDULED
+    assert (await client.reschedule_job("nightly", "0 4 * * *")).cron_expression == "0 4 * * *"
+    assert (await client.set_timeout("nightly", 30)).timeout_seconds == 30
+    assert len(await client.next_fire_times("nightly", 3)) == 3
+    execution = await client.run_job_now("nightly")
+    assert execution.status is ExecutionStatus.RUNNING
+    await client.stop()
+    assert (await client.recent_executions("nightly"))[0].status is ExecutionStatus.SUCCEEDED
+    await client.remove_job("nightly")
+    assert await client.get_jobs() == []
+    kinds = [event.kind for event in heard]
+    for kind in (EventKind.JOB_ADDED, EventKind.JOB_PAUSED, EventKind.EXECUTION_SUCCEEDED):
+        assert kind in kinds
+    assert kinds[-1] is EventKind.JOB_REMOVED
+
+
+async def test_refusals_are_the_library_s_own_exceptions(service: SchedulerService) -> None:
+    client = LocalClient(service)
+    await client.start()
+    await client.register_job("a", PLAIN, "* * * * *")
+    with pytest.raises(DuplicateJobError) as duplicate:
+        await client.register_job("a", PLAIN, "* * * * *")
+    assert duplicate.value.field == "job_id"
+    with pytest.raises(cron.CronError) as bad_cron:
+        await client.register_job("b", PLAIN, "61 * * * *")
+    assert bad_cron.value.field == "minute"
+    with pytest.raises(InvalidJobError):
+        await client.register_job("c", "tests.jobfuncs:no_such_function", "* * * * *")
+    with pytest.raises(JobNotFoundError):
+        await client.pause_job("nobody")
+    assert [j.job_id for j in await client.get_jobs()] == ["a"]  # refusals change nothing
+
+
+async def test_status_says_what_the_status_line_shows(make: ServiceFactory) -> None:
+    service = make(background_jobs_enabled=False, timezone="Europe/Amsterdam")
+    service.boot_errors.append("entry 3: bad")
+    client = LocalClient(service)
+    status = client.status()
+    assert status.timezone == "Europe/Amsterdam" and status.tz.key == "Europe/Amsterdam"
+    assert status.disabled_reason is not None and "BACKGROUND_JOBS_ENABLED" in (
+        status.disabled_reason
+    )
+    assert status.boot_errors == ("entry 3: bad",)
+    assert status.state_error is None and not status.durable and not status.running
+    assert status.shutdown_timeout_seconds == service.settings.shutdown_timeout_seconds
+
+
+async def test_running_follows_start_and_stop(service: SchedulerService) -> None:
+    client = LocalClient(service)
+    assert not client.status().running
+    await client.start()
+    assert client.status().running
+    await client.stop(timeout=0)
+    assert not client.status().running
+
+
+async def test_the_service_is_heard_only_while_someone_listens(service: SchedulerService) -> None:
+    client = LocalClient(service)
+    heard: list[SchedulerEvent] = []
+    unsubscribe = client.subscribe(heard.append)
+    await client.start()
+    service.register_job("x", PLAIN, "* * * * *")
+    assert EventKind.JOB_ADDED in [e.kind for e in heard]
+    unsubscribe()
+    count = len(heard)
+    service.register_job("y", PLAIN, "* * * * *")
+    assert len(heard) == count
+
+
+def test_the_client_module_loads_no_textual() -> None:
+    import subprocess
+
+    code = "import sys, jobs.client; print(any(m.startswith('textual') for m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "False", result.stderr

@@ -1,0 +1,373 @@
+"""The job table's data: every job, the order of their rows, the filter and the counts.
+
+No Textual here: the ``JobTable`` widget draws what this holds, and a test can drive it
+alone. The order is a sorted list of ``(key, job_id)`` tuples searched with ``bisect``:
+updating one job is O(log n) plus a memmove, and moves the row only when its sort key
+changed. The filter's view is a second such list, kept in step as jobs change. Counts per
+state are kept as jobs change, so the status line reads them for free.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, insort
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+from jobs.records import ExecutionStatus, JobSnapshot, JobState
+from tui import plain_text
+from tui.plain_text import visible
+
+SortKey = tuple[Any, ...]
+
+
+def _next_run(job: JobSnapshot, now: datetime, tz: tzinfo) -> str:
+    """``14:05:00 in 4m 12s`` within a day, ``12-01 09:00 in 2d 5h`` (month-day) beyond."""
+    when = job.next_run_time
+    if when is None:
+        return ""
+    local = when.astimezone(tz)
+    clock = local.strftime("%H:%M:%S" if when - now < timedelta(days=1) else "%m-%d %H:%M")
+    return f"{clock} {plain_text.countdown(when, now)}"
+
+
+def _ago(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return ""
+    seconds = (now - moment).total_seconds()
+    return "just now" if seconds < 1 else f"{plain_text.span(seconds)} ago"
+
+
+_STATE_CLASS = {
+    JobState.RUNNING: "job-table--running",
+    JobState.PAUSED: "job-table--warning",
+    JobState.DISABLED: "job-table--muted",
+    JobState.ERROR: "job-table--error",
+}
+_STATUS_CLASS = {
+    ExecutionStatus.RUNNING: "job-table--running",
+    ExecutionStatus.SUCCEEDED: "job-table--success",
+    ExecutionStatus.FAILED: "job-table--error",
+    ExecutionStatus.TIMED_OUT: "job-table--error",
+    ExecutionStatus.INTERRUPTED: "job-table--error",
+    ExecutionStatus.MISSED: "job-table--warning",
+    ExecutionStatus.SKIPPED: "job-table--warning",
+    ExecutionStatus.CANCELLED: "job-table--warning",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column: how to draw a job's cell and how to order jobs by it.
+
+    ``cell`` returns the text and a component class for its colour (or None); text from
+    users (ids, descriptions) has its control characters made visible (``visible``)
+    and, drawn as a segment, is never parsed as markup.
+    ``value`` returns something comparable among jobs, or None for "no value" (sorted last).
+    """
+
+    key: str
+    label: str
+    width: int
+    cell: Callable[[JobSnapshot, datetime, tzinfo], tuple[str, str | None]]
+    value: Callable[[JobSnapshot], Any]
+    right: bool = False
+    flexible: bool = False
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("id", "id", 19, lambda j, n, z: (visible(j.job_id), None), lambda j: j.job_id),
+    Column(
+        "cron",
+        "cron",
+        13,
+        lambda j, n, z: (visible(j.cron_expression), None),
+        lambda j: j.cron_expression,
+    ),
+    Column(
+        "state",
+        "state",
+        9,
+        lambda j, n, z: (str(j.state), _STATE_CLASS.get(j.state)),
+        lambda j: str(j.state),
+    ),
+    Column(
+        "next",
+        "next run",
+        21,
+        lambda j, n, z: (_next_run(j, n, z), None),
+        lambda j: j.next_run_time,
+    ),
+    Column(
+        "status",
+        "status",
+        9,
+        lambda j, n, z: (
+            str(j.last_status or ""),
+            _STATUS_CLASS.get(j.last_status) if j.last_status else None,
+        ),
+        lambda j: str(j.last_status) if j.last_status else None,
+    ),
+    Column(
+        "last",
+        "last run",
+        10,
+        lambda j, n, z: (_ago(j.last_run_time, n), None),
+        lambda j: j.last_run_time,
+    ),
+    Column(
+        "duration",
+        "took",
+        6,
+        lambda j, n, z: (plain_text.duration(j.last_duration), None),
+        lambda j: j.last_duration,
+        right=True,
+    ),
+    Column(
+        "runs", "runs", 5, lambda j, n, z: (str(j.run_count), None), lambda j: j.run_count, True
+    ),
+    Column(
+        "fails",
+        "fails",
+        5,
+        lambda j, n, z: (str(j.failure_count), "job-table--error" if j.failure_count else None),
+        lambda j: j.failure_count,
+        right=True,
+    ),
+    Column(
+        "description",
+        "description",
+        11,
+        lambda j, n, z: (visible(j.description), "job-table--muted"),
+        lambda j: j.description,
+        flexible=True,
+    ),
+)
+COLUMN_KEYS = tuple(column.key for column in COLUMNS)
+
+
+class JobTableModel:
+    """The jobs, sorted by one column (either way) and filtered by a text.
+
+    ``revision`` counts the changes made to it, a batch of updates (``apply``) counting
+    once: what a view has to redraw for.
+    """
+
+    def __init__(self) -> None:
+        self._jobs: dict[str, JobSnapshot] = {}
+        self._keys: dict[str, SortKey] = {}
+        self._haystack: dict[str, str] = {}
+        self._all: list[SortKey] = []
+        self._view: list[SortKey] | None = None
+        self._states: Counter[JobState] = Counter()
+        self._sort_index = 0
+        self._reverse = False
+        self.filter_text = ""
+        self.revision = 0
+
+    # ------------------------------------------------------------------ reads
+
+    @property
+    def sort_column(self) -> str:
+        return COLUMNS[self._sort_index].key
+
+    @property
+    def sort_index(self) -> int:
+        return self._sort_index
+
+    @property
+    def sort_reverse(self) -> bool:
+        return self._reverse
+
+    @property
+    def job_count(self) -> int:
+        """All jobs held, whether or not the filter shows them."""
+        return len(self._jobs)
+
+    @property
+    def row_count(self) -> int:
+        """The rows shown: the jobs that pass the filter."""
+        return len(self._rows)
+
+    def state_counts(self) -> Counter[JobState]:
+        """How many jobs are in each state (kept as jobs change, so this is cheap)."""
+        return Counter(self._states)
+
+    def get(self, job_id: str) -> JobSnapshot | None:
+        return self._jobs.get(job_id)
+
+    def id_at(self, row: int) -> str:
+        """The job shown in ``row`` (0 is the first row under the header)."""
+        rows = self._rows
+        key = rows[len(rows) - 1 - row] if self._reverse else rows[row]
+        return key[-1]
+
+    def row_of(self, job_id: str) -> int | None:
+        """The row showing ``job_id``, or None when it is not shown (or not held)."""
+        key = self._keys.get(job_id)
+        if key is None:
+            return None
+        rows = self._rows
+        index = bisect_left(rows, key)
+        if index >= len(rows) or rows[index] != key:
+            return None
+        return len(rows) - 1 - index if self._reverse else index
+
+    def ids(self) -> list[str]:
+        """The ids of the rows in display order."""
+        return [self.id_at(row) for row in range(len(self._rows))]
+
+    # ---------------------------------------------------------------- changes
+
+    def set_jobs(self, jobs: Iterable[JobSnapshot]) -> None:
+        """Replace every job."""
+        self._jobs = {job.job_id: job for job in jobs}
+        self._states = Counter(job.state for job in self._jobs.values())
+        self._haystack = {}
+        self._resort()
+        self.revision += 1
+
+    def upsert(self, job: JobSnapshot) -> bool:
+        """Add or update one job; True when rows moved, came or went (else only the
+        job's own row shows something new)."""
+        moved = self._upsert(job)
+        self.revision += 1
+        return moved
+
+    def remove(self, job_id: str) -> bool:
+        """Forget a job; False when it was not held."""
+        removed = self._remove(job_id)
+        if removed:
+            self.revision += 1
+        return removed
+
+    def apply(self, changes: Mapping[str, JobSnapshot | None]) -> tuple[bool, list[str]]:
+        """Update, or remove (None), each job of a batch: one change for the whole batch.
+
+        Returns whether rows moved, came or went, and the ids of the jobs updated in place.
+        """
+        moved, in_place = False, []
+        for job_id, job in changes.items():
+            if job is None:
+                moved = self._remove(job_id) or moved
+            elif self._upsert(job):
+                moved = True
+            else:
+                in_place.append(job_id)
+        if changes:
+            self.revision += 1
+        return moved, in_place
+
+    def sort_by(self, column: str, reverse: bool) -> None:
+        self._sort_index = COLUMN_KEYS.index(column)
+        self._reverse = reverse
+        self._resort()
+        self.revision += 1
+
+    def set_filter(self, text: str) -> None:
+        """Show only jobs whose id, function, cron, description, state or last status
+        contains ``text`` (case-insensitive)."""
+        self.filter_text = text
+        self._refilter()
+        self.revision += 1
+
+    # -------------------------------------------------------------- internals
+
+    @property
+    def _rows(self) -> list[SortKey]:
+        return self._all if self._view is None else self._view
+
+    def _upsert(self, job: JobSnapshot) -> bool:
+        job_id = job.job_id
+        old = self._jobs.get(job_id)
+        self._jobs[job_id] = job
+        if old is not None:
+            self._states[old.state] -= 1
+        self._states[job.state] += 1
+        self._haystack.pop(job_id, None)
+        key = self._key_of(job)
+        old_key = self._keys.get(job_id)
+        self._keys[job_id] = key
+        moved = old_key != key
+        if moved:
+            if old_key is not None:
+                _discard(self._all, old_key)
+            insort(self._all, key)
+        if self._view is not None:
+            shown = old_key is not None and _contains(self._view, old_key)
+            wanted = self._matches(job_id)
+            if shown and (moved or not wanted):
+                _discard(self._view, old_key)  # type: ignore[arg-type]
+            if wanted and (moved or not shown):
+                insort(self._view, key)
+            moved = moved or shown != wanted
+        return moved
+
+    def _remove(self, job_id: str) -> bool:
+        job = self._jobs.pop(job_id, None)
+        if job is None:
+            return False
+        self._states[job.state] -= 1
+        self._haystack.pop(job_id, None)
+        key = self._keys.pop(job_id)
+        _discard(self._all, key)
+        if self._view is not None:
+            _discard(self._view, key)
+        return True
+
+    def _key_of(self, job: JobSnapshot) -> SortKey:
+        value = COLUMNS[self._sort_index].value(job)
+        if value is None:
+            return (1, 0, job.job_id)
+        return (0, value, job.job_id)
+
+    def _haystack_of(self, job_id: str) -> str:
+        """What the filter searches, made on first use: describing every expression up
+        front would delay the first frame of a big registry. The last run's status is in
+        it as the status column shows it ("failed", "timed out")."""
+        text = self._haystack.get(job_id)
+        if text is None:
+            job = self._jobs[job_id]
+            status = str(job.last_status or "")
+            fields = (
+                job.job_id,
+                job.func_ref,
+                job.cron_expression,
+                job.description,
+                job.state,
+                status,
+            )
+            text = self._haystack[job_id] = "\n".join(fields).casefold()
+        return text
+
+    def _matches(self, job_id: str) -> bool:
+        return self.filter_text.casefold() in self._haystack_of(job_id)
+
+    def _resort(self) -> None:
+        self._keys = {job_id: self._key_of(job) for job_id, job in self._jobs.items()}
+        self._all = sorted(self._keys.values())
+        self._refilter()
+
+    def _refilter(self) -> None:
+        needle = self.filter_text.casefold()
+        if needle:
+            if len(self._haystack) < len(self._jobs):
+                for job_id in self._jobs:
+                    self._haystack_of(job_id)
+            haystack = self._haystack
+            self._view = [key for key in self._all if needle in haystack[key[-1]]]
+        else:
+            self._view = None
+
+
+def _contains(keys: list[SortKey], key: SortKey) -> bool:
+    index = bisect_left(keys, key)
+    return index < len(keys) and keys[index] == key
+
+
+def _discard(keys: list[SortKey], key: SortKey) -> None:
+    index = bisect_left(keys, key)
+    if index < len(keys) and keys[index] == key:
+        del keys[index]

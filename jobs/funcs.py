@@ -144,12 +144,14 @@ CORE_MODULES = frozenset(
         "funcs",
         "isolation",
         "lock",
+        "memory_store",
         "records",
         "registry",
         "restore",
         "running",
         "service",
         "settings",
+        "state_store",
         "store",
     ]
 )

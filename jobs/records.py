@@ -36,10 +36,29 @@ class ExecutionStatus(StrEnum):
 
     @property
     def is_failure(self) -> bool:
-        return self in _FAILURES
+        """A counted run that went wrong: the failure count and the failed-only history."""
+        return self in FAILURES
+
+    @property
+    def is_counted(self) -> bool:
+        """A run that happened (or began) and ended: it counts in the run count and is the
+        job's "last run"; a missed or skipped one did not run, a running one has not ended."""
+        return self in COUNTED
 
 
-_FAILURES = {ExecutionStatus.FAILED, ExecutionStatus.TIMED_OUT, ExecutionStatus.INTERRUPTED}
+#: The one list of statuses that count as runs, and of those that count as failures.
+COUNTED = frozenset(
+    {
+        ExecutionStatus.SUCCEEDED,
+        ExecutionStatus.FAILED,
+        ExecutionStatus.TIMED_OUT,
+        ExecutionStatus.CANCELLED,
+        ExecutionStatus.INTERRUPTED,
+    }
+)
+FAILURES = frozenset(
+    {ExecutionStatus.FAILED, ExecutionStatus.TIMED_OUT, ExecutionStatus.INTERRUPTED}
+)
 
 
 class Trigger(StrEnum):

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 from jobs import cron
 from jobs.records import ExecutionStatus, Trigger
-from jobs.store import StoredJob
+from jobs.state_store import StoredJob
 
 if TYPE_CHECKING:
     from jobs.service import SchedulerService, _Job
@@ -63,8 +63,7 @@ def stored_job(job: _Job, *, removed: bool = False, code_cron: str | None = None
 def restore(service: SchedulerService) -> list[str]:
     """Merge the store into ``service``'s jobs; returns the notices it logged."""
 
-    store = service.store
-    assert store is not None
+    store = service._store
     notices: list[str] = []
     now = service._clock()
     for execution in [] if store.read_only else store.interrupt_running(now):
@@ -145,9 +144,9 @@ def save_merged(service: SchedulerService) -> None:
     Done by ``start()``, after the console's first frame: a first start with 10,000 jobs
     writes 10,000 rows, and a restart with nothing changed writes none.
     """
-    store = service.store
+    store = service._store
     rows = service._stored_rows
-    if store is None or store.read_only or rows is None:
+    if store.read_only or rows is None:
         return
     service._stored_rows = None
     for job in service._jobs.values():
@@ -196,8 +195,7 @@ def _restore_runtime_job(service: SchedulerService, row: StoredJob) -> _Job:
 
 def catch_up_missed(service: SchedulerService) -> None:
     """Record runs due while nothing ran; run the latest once if within the grace time."""
-    store = service.store
-    assert store is not None
+    store = service._store
     last_alive = store.last_alive()
     now = service._clock()
     store.mark_alive(now)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-import itertools
 import logging
 import os
 import re
@@ -25,7 +24,7 @@ import unicodedata
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -33,6 +32,7 @@ from zoneinfo import ZoneInfo
 from jobs import capture, cron, funcs, restore
 from jobs.config import MAX_TIMEOUT_SECONDS, MAX_TIMEOUT_TEXT
 from jobs.errors import DuplicateJobError, InvalidJobError, JobNotFoundError, shown
+from jobs.memory_store import MemoryStore
 from jobs.records import (
     EXECUTION_EVENT_FOR_STATUS,
     EventKind,
@@ -45,12 +45,12 @@ from jobs.records import (
     Trigger,
 )
 from jobs.settings import Settings
+from jobs.state_store import StateStore, StoredJob, WriteReport
 
 if TYPE_CHECKING:
     import asyncio
 
     from jobs import engine
-    from jobs.store import StoredJob, WriteReport
 
 log = logging.getLogger("jobconsole")
 
@@ -67,8 +67,6 @@ BLOCKING_WARNING_SECONDS = 0.5
 #: How often the state file learns we are alive, and how often history is pruned.
 ALIVE_EVERY_SECONDS = 15.0
 PRUNE_EVERY_SECONDS = 3600.0
-#: Executions kept in memory per job (the store keeps the full history).
-RECENT_PER_JOB = 20
 #: A run this close to its time is on time whatever the misfire grace (even 0): the loop
 #: always wakes a little after the due time.
 ON_TIME_SECONDS = 1.0
@@ -108,7 +106,6 @@ class _Job:
     run_count: int = 0
     failure_count: int = 0
     last: LastRun | None = None
-    recent: deque[Execution] = field(default_factory=lambda: deque(maxlen=RECENT_PER_JOB))
 
     @property
     def schedulable(self) -> bool:
@@ -124,31 +121,31 @@ class SchedulerService:
 
     ``SchedulerService()`` reads settings from the environment and ``.env``. Jobs may be
     registered before ``start()``; ``start()`` must be called inside a running event loop.
+    ``store`` keeps jobs and executions: a ``MemoryStore`` unless one is given (the SQLite
+    ``Store`` of a state file).
     """
 
     def __init__(
         self,
         settings: Settings | None = None,
         *,
-        store: Any = None,
+        store: StateStore | None = None,
         clock: Clock | None = None,
     ) -> None:
         self.settings = settings or Settings.load()
         self.tz = cron.zone(self.settings.tz_name)
-        self.store = store
+        self._store: StateStore = store if store is not None else MemoryStore()
         self._clock: Clock = clock or _utcnow
         self._jobs: dict[str, _Job] = {}
         self._subscribers: list[Subscriber] = []
         self._scheduler: engine.Scheduler | None = None
         self._tasks: dict[int, asyncio.Task[None]] = {}
-        self._ids = itertools.count(1)
         self._started = False
         self._stopping = False
         self.boot_errors: list[str] = []
         self._pending_notices: list[str] = []
         self._state_loaded = False
         self._stored_rows: dict[str, StoredJob] | None = None  # as read by restore, until saved
-        self._closed = False  # the state file, closed by shutdown() or close()
         self._housekeeping: asyncio.Task[None] | None = None
         # One execution at a time per job id, whatever _Job object holds the id: a job
         # replaced (or removed and registered again) while it runs must not run twice.
@@ -157,9 +154,14 @@ class SchedulerService:
         self._unscheduled: dict[str, _Job] = {}
         self._scheduling: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None  # set by start()
-        if store is not None:
-            store.set_reporter(self._on_store_report)
+        self._store.set_reporter(self._on_store_report)
         self._pid: int | None = None  # the process that started it; a fork never fires
+
+    @property
+    def store(self) -> StateStore | None:
+        """The store when it outlives the process (a state file), else None: what a caller
+        asks to say whether a change survives a restart."""
+        return self._store if self._store.persistent else None
 
     # ------------------------------------------------------------------ events
 
@@ -257,7 +259,8 @@ class SchedulerService:
     ) -> _Job:
         """``register_job`` without the snapshot (``options`` are ``_build_job``'s), for
         the registry's thousands of entries."""
-        if self.store is not None and self._state_loaded and not (self._started or self._closed):
+        store = self._store
+        if store.persistent and self._state_loaded and not (self._started or store.closed):
             raise RuntimeError(
                 f"register_job({job_id!r}) came after the state file was loaded (by "
                 "load_state(), or by a change or run_job_now() before start()), so the "
@@ -270,7 +273,7 @@ class SchedulerService:
         if existing is not None:
             self._unschedule(existing)
             job.run_count, job.failure_count = existing.run_count, existing.failure_count
-            job.last, job.recent = existing.last, existing.recent
+            job.last = existing.last
         job.source = "runtime" if self._started else "code"
         if not self._started:
             job.code_cron = job.schedule.expression
@@ -279,7 +282,7 @@ class SchedulerService:
         self._persist(job)
         self._schedule(job)
         self._emit(EventKind.JOB_ADDED, job)
-        if job.transient and self.store is not None and self._started:
+        if job.transient and store.persistent and self._started:
             self._emit(
                 EventKind.WARNING,
                 job,
@@ -411,7 +414,7 @@ class SchedulerService:
         """
         import asyncio
 
-        if self._closed:
+        if self._store.closed:
             raise RuntimeError(
                 "a SchedulerService cannot be restarted after shutdown() (or close()): its "
                 "state file is closed; create a new one"
@@ -430,7 +433,7 @@ class SchedulerService:
                 "SchedulerService.start() must be called inside a running event loop, "
                 "e.g. from an async function run by asyncio.run()"
             ) from None
-        if getattr(self.store, "forked", False):
+        if self._store.forked:
             raise RuntimeError(
                 "SchedulerService.start() in a forked child of the process that opened its "
                 "state file: only that process may schedule from it; build the service "
@@ -465,14 +468,12 @@ class SchedulerService:
         # (the second skipped while the first runs), never by neither. It walks every job of
         # the service, handed to APScheduler yet or not, so it runs before the chunks.
         instant = _scheduling_now(self.tz)
-        if self.store is not None:
-            restore.catch_up_missed(self)
+        restore.catch_up_missed(self)
         self._unscheduled = dict(self._jobs)
         queue = deque(self._unscheduled.values())
         self._schedule_some(queue, instant, announce=False)
         scheduler.start()
-        if self.store is not None:
-            self._housekeeping = loop.create_task(self._keep_house(), name="jobconsole:house")
+        self._housekeeping = loop.create_task(self._keep_house(), name="jobconsole:house")
         if queue:
             self._scheduling = loop.create_task(
                 self._schedule_rest(queue, instant), name="jobconsole:schedule"
@@ -567,10 +568,8 @@ class SchedulerService:
         if self._housekeeping is not None:
             self._housekeeping.cancel()
             self._housekeeping = None
-        if self.store is not None:
-            self.store.mark_alive(self._clock())
-            self.store.close()
-            self._closed = True
+        self._store.mark_alive(self._clock())
+        self._store.close()
         capture.uninstall()
         self._emit(EventKind.SCHEDULER_STOPPED, message="scheduler stopped")
 
@@ -580,7 +579,7 @@ class SchedulerService:
         Else the merge at ``start()`` would undo it (a pause), or take a run still going for
         one a crash cut short. Loading is done once; ``start()`` then does not load again.
         """
-        if self.store is not None and not self._started:
+        if not self._started:
             self.load_state()
 
     def pause_job(self, job_id: str) -> JobSnapshot:
@@ -613,10 +612,9 @@ class SchedulerService:
         job = self._get(job_id)
         self._unschedule(job)
         del self._jobs[job_id]
-        if job.source == "runtime":
+        if job.source == "runtime" or job.transient:  # a transient job has no row
             if self._writable:
-                assert self.store is not None
-                self.store.delete_job(job_id)
+                self._store.delete_job(job_id)
         else:
             self._persist(job, removed=True)
         self._emit(EventKind.JOB_REMOVED, job_id=job_id, message=f"removed {job_id}")
@@ -680,14 +678,11 @@ class SchedulerService:
         return job_id in self._jobs
 
     def recent_executions(self, job_id: str | None = None, limit: int = 50) -> list[Execution]:
-        """Newest first: from the store when there is one, else from memory."""
-        if self.store is not None:
-            return self.store.executions(job_id=job_id, limit=limit)
-        if job_id is not None:
-            return list(reversed(self._get(job_id).recent))[:limit]
-        merged = [e for job in self._jobs.values() for e in job.recent]
-        merged.sort(key=lambda e: e.id, reverse=True)
-        return merged[:limit]
+        """Newest first. A persistent store keeps the history of jobs no longer registered;
+        without one, an id not registered is refused."""
+        if job_id is not None and job_id not in self._jobs and not self._store.persistent:
+            raise JobNotFoundError(job_id)
+        return self._store.executions(job_id=job_id, limit=limit)
 
     def next_fire_times(self, job_id: str, count: int = 10) -> list[datetime]:
         job = self._get(job_id)
@@ -776,17 +771,12 @@ class SchedulerService:
     def _writable(self) -> bool:
         """Changes go to the state file: it is open for writing and merged already (a
         write before the merge would overwrite what the merge should read)."""
-        return (
-            self.store is not None
-            and self._state_loaded
-            and not self._closed
-            and not getattr(self.store, "read_only", False)
-        )
+        store = self._store
+        return self._state_loaded and not store.closed and not store.read_only
 
     def _persist(self, job: _Job, removed: bool = False) -> None:
         if self._writable and not job.transient:
-            assert self.store is not None
-            self.store.save_job(restore.stored_job(job, removed=removed))
+            self._store.save_job(restore.stored_job(job, removed=removed))
 
     @property
     def _forked(self) -> bool:
@@ -876,9 +866,7 @@ class SchedulerService:
         return execution
 
     def _next_id(self) -> int:
-        if self.store is not None:
-            return self.store.next_execution_id()
-        return next(self._ids)
+        return self._store.next_execution_id()
 
     async def _run(self, job: _Job, execution: Execution, launched: float) -> None:
         """Run one execution; the timeout counts from launch, not from the first step."""
@@ -1006,15 +994,12 @@ class SchedulerService:
         # Counted for the job holding the id now: a job replaced (or removed and registered
         # again) while this ran goes on with its id's counts, as the state file keeps them.
         job = self._jobs.get(execution.job_id, job)
-        if execution.status.is_final and execution.status in _COUNTED:
+        if execution.status.is_counted:
             job.run_count += 1
             if execution.status.is_failure:
                 job.failure_count += 1
             job.last = LastRun.of(execution)
-        if execution.status.is_final and self.store is None:  # else the store has them
-            job.recent.append(execution)
-        if self.store is not None:
-            self.store.record_execution(execution)
+        self._store.record_execution(execution)
         self._emit(EXECUTION_EVENT_FOR_STATUS[execution.status], job, execution=execution)
 
     # ------------------------------------------------------------ durable state
@@ -1023,16 +1008,14 @@ class SchedulerService:
         """Note that we are alive (for missed-run detection) and prune old history."""
         import asyncio
 
-        assert self.store is not None
+        store = self._store
         last_prune: float | None = None  # prune at start: monotonic() may be near 0
         while True:
             now = self._clock()
-            self.store.mark_alive(now)
+            store.mark_alive(now)
             if last_prune is None or time.monotonic() - last_prune > PRUNE_EVERY_SECONDS:
                 last_prune = time.monotonic()
-                self.store.prune(
-                    self.settings.history_max_rows, self.settings.history_max_age_days, now
-                )
+                store.prune(self.settings.history_max_rows, self.settings.history_max_age_days, now)
             await asyncio.sleep(ALIVE_EVERY_SECONDS)
 
     def load_state(self) -> None:
@@ -1041,26 +1024,17 @@ class SchedulerService:
         Jobs registered in code after this (and before ``start()``) are not merged with
         what the file holds for them: register code jobs first.
         """
-        if self.store is not None and not self._state_loaded and not self._closed:
+        if not self._state_loaded and not self._store.closed:
             self._state_loaded = True
             restore.restore(self)
 
     def close(self) -> None:
         """Release the state file of a service that was never started (e.g. ``list``)."""
-        if not self._started and self.store is not None and not self._closed:
-            self.store.close()
-            self._closed = True
+        if not self._started:
+            self._store.close()
 
 
 _STDIO_NAMES = {1: "output", 2: "error"}
-
-_COUNTED = {
-    ExecutionStatus.SUCCEEDED,
-    ExecutionStatus.FAILED,
-    ExecutionStatus.TIMED_OUT,
-    ExecutionStatus.CANCELLED,
-    ExecutionStatus.INTERRUPTED,
-}
 
 _CONFIG_KEYS = {
     "job_id",

@@ -23,20 +23,22 @@ import sqlite3
 import stat
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from jobs.lock import StateError, StateLock
 from jobs.lock import StateLockedError as StateLockedError  # where callers import it from
-from jobs.records import Execution, ExecutionStatus, LastRun, Trigger
+from jobs.records import COUNTED, FAILURES, Execution, ExecutionStatus, LastRun, Trigger
 from jobs.settings import Settings
+from jobs.state_store import JobStats, Reporter, StateStore, StoredJob, WriteReport
+
+__all__ = ["JobStats", "StateError", "StateLockedError", "Store", "StoredJob", "WriteReport"]
 
 log = logging.getLogger("jobconsole.store")
 
 SCHEMA_VERSION = 1
-_FAILED = tuple(s.value for s in ExecutionStatus if s.is_failure)
+_FAILED = tuple(sorted(s.value for s in FAILURES))
 
 # Each entry migrates from version N (its index) to N + 1.
 _MIGRATIONS: list[str] = [
@@ -87,7 +89,7 @@ _MIGRATIONS: list[str] = [
     """,
 ]
 
-_COUNTED = ("succeeded", "failed", "timed out", "cancelled", "interrupted")
+_COUNTED = frozenset(s.value for s in COUNTED)
 
 #: The meta key holding the next execution id, so that an id is never given twice, even
 #: after pruning has emptied the executions table. Absent from older files: then the
@@ -116,48 +118,11 @@ _LATEST_SCHEDULED = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class WriteReport:
-    """What the writer tells its owner when writes start failing, or succeed again.
-
-    ``message`` is a sentence naming the file and what failed, for a log; ``reason`` is
-    short ("disk I/O error"), for a status line.
-    """
-
-    failing: bool
-    message: str
-    reason: str = ""
-
-
 class _Call(NamedTuple):
     """A write that is code rather than one statement; ``action`` names it in a report."""
 
     action: str
     run: Callable[[sqlite3.Connection], None]
-
-
-@dataclass(frozen=True, slots=True)
-class StoredJob:
-    job_id: str
-    func_ref: str
-    cron_expression: str
-    code_cron_expression: str | None
-    timezone: str
-    source: str
-    enabled: bool
-    paused: bool
-    removed: bool
-    timeout_seconds: float | None
-    description: str | None
-    isolation: str | None = None
-    code_timeout_seconds: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class JobStats:
-    run_count: int
-    failure_count: int
-    last: LastRun | None
 
 
 def _iso(when: datetime | None) -> str | None:
@@ -474,8 +439,10 @@ def _owner_only_if_empty(path: Path) -> None:
         os.close(fd)
 
 
-class Store:
+class Store(StateStore):
     """The SQLite state file. Use ``Store.open``; call ``close`` when done."""
+
+    persistent = True
 
     def __init__(self, path: Path, conn: sqlite3.Connection, read_only: bool) -> None:
         self.path = path
@@ -486,7 +453,7 @@ class Store:
         self._writer: threading.Thread | None = None
         self._next_id = 1
         self._closed = False
-        self._report: Callable[[WriteReport], None] | None = None
+        self._report: Reporter | None = None
         # Absolute: a job may change the working directory while the writer runs.
         self._where = Path(os.path.abspath(path))
         self._opened: tuple[int, int] | None = None  # (st_dev, st_ino) the writer opened
@@ -616,7 +583,7 @@ class Store:
 
     # ------------------------------------------------------------------ writing
 
-    def set_reporter(self, report: Callable[[WriteReport], None] | None) -> None:
+    def set_reporter(self, report: Reporter | None) -> None:
         """Have ``report`` called when writes start failing, and when they succeed again.
 
         Called on the writer thread, once per failure rather than once per write; the owner
@@ -628,6 +595,10 @@ class Store:
     def forked(self) -> bool:
         """True in a forked child's copy: it never writes; the file is its parent's."""
         return os.getpid() != self._pid
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     def _submit(self, sql: str, params: Iterable[Any] = ()) -> None:
         if self.read_only or self._closed or self.forked:

@@ -17,22 +17,21 @@ import contextlib
 import inspect
 import logging
 import os
-import re
-import time
 import traceback as tb
-import unicodedata
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from jobs import capture, cron, funcs, restore
-from jobs.config import MAX_TIMEOUT_SECONDS, MAX_TIMEOUT_TEXT
-from jobs.errors import DuplicateJobError, InvalidJobError, JobNotFoundError, shown
+from jobs import capture, cron, funcs, job_options, live_jobs
+from jobs.errors import DuplicateJobError, InvalidJobError, JobNotFoundError
+from jobs.lifecycle import RunState
+from jobs.live_jobs import LiveJob
 from jobs.memory_store import MemoryStore
+from jobs.persistence import Persistence
 from jobs.records import (
     EXECUTION_EVENT_FOR_STATUS,
     EventKind,
@@ -45,7 +44,7 @@ from jobs.records import (
     Trigger,
 )
 from jobs.settings import Settings
-from jobs.state_store import StateStore, StoredJob, WriteReport
+from jobs.state_store import StateStore, WriteReport
 
 if TYPE_CHECKING:
     import asyncio
@@ -54,19 +53,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("jobconsole")
 
-_SPACE_BUT_BLANK = re.compile(r"[^\S ]")  # tabs, newlines and other white space
-#: Control, format (bidi overrides, zero-width), surrogate and line-breaking characters:
-#: an id is printed in every listing, where these would drive or fool the terminal.
-_NOT_IN_IDS = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
-
 Subscriber = Callable[[SchedulerEvent], None]
 Clock = Callable[[], datetime]
 
 #: How long a coroutine may hold the event loop in one step before its record says so.
 BLOCKING_WARNING_SECONDS = 0.5
-#: How often the state file learns we are alive, and how often history is pruned.
-ALIVE_EVERY_SECONDS = 15.0
-PRUNE_EVERY_SECONDS = 3600.0
 #: A run this close to its time is on time whatever the misfire grace (even 0): the loop
 #: always wakes a little after the due time.
 ON_TIME_SECONDS = 1.0
@@ -84,32 +75,7 @@ def _scheduling_now(tz: ZoneInfo) -> datetime:
     return datetime.now(tz)
 
 
-@dataclass(slots=True, eq=False)
-class _Job:
-    """The service's own mutable view of a job; snapshots are taken from it."""
-
-    job_id: str
-    func: Callable[..., Any] | None
-    func_ref: str
-    schedule: cron.CronSchedule
-    tz: ZoneInfo
-    enabled: bool = True
-    paused: bool = False
-    timeout_seconds: float | None = None
-    description: str | None = None
-    source: str = "runtime"
-    code_cron: str | None = None
-    code_timeout: float | None = None
-    transient: bool = False
-    isolation: str | None = None
-    error: str | None = None
-    run_count: int = 0
-    failure_count: int = 0
-    last: LastRun | None = None
-
-    @property
-    def schedulable(self) -> bool:
-        return self.enabled and self.error is None and self.func is not None
+_Job = LiveJob  # the name the service's code uses
 
 
 def _dispatch_placeholder() -> None:
@@ -140,12 +106,10 @@ class SchedulerService:
         self._subscribers: list[Subscriber] = []
         self._scheduler: engine.Scheduler | None = None
         self._tasks: dict[int, asyncio.Task[None]] = {}
-        self._started = False
-        self._stopping = False
+        self._run_state = RunState.CREATED
         self.boot_errors: list[str] = []
         self._pending_notices: list[str] = []
-        self._state_loaded = False
-        self._stored_rows: dict[str, StoredJob] | None = None  # as read by restore, until saved
+        self._persistence = Persistence(self._store, self.settings, self._clock)
         self._housekeeping: asyncio.Task[None] | None = None
         # One execution at a time per job id, whatever _Job object holds the id: a job
         # replaced (or removed and registered again) while it runs must not run twice.
@@ -260,7 +224,11 @@ class SchedulerService:
         """``register_job`` without the snapshot (``options`` are ``_build_job``'s), for
         the registry's thousands of entries."""
         store = self._store
-        if store.persistent and self._state_loaded and not (self._started or store.closed):
+        if (
+            store.persistent
+            and self._persistence.loaded
+            and not (self._run_state.active or store.closed)
+        ):
             raise RuntimeError(
                 f"register_job({job_id!r}) came after the state file was loaded (by "
                 "load_state(), or by a change or run_job_now() before start()), so the "
@@ -274,15 +242,16 @@ class SchedulerService:
             self._unschedule(existing)
             job.run_count, job.failure_count = existing.run_count, existing.failure_count
             job.last = existing.last
-        job.source = "runtime" if self._started else "code"
-        if not self._started:
+        active = self._run_state.active
+        job.source = "runtime" if active else "code"
+        if not active:
             job.code_cron = job.schedule.expression
             job.code_timeout = job.timeout_seconds
         self._jobs[job.job_id] = job
         self._persist(job)
         self._schedule(job)
         self._emit(EventKind.JOB_ADDED, job)
-        if job.transient and store.persistent and self._started:
+        if job.transient and store.persistent and active:
             self._emit(
                 EventKind.WARNING,
                 job,
@@ -297,78 +266,9 @@ class SchedulerService:
         job_id: str,
         func: Callable[..., Any] | str,
         cron_expression: str,
-        *,
-        enabled: bool = True,
-        timezone: str | None = None,
-        description: str | None = None,
-        timeout_seconds: float | None = None,
-        isolation: str | None = None,
+        **options: Any,
     ) -> _Job:
-        if not isinstance(job_id, str) or not job_id.strip() or job_id != job_id.strip():
-            raise InvalidJobError(
-                f"job id {job_id!r} is not valid: expected a non-empty name without "
-                "surrounding spaces, e.g. 'cleanup_expired_tokens'"
-            )
-        if len(job_id) > 200 or _SPACE_BUT_BLANK.search(job_id):
-            raise InvalidJobError(
-                f"job id {job_id!r} is not valid: at most 200 characters, no tabs or newlines"
-            )
-        if not job_id.isprintable():  # the fast path: most ids are
-            bad = next((c for c in job_id if unicodedata.category(c) in _NOT_IN_IDS), None)
-            if bad is not None:
-                raise InvalidJobError(
-                    f"job id {job_id!r} is not valid: {bad!r} (U+{ord(bad):04X}) is a control "
-                    "or format character; expected printable characters only, e.g. "
-                    "'cleanup_expired_tokens'"
-                )
-        if isinstance(func, str):
-            ref = func.strip()
-            func_obj: Callable[..., Any] = funcs.resolve(ref)
-            ref = funcs.reference_of(func_obj) or ref
-        else:
-            funcs.check_callable(func, job_id)
-            func_obj = func
-            ref = funcs.reference_of(func) or funcs.display_name(func)
-        funcs.check_callable(func_obj, job_id)
-        schedule = cron.parse(cron_expression)
-        tz = cron.zone(timezone) if timezone else self.tz
-        if timeout_seconds is not None and (
-            isinstance(timeout_seconds, bool)
-            or not isinstance(timeout_seconds, int | float)
-            or not 0 < timeout_seconds <= MAX_TIMEOUT_SECONDS
-        ):
-            raise InvalidJobError(
-                f"job {job_id!r}: timeout_seconds={shown(timeout_seconds)} is not valid; "
-                f"expected a number of seconds above 0 and at most {MAX_TIMEOUT_TEXT}, or None"
-            )
-        if isolation not in (None, "thread", "process"):
-            raise InvalidJobError(
-                f"job {job_id!r}: isolation={isolation!r}; expected 'process' or None"
-            )
-        transient = funcs.reference_of(func_obj) is None
-        if isolation == "process" and transient:
-            raise InvalidJobError(
-                f"job {job_id!r}: isolation='process' needs a module-level function that a "
-                f"child process can import; {ref} is not one"
-            )
-        if not isinstance(enabled, bool):
-            raise InvalidJobError(f"job {job_id!r}: enabled={enabled!r}; expected True or False")
-        if description is not None and not isinstance(description, str):
-            raise InvalidJobError(
-                f"job {job_id!r}: description={description!r}; expected a string or None"
-            )
-        return _Job(
-            job_id=job_id,
-            func=func_obj,
-            func_ref=ref,
-            schedule=schedule,
-            tz=tz,
-            enabled=enabled,
-            timeout_seconds=float(timeout_seconds) if timeout_seconds is not None else None,
-            description=description,
-            transient=transient,
-            isolation="process" if isolation == "process" else None,
-        )
+        return live_jobs.build(job_id, func, cron_expression, self.tz, **options)
 
     def load_registry(self, entries: Iterable[dict[str, Any]]) -> list[str]:
         """Register each entry; a bad one is reported (and returned), the rest still load."""
@@ -379,14 +279,14 @@ class SchedulerService:
                 if not isinstance(entry, dict):
                     raise InvalidJobError(f"expected a dict (CronJobConfig), got {entry!r}")
                 label += f" ({entry.get('job_id')!r})"
-                unknown = set(entry) - _CONFIG_KEYS
-                missing = {"job_id", "func", "cron_expression"} - set(entry)
+                unknown = set(entry) - job_options.CONFIG_KEYS
+                missing = job_options.REQUIRED_KEYS - set(entry)
                 if missing:
                     raise InvalidJobError(f"missing key(s): {', '.join(sorted(missing))}")
                 if unknown:
                     raise InvalidJobError(
                         f"unknown key(s): {', '.join(sorted(unknown))}; "
-                        f"expected some of {', '.join(sorted(_CONFIG_KEYS))}"
+                        f"expected some of {', '.join(sorted(job_options.CONFIG_KEYS))}"
                     )
                 self._add(**entry)  # no snapshot per entry: 10,000 of them add up
             except (InvalidJobError, DuplicateJobError, ValueError) as exc:
@@ -419,12 +319,12 @@ class SchedulerService:
                 "a SchedulerService cannot be restarted after shutdown() (or close()): its "
                 "state file is closed; create a new one"
             )
-        if self._started:
-            if self._stopping:
-                raise RuntimeError(
-                    "SchedulerService.start() was called while shutdown() is in progress; "
-                    "await the task shutdown() returned first"
-                )
+        if self._run_state is RunState.STOPPING:
+            raise RuntimeError(
+                "SchedulerService.start() was called while shutdown() is in progress; "
+                "await the task shutdown() returned first"
+            )
+        if self._run_state.active:
             return
         try:
             loop = asyncio.get_running_loop()
@@ -439,18 +339,18 @@ class SchedulerService:
                 "state file: only that process may schedule from it; build the service "
                 "(and open the file) in this process"
             )
-        self._started = True
-        self._stopping = False
+        self._run_state = RunState.STARTING
         self._loop = loop
         self._pid = os.getpid()
         _started.add(self)
         capture.install()
         self.load_state()
-        restore.save_merged(self)
+        self._persistence.save_merged(self._jobs.values())
         for notice in self._pending_notices:
             self._emit(EventKind.WARNING, job_id=None, message=notice)
         self._pending_notices.clear()
         if not self.settings.background_jobs_enabled:
+            self._run_state = RunState.STARTED
             self._emit(EventKind.SCHEDULER_STOPPED, message=self.disabled_reason or "")
             return
         from jobs import engine  # APScheduler: imported once scheduling starts
@@ -468,12 +368,14 @@ class SchedulerService:
         # (the second skipped while the first runs), never by neither. It walks every job of
         # the service, handed to APScheduler yet or not, so it runs before the chunks.
         instant = _scheduling_now(self.tz)
-        restore.catch_up_missed(self)
+        self._catch_up_missed()
         self._unscheduled = dict(self._jobs)
         queue = deque(self._unscheduled.values())
         self._schedule_some(queue, instant, announce=False)
         scheduler.start()
-        self._housekeeping = loop.create_task(self._keep_house(), name="jobconsole:house")
+        self._housekeeping = loop.create_task(
+            self._persistence.keep_house(), name="jobconsole:house"
+        )
         if queue:
             self._scheduling = loop.create_task(
                 self._schedule_rest(queue, instant), name="jobconsole:schedule"
@@ -503,6 +405,7 @@ class SchedulerService:
         self._started_fully()
 
     def _started_fully(self) -> None:
+        self._run_state = RunState.STARTED
         self._emit(EventKind.SCHEDULER_STARTED, message=f"scheduler running in {self.tz.key}")
 
     @property
@@ -516,7 +419,13 @@ class SchedulerService:
 
     @property
     def is_running(self) -> bool:
-        return self._scheduler is not None and self._scheduler.running and not self._stopping
+        scheduler = self._scheduler
+        return scheduler is not None and scheduler.running and self._run_state.firing
+
+    @property
+    def run_state(self) -> RunState:
+        """Where the service stands: created, starting, started, stopping or stopped."""
+        return self._run_state
 
     def shutdown(self, timeout: float | None = None) -> asyncio.Task[None] | None:
         """Stop firing at once; give running jobs ``timeout`` seconds, then cancel them.
@@ -526,9 +435,9 @@ class SchedulerService:
         """
         import asyncio
 
-        if not self._started:
+        if not self._run_state.active:
             return None
-        self._stopping = True
+        self._run_state = RunState.STOPPING
         self._stop_scheduling()
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
@@ -560,9 +469,9 @@ class SchedulerService:
         self._finish_shutdown()
 
     def _finish_shutdown(self) -> None:
-        if not self._started:
+        if not self._run_state.active:
             return
-        self._started = False
+        self._run_state = RunState.STOPPED
         self._stop_scheduling()
         self._scheduler = None
         if self._housekeeping is not None:
@@ -579,7 +488,7 @@ class SchedulerService:
         Else the merge at ``start()`` would undo it (a pause), or take a run still going for
         one a crash cut short. Loading is done once; ``start()`` then does not load again.
         """
-        if not self._started:
+        if not self._run_state.active:
             self.load_state()
 
     def pause_job(self, job_id: str) -> JobSnapshot:
@@ -613,8 +522,7 @@ class SchedulerService:
         self._unschedule(job)
         del self._jobs[job_id]
         if job.source == "runtime" or job.transient:  # a transient job has no row
-            if self._writable:
-                self._store.delete_job(job_id)
+            self._persistence.delete(job_id)
         else:
             self._persist(job, removed=True)
         self._emit(EventKind.JOB_REMOVED, job_id=job_id, message=f"removed {job_id}")
@@ -637,10 +545,7 @@ class SchedulerService:
     def set_timeout(self, job_id: str, timeout_seconds: float | None) -> JobSnapshot:
         self._load_first()
         job = self._get(job_id)
-        probe = self._build_job(
-            job_id, _dispatch_placeholder, "* * * * *", timeout_seconds=timeout_seconds
-        )
-        job.timeout_seconds = probe.timeout_seconds
+        job.timeout_seconds = job_options.check_timeout(job_id, timeout_seconds)
         self._persist(job)
         self._emit(EventKind.JOB_UPDATED, job)
         return self._snapshot(job)
@@ -767,16 +672,8 @@ class SchedulerService:
             assert self._scheduler is not None
             self._scheduler.remove_job(job.job_id)
 
-    @property
-    def _writable(self) -> bool:
-        """Changes go to the state file: it is open for writing and merged already (a
-        write before the merge would overwrite what the merge should read)."""
-        store = self._store
-        return self._state_loaded and not store.closed and not store.read_only
-
     def _persist(self, job: _Job, removed: bool = False) -> None:
-        if self._writable and not job.transient:
-            self._store.save_job(restore.stored_job(job, removed=removed))
+        self._persistence.save(job, removed=removed)
 
     @property
     def _forked(self) -> bool:
@@ -804,7 +701,7 @@ class SchedulerService:
 
     def _on_due(self, job_id: str, run_times: list[datetime]) -> None:
         job = self._jobs.get(job_id)
-        if job is None or self._stopping or self._forked:
+        if job is None or not self._run_state.firing or self._forked:
             return
         scheduled = run_times[-1]
         if len(run_times) > 1:
@@ -1004,19 +901,17 @@ class SchedulerService:
 
     # ------------------------------------------------------------ durable state
 
-    async def _keep_house(self) -> None:
-        """Note that we are alive (for missed-run detection) and prune old history."""
-        import asyncio
-
-        store = self._store
-        last_prune: float | None = None  # prune at start: monotonic() may be near 0
-        while True:
-            now = self._clock()
-            store.mark_alive(now)
-            if last_prune is None or time.monotonic() - last_prune > PRUNE_EVERY_SECONDS:
-                last_prune = time.monotonic()
-                store.prune(self.settings.history_max_rows, self.settings.history_max_age_days, now)
-            await asyncio.sleep(ALIVE_EVERY_SECONDS)
+    def _catch_up_missed(self) -> None:
+        """Record runs due while nothing ran; run the latest once if within the grace time."""
+        found = self._persistence.missed_runs(self._jobs.values())
+        for due in found:
+            job = self._jobs[due.job_id]
+            if due.missed:
+                self._record_instant(job, ExecutionStatus.MISSED, due.latest, due.message)
+            if due.run_latest:
+                self._launch(job, due.latest, Trigger.SCHEDULE)
+        if found:
+            self._store.flush()  # so a history read right after start-up shows the missed runs
 
     def load_state(self) -> None:
         """Merge the state file into the registered jobs (done by ``start()``; once).
@@ -1024,29 +919,15 @@ class SchedulerService:
         Jobs registered in code after this (and before ``start()``) are not merged with
         what the file holds for them: register code jobs first.
         """
-        if not self._state_loaded and not self._store.closed:
-            self._state_loaded = True
-            restore.restore(self)
+        self._pending_notices.extend(self._persistence.load(self._jobs, self.tz))
 
     def close(self) -> None:
         """Release the state file of a service that was never started (e.g. ``list``)."""
-        if not self._started:
+        if not self._run_state.active:
             self._store.close()
 
 
 _STDIO_NAMES = {1: "output", 2: "error"}
-
-_CONFIG_KEYS = {
-    "job_id",
-    "func",
-    "cron_expression",
-    "enabled",
-    "timezone",
-    "description",
-    "timeout_seconds",
-    "isolation",
-}
-
 
 _started: weakref.WeakSet[SchedulerService] = weakref.WeakSet()
 

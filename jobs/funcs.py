@@ -153,6 +153,7 @@ CORE_MODULES = frozenset(
         "registry",
         "restore",
         "running",
+        "scheduling",
         "service",
         "settings",
         "state_store",

@@ -19,12 +19,10 @@ import logging
 import os
 import traceback as tb
 import weakref
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from jobs import capture, cron, funcs, job_options, live_jobs
 from jobs.errors import DuplicateJobError, InvalidJobError, JobNotFoundError
@@ -43,6 +41,7 @@ from jobs.records import (
     SchedulerEvent,
     Trigger,
 )
+from jobs.scheduling import Scheduling
 from jobs.settings import Settings
 from jobs.state_store import StateStore, WriteReport
 
@@ -61,25 +60,13 @@ BLOCKING_WARNING_SECONDS = 0.5
 #: A run this close to its time is on time whatever the misfire grace (even 0): the loop
 #: always wakes a little after the due time.
 ON_TIME_SECONDS = 1.0
-#: Jobs ``start()`` hands to APScheduler per event-loop iteration: with thousands of jobs the
-#: loop (and the console) keeps answering while the rest are scheduled.
-SCHEDULE_CHUNK = 250
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _scheduling_now(tz: ZoneInfo) -> datetime:
-    """Now as APScheduler reads it: its own clock, never the service's injected one."""
-    return datetime.now(tz)
-
-
 _Job = LiveJob  # the name the service's code uses
-
-
-def _dispatch_placeholder() -> None:
-    """What APScheduler holds as each job's func; the service runs the real one."""
 
 
 class SchedulerService:
@@ -104,7 +91,7 @@ class SchedulerService:
         self._clock: Clock = clock or _utcnow
         self._jobs: dict[str, _Job] = {}
         self._subscribers: list[Subscriber] = []
-        self._scheduler: engine.Scheduler | None = None
+        self._scheduling = Scheduling()
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._run_state = RunState.CREATED
         self.boot_errors: list[str] = []
@@ -114,9 +101,6 @@ class SchedulerService:
         # One execution at a time per job id, whatever _Job object holds the id: a job
         # replaced (or removed and registered again) while it runs must not run twice.
         self._running: dict[str, Execution] = {}
-        # Jobs start() has yet to hand to APScheduler, and the task handing them over.
-        self._unscheduled: dict[str, _Job] = {}
-        self._scheduling: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None  # set by start()
         self._store.set_reporter(self._on_store_report)
         self._pid: int | None = None  # the process that started it; a fork never fires
@@ -239,7 +223,7 @@ class SchedulerService:
         if existing is not None and not replace_existing:
             raise DuplicateJobError(job.job_id)
         if existing is not None:
-            self._unschedule(existing)
+            self._scheduling.unschedule(existing)
             job.run_count, job.failure_count = existing.run_count, existing.failure_count
             job.last = existing.last
         active = self._run_state.active
@@ -249,7 +233,7 @@ class SchedulerService:
             job.code_timeout = job.timeout_seconds
         self._jobs[job.job_id] = job
         self._persist(job)
-        self._schedule(job)
+        self._scheduling.schedule(job)
         self._emit(EventKind.JOB_ADDED, job)
         if job.transient and store.persistent and active:
             self._emit(
@@ -353,56 +337,25 @@ class SchedulerService:
             self._run_state = RunState.STARTED
             self._emit(EventKind.SCHEDULER_STOPPED, message=self.disabled_reason or "")
             return
-        from jobs import engine  # APScheduler: imported once scheduling starts
-
-        scheduler = engine.Scheduler(
-            timezone=self.tz,
-            event_loop=loop,
-            executors={"default": engine.Executor(self._on_due)},
-            # Every due time reaches _on_due, which coalesces them itself (see Executor).
-            job_defaults={"coalesce": False, "max_instances": 1, "misfire_grace_time": None},
-        )
-        self._scheduler = scheduler
         # APScheduler covers fire times from this instant on, and catch_up_missed those up
         # to its own "now", taken right after: a time in that sliver could be seen by both
         # (the second skipped while the first runs), never by neither. It walks every job of
         # the service, handed to APScheduler yet or not, so it runs before the chunks.
-        instant = _scheduling_now(self.tz)
+        instant = self._scheduling.begin(self.tz, loop, self._on_due)
         self._catch_up_missed()
-        self._unscheduled = dict(self._jobs)
-        queue = deque(self._unscheduled.values())
-        self._schedule_some(queue, instant, announce=False)
-        scheduler.start()
+        more = self._scheduling.hand_over(self._jobs.values(), instant)
         self._housekeeping = loop.create_task(
             self._persistence.keep_house(), name="jobconsole:house"
         )
-        if queue:
-            self._scheduling = loop.create_task(
-                self._schedule_rest(queue, instant), name="jobconsole:schedule"
+        if more:
+            self._scheduling.hand_over_rest(
+                loop, instant, self._announce_scheduled, self._started_fully
             )
         else:
             self._started_fully()
 
-    def _schedule_some(self, queue: deque[_Job], instant: datetime, *, announce: bool) -> None:
-        """Hand up to SCHEDULE_CHUNK jobs of ``queue`` to APScheduler, from ``instant``."""
-        count = 0
-        while queue and count < SCHEDULE_CHUNK:
-            job = queue.popleft()
-            if self._unscheduled.get(job.job_id) is not job:
-                continue  # removed, replaced or resumed (so scheduled) since start()
-            count += 1
-            if self._schedule(job, instant) and announce:
-                self._emit(EventKind.JOB_UPDATED, job)  # its next run time is known now
-
-    async def _schedule_rest(self, queue: deque[_Job], instant: datetime) -> None:
-        import asyncio
-
-        while queue:
-            await asyncio.sleep(0)  # let the loop answer between chunks
-            self._schedule_some(queue, instant, announce=True)
-        self._scheduling = None
-        self._unscheduled.clear()
-        self._started_fully()
+    def _announce_scheduled(self, job: _Job) -> None:
+        self._emit(EventKind.JOB_UPDATED, job)  # its next run time is known now
 
     def _started_fully(self) -> None:
         self._run_state = RunState.STARTED
@@ -419,8 +372,7 @@ class SchedulerService:
 
     @property
     def is_running(self) -> bool:
-        scheduler = self._scheduler
-        return scheduler is not None and scheduler.running and self._run_state.firing
+        return self._scheduling.running and self._run_state.firing
 
     @property
     def run_state(self) -> RunState:
@@ -438,9 +390,7 @@ class SchedulerService:
         if not self._run_state.active:
             return None
         self._run_state = RunState.STOPPING
-        self._stop_scheduling()
-        if self._scheduler is not None and self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
+        self._scheduling.stop()
         grace = self.settings.shutdown_timeout_seconds if timeout is None else timeout
         try:
             loop = asyncio.get_running_loop()
@@ -448,13 +398,6 @@ class SchedulerService:
             self._finish_shutdown()
             return None
         return loop.create_task(self._drain(grace))
-
-    def _stop_scheduling(self) -> None:
-        """Stop handing jobs to APScheduler (a shutdown while start() still does)."""
-        if self._scheduling is not None:
-            self._scheduling.cancel()
-            self._scheduling = None
-        self._unscheduled.clear()
 
     async def _drain(self, grace: float) -> None:
         import asyncio
@@ -472,8 +415,7 @@ class SchedulerService:
         if not self._run_state.active:
             return
         self._run_state = RunState.STOPPED
-        self._stop_scheduling()
-        self._scheduler = None
+        self._scheduling.end()
         if self._housekeeping is not None:
             self._housekeeping.cancel()
             self._housekeeping = None
@@ -496,8 +438,7 @@ class SchedulerService:
         job = self._get(job_id)
         if not job.paused:
             job.paused = True
-            if self._scheduler is not None and self._in_scheduler(job_id):
-                self._scheduler.pause_job(job_id)
+            self._scheduling.pause(job)
             self._persist(job)
             self._emit(EventKind.JOB_PAUSED, job)
         return self._snapshot(job)
@@ -507,10 +448,7 @@ class SchedulerService:
         job = self._get(job_id)
         if job.paused:
             job.paused = False
-            if self._scheduler is not None and self._in_scheduler(job_id):
-                self._scheduler.resume_job(job_id)
-            else:
-                self._schedule(job)
+            self._scheduling.resume(job)
             self._persist(job)
             self._emit(EventKind.JOB_RESUMED, job)
         return self._snapshot(job)
@@ -519,7 +457,7 @@ class SchedulerService:
         """Remove the job; an execution of it still running goes on to its end."""
         self._load_first()
         job = self._get(job_id)
-        self._unschedule(job)
+        self._scheduling.unschedule(job)
         del self._jobs[job_id]
         if job.source == "runtime" or job.transient:  # a transient job has no row
             self._persistence.delete(job_id)
@@ -532,12 +470,7 @@ class SchedulerService:
         job = self._get(job_id)
         schedule = cron.parse(cron_expression)
         job.schedule = schedule
-        if self._scheduler is not None and self._in_scheduler(job_id):
-            from jobs import engine
-
-            self._scheduler.reschedule_job(job_id, trigger=engine.CronTrigger(schedule, job.tz))
-            if job.paused:
-                self._scheduler.pause_job(job_id)
+        self._scheduling.reschedule(job)
         self._persist(job)
         self._emit(EventKind.JOB_RESCHEDULED, job, message=schedule.expression)
         return self._snapshot(job)
@@ -610,10 +543,7 @@ class SchedulerService:
             state = JobState.PAUSED
         else:
             state = JobState.SCHEDULED
-        next_run = None
-        if self._scheduler is not None and job.schedulable and not job.paused:
-            ap_job = self._scheduler.get_job(job.job_id)
-            next_run = ap_job.next_run_time if ap_job is not None else None
+        next_run = self._scheduling.next_run_time(job)
         last = job.last
         return JobSnapshot(
             job_id=job.job_id,
@@ -637,40 +567,10 @@ class SchedulerService:
 
     # --------------------------------------------------------------- internals
 
-    def _in_scheduler(self, job_id: str) -> bool:
-        return self._scheduler is not None and self._scheduler.get_job(job_id) is not None
-
-    def _schedule(self, job: _Job, instant: datetime | None = None) -> bool:
-        """Hand the job to APScheduler; its first run is the first fire time at or after
-        ``instant`` (default: now). Returns whether it was scheduled."""
-        if self._unscheduled.get(job.job_id) is job:
-            del self._unscheduled[job.job_id]
-        if self._scheduler is None or not job.schedulable:
-            return False
-        from jobs import engine
-
-        trigger = engine.CronTrigger(job.schedule, job.tz)
-        kwargs: dict[str, Any] = {}
-        if job.paused:
-            kwargs["next_run_time"] = None
-        elif instant is not None:
-            kwargs["next_run_time"] = trigger.get_next_fire_time(None, instant)
-        self._scheduler.add_job(
-            _dispatch_placeholder,
-            trigger=trigger,
-            id=job.job_id,
-            name=job.job_id,
-            replace_existing=True,
-            **kwargs,
-        )
-        return True
-
-    def _unschedule(self, job: _Job) -> None:
-        if self._unscheduled.get(job.job_id) is job:
-            del self._unscheduled[job.job_id]
-        if self._in_scheduler(job.job_id):
-            assert self._scheduler is not None
-            self._scheduler.remove_job(job.job_id)
+    @property
+    def _scheduler(self) -> engine.Scheduler | None:
+        """APScheduler's scheduler while scheduling (tests and benchmarks drive it)."""
+        return self._scheduling.scheduler
 
     def _persist(self, job: _Job, removed: bool = False) -> None:
         self._persistence.save(job, removed=removed)

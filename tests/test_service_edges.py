@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-import jobs.service as service_module
+import jobs.scheduling as scheduling_module
 from jobs import EventKind, ExecutionStatus, JobState, SchedulerService, Trigger
 from jobs.lifecycle import RunState
 from tests import jobfuncs_core as jf
@@ -34,7 +34,7 @@ async def stop(service: SchedulerService) -> None:
 @pytest.fixture
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> int:
     """``start()`` hands jobs to APScheduler four at a time: a few jobs show the chunking."""
-    monkeypatch.setattr(service_module, "SCHEDULE_CHUNK", 4, raising=False)
+    monkeypatch.setattr(scheduling_module, "SCHEDULE_CHUNK", 4, raising=False)
     return 4
 
 
@@ -255,7 +255,7 @@ async def test_jobs_scheduled_after_start_fire_for_a_time_crossed_meanwhile(
     jobs had taken until after it."""
     boundary = datetime.now(UTC).replace(second=0, microsecond=0)
     monkeypatch.setattr(
-        service_module,
+        scheduling_module,
         "_scheduling_now",
         lambda tz: (boundary - timedelta(seconds=0.5)).astimezone(tz),
         raising=False,

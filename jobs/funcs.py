@@ -152,6 +152,7 @@ CORE_MODULES = frozenset(
         "records",
         "registry",
         "restore",
+        "runner",
         "running",
         "scheduling",
         "service",

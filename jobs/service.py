@@ -1,30 +1,28 @@
 """SchedulerService: the one door to scheduling, for the console, the CLI and libraries.
 
-APScheduler's AsyncIOScheduler decides *when* (with our CronTrigger); this service decides
-*how* a job runs: one instance at a time, coroutines on the loop and plain functions in
-worker threads, output captured per execution, every outcome recorded as an Execution
-and announced to subscribers as a SchedulerEvent. Its methods are called from the event
-loop's thread.
+A façade over its collaborators, each in a module of its own: the jobs in memory
+(``live_jobs.py``, their options checked by ``job_options.py``), the runner that turns a
+fire into an Execution (``runner.py``), the APScheduler adapter that decides *when*
+(``scheduling.py``), and persistence (``persistence.py`` over a ``StateStore``: memory by
+default, the SQLite state file when given). The service holds the lifecycle (one
+``RunState``), checks every call and announces what happened to subscribers as
+SchedulerEvents. Its methods are called from the event loop's thread.
 
-asyncio (and what runs a job, ``running.py`` and ``isolation.py``) is imported by the
-methods that run on the loop, so that code which only reads jobs, such as ``jobconsole
-list``, does not pay for it.
+asyncio and APScheduler are imported by the methods that run on the loop, so that code
+which only reads jobs, such as ``jobconsole list``, does not pay for them.
 """
 
 from __future__ import annotations
 
 import contextlib
-import inspect
 import logging
 import os
-import traceback as tb
 import weakref
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from jobs import capture, cron, funcs, job_options, live_jobs
+from jobs import capture, cron, job_options, live_jobs
 from jobs.errors import DuplicateJobError, InvalidJobError, JobNotFoundError
 from jobs.lifecycle import RunState
 from jobs.live_jobs import LiveJob
@@ -37,10 +35,10 @@ from jobs.records import (
     ExecutionStatus,
     JobSnapshot,
     JobState,
-    LastRun,
     SchedulerEvent,
     Trigger,
 )
+from jobs.runner import Runner
 from jobs.scheduling import Scheduling
 from jobs.settings import Settings
 from jobs.state_store import StateStore, WriteReport
@@ -55,18 +53,9 @@ log = logging.getLogger("jobconsole")
 Subscriber = Callable[[SchedulerEvent], None]
 Clock = Callable[[], datetime]
 
-#: How long a coroutine may hold the event loop in one step before its record says so.
-BLOCKING_WARNING_SECONDS = 0.5
-#: A run this close to its time is on time whatever the misfire grace (even 0): the loop
-#: always wakes a little after the due time.
-ON_TIME_SECONDS = 1.0
-
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-_Job = LiveJob  # the name the service's code uses
 
 
 class SchedulerService:
@@ -89,21 +78,19 @@ class SchedulerService:
         self.tz = cron.zone(self.settings.tz_name)
         self._store: StateStore = store if store is not None else MemoryStore()
         self._clock: Clock = clock or _utcnow
-        self._jobs: dict[str, _Job] = {}
+        self._jobs: dict[str, LiveJob] = {}
         self._subscribers: list[Subscriber] = []
         self._scheduling = Scheduling()
-        self._tasks: dict[int, asyncio.Task[None]] = {}
         self._run_state = RunState.CREATED
         self.boot_errors: list[str] = []
         self._pending_notices: list[str] = []
         self._persistence = Persistence(self._store, self.settings, self._clock)
         self._housekeeping: asyncio.Task[None] | None = None
-        # One execution at a time per job id, whatever _Job object holds the id: a job
-        # replaced (or removed and registered again) while it runs must not run twice.
-        self._running: dict[str, Execution] = {}
+        self._runner = Runner(
+            self._store, self.settings, self._clock, self._jobs, self._announce_execution
+        )
         self._loop: asyncio.AbstractEventLoop | None = None  # set by start()
         self._store.set_reporter(self._on_store_report)
-        self._pid: int | None = None  # the process that started it; a fork never fires
 
     @property
     def store(self) -> StateStore | None:
@@ -140,7 +127,7 @@ class SchedulerService:
         details = {"reason": report.reason} if report.reason else {}
         self._emit(kind, message=report.message, details=details)
 
-    def _emit(self, kind: EventKind, job: _Job | None = None, **kwargs: Any) -> None:
+    def _emit(self, kind: EventKind, job: LiveJob | None = None, **kwargs: Any) -> None:
         if not self._subscribers:
             return
         event = SchedulerEvent(
@@ -204,7 +191,7 @@ class SchedulerService:
         *,
         replace_existing: bool = False,
         **options: Any,
-    ) -> _Job:
+    ) -> LiveJob:
         """``register_job`` without the snapshot (``options`` are ``_build_job``'s), for
         the registry's thousands of entries."""
         store = self._store
@@ -251,7 +238,7 @@ class SchedulerService:
         func: Callable[..., Any] | str,
         cron_expression: str,
         **options: Any,
-    ) -> _Job:
+    ) -> LiveJob:
         return live_jobs.build(job_id, func, cron_expression, self.tz, **options)
 
     def load_registry(self, entries: Iterable[dict[str, Any]]) -> list[str]:
@@ -325,7 +312,7 @@ class SchedulerService:
             )
         self._run_state = RunState.STARTING
         self._loop = loop
-        self._pid = os.getpid()
+        self._runner.pid = os.getpid()
         _started.add(self)
         capture.install()
         self.load_state()
@@ -354,7 +341,7 @@ class SchedulerService:
         else:
             self._started_fully()
 
-    def _announce_scheduled(self, job: _Job) -> None:
+    def _announce_scheduled(self, job: LiveJob) -> None:
         self._emit(EventKind.JOB_UPDATED, job)  # its next run time is known now
 
     def _started_fully(self) -> None:
@@ -402,7 +389,7 @@ class SchedulerService:
     async def _drain(self, grace: float) -> None:
         import asyncio
 
-        pending = [task for task in self._tasks.values() if not task.done()]
+        pending = [task for task in self._runner.tasks.values() if not task.done()]
         if pending:
             _, still = await asyncio.wait(pending, timeout=grace)
             for task in still:
@@ -502,7 +489,7 @@ class SchedulerService:
         job = self._get(job_id)
         if job.func is None:
             raise InvalidJobError(f"job {job_id!r} cannot run: {job.error}")
-        return self._launch(job, self._clock(), Trigger.MANUAL)
+        return self._runner.launch(job, self._clock(), Trigger.MANUAL)
 
     # ----------------------------------------------------------------- queries
 
@@ -526,18 +513,18 @@ class SchedulerService:
         job = self._get(job_id)
         return job.schedule.next_times(self._clock(), job.tz, count)
 
-    def _get(self, job_id: str) -> _Job:
+    def _get(self, job_id: str) -> LiveJob:
         try:
             return self._jobs[job_id]
         except (KeyError, TypeError):
             raise JobNotFoundError(job_id) from None
 
-    def _snapshot(self, job: _Job) -> JobSnapshot:
+    def _snapshot(self, job: LiveJob) -> JobSnapshot:
         if not job.enabled:
             state = JobState.DISABLED
         elif job.error is not None:
             state = JobState.ERROR
-        elif job.job_id in self._running:
+        elif job.job_id in self._runner.running:
             state = JobState.RUNNING
         elif job.paused:
             state = JobState.PAUSED
@@ -572,234 +559,17 @@ class SchedulerService:
         """APScheduler's scheduler while scheduling (tests and benchmarks drive it)."""
         return self._scheduling.scheduler
 
-    def _persist(self, job: _Job, removed: bool = False) -> None:
+    def _persist(self, job: LiveJob, removed: bool = False) -> None:
         self._persistence.save(job, removed=removed)
 
-    @property
-    def _forked(self) -> bool:
-        """A forked child's copy: it fires nothing and records nothing (see _leave_to_parent)."""
-        return self._pid is not None and os.getpid() != self._pid
-
-    def _leave_to_parent(self) -> None:
-        """Right after a fork, in the child: cancel the runs launched but not yet begun
-        (those due with the forking job), so that no job's code runs a second time here.
-        Runs under way go on in this copy, unrecorded: a job that forks should exec or
-        ``os._exit`` in the child."""
-        import asyncio
-        import inspect
-
-        for loop in {task.get_loop() for task in self._tasks.values()}:
-            for task in asyncio.all_tasks(loop):
-                coro = task.get_coro()
-                if (
-                    task.get_name().startswith("job:")
-                    and inspect.iscoroutine(coro)
-                    and inspect.getcoroutinestate(coro) == inspect.CORO_CREATED
-                ):
-                    with contextlib.suppress(RuntimeError):  # forked off the loop thread
-                        task.cancel()
+    def _announce_execution(self, job: LiveJob, execution: Execution) -> None:
+        self._emit(EXECUTION_EVENT_FOR_STATUS[execution.status], job, execution=execution)
 
     def _on_due(self, job_id: str, run_times: list[datetime]) -> None:
         job = self._jobs.get(job_id)
-        if job is None or not self._run_state.firing or self._forked:
+        if job is None or not self._run_state.firing or self._runner.forked:
             return
-        scheduled = run_times[-1]
-        if len(run_times) > 1:
-            last_missed = run_times[-2].astimezone(job.tz)
-            self._record_instant(
-                job,
-                ExecutionStatus.MISSED,
-                run_times[-2],
-                f"missed {len(run_times) - 1} run(s) due while jobconsole was stalled (stopped, "
-                "suspended, its event loop blocked, or the clock jumped forward; last due "
-                f"{last_missed:%Y-%m-%d %H:%M %Z})",
-            )
-        now = self._clock()
-        late = (now - scheduled).total_seconds()
-        if late > max(self.settings.misfire_grace_seconds, ON_TIME_SECONDS):
-            self._record_instant(
-                job,
-                ExecutionStatus.MISSED,
-                scheduled,
-                f"started {late:.0f}s late, beyond the misfire grace time of "
-                f"{self.settings.misfire_grace_seconds:g}s",
-            )
-            return
-        self._launch(job, scheduled, Trigger.SCHEDULE)
-
-    def _launch(self, job: _Job, scheduled: datetime, trigger: Trigger) -> Execution:
-        import asyncio
-
-        if self._forked:
-            raise RuntimeError(
-                f"this process (pid {os.getpid()}) is a fork of the scheduler (pid "
-                f"{self._pid}); it runs no jobs"
-            )
-        running = self._running.get(job.job_id)
-        if running is not None:
-            return self._record_instant(
-                job,
-                ExecutionStatus.SKIPPED,
-                scheduled,
-                f"skipped: execution #{running.id} of {job.job_id} is still running",
-                trigger=trigger,
-            )
-        execution = Execution(
-            id=self._next_id(),
-            job_id=job.job_id,
-            status=ExecutionStatus.RUNNING,
-            scheduled_time=scheduled,
-            started_at=self._clock(),
-            trigger=trigger,
-        )
-        self._running[job.job_id] = execution
-        self._record(job, execution)
-        loop = asyncio.get_running_loop()
-        task = loop.create_task(
-            self._run(job, execution, loop.time()), name=f"job:{job.job_id}#{execution.id}"
-        )
-        self._tasks[execution.id] = task
-        task.add_done_callback(lambda _t, eid=execution.id: self._tasks.pop(eid, None))
-        return execution
-
-    def _next_id(self) -> int:
-        return self._store.next_execution_id()
-
-    async def _run(self, job: _Job, execution: Execution, launched: float) -> None:
-        """Run one execution; the timeout counts from launch, not from the first step."""
-        import asyncio
-
-        from jobs import isolation, running
-
-        buffer = capture.OutputBuffer(self.settings.output_limit_bytes)
-        timeout = job.timeout_seconds or self.settings.job_timeout_seconds
-        warnings: list[str] = []
-        error = trace = None
-        timed = None
-        began: list[datetime] = []  # when its code really began: the loop may be late
-
-        def begin() -> None:
-            if not began:
-                began.append(self._clock())
-
-        capture.install()  # reference counted: also covers a run_job_now() before start()
-        routed = capture.routed()
-        running.guard_stop(asyncio.get_running_loop())
-        try:
-            with capture.capturing(buffer), running.noting(warnings):
-                assert job.func is not None
-                async with asyncio.timeout_at(launched + timeout if timeout else None):
-                    if job.isolation == "process":
-                        begin()
-                        await isolation.run(job.func_ref, buffer)
-                    elif funcs.is_async(job.func):
-                        timed = running.Timed(job.func(), begin)
-                        await timed.run(f"job:{job.job_id}#{execution.id}")
-                    else:
-                        result = await running.in_daemon_thread(
-                            job.func, f"job:{job.job_id}", begin
-                        )
-                        if inspect.isawaitable(result):  # e.g. an async def behind a decorator
-                            timed = running.Timed(result)
-                            await timed.run(f"job:{job.job_id}#{execution.id}")
-            status = ExecutionStatus.SUCCEEDED
-        except TimeoutError:
-            status = ExecutionStatus.TIMED_OUT
-            error = f"TimeoutError: timed out after {timeout:g}s"
-            if job.isolation is None and not funcs.is_async(job.func):  # type: ignore[arg-type]
-                warnings.append(
-                    "a thread cannot be stopped: it is still running in the background; "
-                    "the job's slot is free for its next run"
-                )
-            elif timed is not None and timed.abandoned:
-                warnings.append(
-                    "it ignored its cancellation: it is still running in the background; "
-                    "the job's slot is free for its next run"
-                )
-        except asyncio.CancelledError:
-            status = ExecutionStatus.CANCELLED
-            error = "cancelled: the scheduler shut down before the job finished"
-            if job.isolation is None and not funcs.is_async(job.func):  # type: ignore[arg-type]
-                warnings.append("its thread cannot be stopped and may still be running")
-            elif timed is not None and timed.abandoned:
-                warnings.append("it ignored its cancellation and may still be running")
-        except isolation.ProcessJobError as exc:
-            status = ExecutionStatus.FAILED
-            error, trace = str(exc), exc.trace
-        except BaseException as exc:  # a job's SystemExit or KeyboardInterrupt is a failure too
-            status = ExecutionStatus.FAILED
-            error = f"{type(exc).__name__}: {exc}"
-            trace = "".join(tb.format_exception(exc))
-        finally:
-            taken = capture.reclaim(routed)
-            capture.uninstall()
-        if taken:
-            warnings.append(
-                f"replaced {' and '.join(taken)}; jobconsole put its own back so that other "
-                "jobs' output stays captured"
-            )
-        if closed := running.reopen_closed_stdio():
-            both = len(closed) > 1
-            warnings.append(
-                f"closed file descriptor{'s' if both else ''} {' and '.join(map(str, closed))} "
-                f"(standard {' and '.join(_STDIO_NAMES[fd] for fd in closed)}); jobconsole "
-                "opened /dev/null there so that files opened later do not take "
-                f"{'their' if both else 'its'} place"
-            )
-        if timed is not None and timed.longest >= BLOCKING_WARNING_SECONDS:
-            warnings.append(
-                f"blocked the event loop for about {timed.longest:.1f}s in one step; "
-                "use 'await asyncio.sleep' or a plain def (run in a thread) for blocking work"
-            )
-        finished = replace(
-            execution,
-            status=status,
-            started_at=began[0] if began else execution.started_at,
-            ended_at=self._clock(),
-            error=error,
-            traceback=trace,
-            output=buffer.getvalue(),
-            output_truncated=buffer.truncated,
-            warnings=tuple(warnings),
-        )
-        if self._running.get(job.job_id) is execution:
-            del self._running[job.job_id]
-        self._record(job, finished)
-
-    def _record_instant(
-        self,
-        job: _Job,
-        status: ExecutionStatus,
-        scheduled: datetime | None,
-        message: str,
-        trigger: Trigger = Trigger.SCHEDULE,
-    ) -> Execution:
-        execution = Execution(
-            id=self._next_id(),
-            job_id=job.job_id,
-            status=status,
-            scheduled_time=scheduled,
-            trigger=trigger,
-            error=message,
-        )
-        self._record(job, execution)
-        return execution
-
-    def _record(self, job: _Job, execution: Execution) -> None:
-        if self._forked:
-            return
-        # Counted for the job holding the id now: a job replaced (or removed and registered
-        # again) while this ran goes on with its id's counts, as the state file keeps them.
-        job = self._jobs.get(execution.job_id, job)
-        if execution.status.is_counted:
-            job.run_count += 1
-            if execution.status.is_failure:
-                job.failure_count += 1
-            job.last = LastRun.of(execution)
-        self._store.record_execution(execution)
-        self._emit(EXECUTION_EVENT_FOR_STATUS[execution.status], job, execution=execution)
-
-    # ------------------------------------------------------------ durable state
+        self._runner.fire(job, run_times)
 
     def _catch_up_missed(self) -> None:
         """Record runs due while nothing ran; run the latest once if within the grace time."""
@@ -807,9 +577,9 @@ class SchedulerService:
         for due in found:
             job = self._jobs[due.job_id]
             if due.missed:
-                self._record_instant(job, ExecutionStatus.MISSED, due.latest, due.message)
+                self._runner.record_instant(job, ExecutionStatus.MISSED, due.latest, due.message)
             if due.run_latest:
-                self._launch(job, due.latest, Trigger.SCHEDULE)
+                self._runner.launch(job, due.latest, Trigger.SCHEDULE)
         if found:
             self._store.flush()  # so a history read right after start-up shows the missed runs
 
@@ -827,14 +597,12 @@ class SchedulerService:
             self._store.close()
 
 
-_STDIO_NAMES = {1: "output", 2: "error"}
-
 _started: weakref.WeakSet[SchedulerService] = weakref.WeakSet()
 
 
 def _after_fork_in_child() -> None:
     for service in list(_started):
-        service._leave_to_parent()
+        service._runner.leave_to_parent()
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from jobs import cron, funcs, job_options
 from jobs.errors import InvalidJobError
-from jobs.records import LastRun
+from jobs.records import JobSource, LastRun
 from jobs.state_store import StoredJob
 
 
@@ -21,8 +21,8 @@ from jobs.state_store import StoredJob
 class LiveJob:
     """A job as the service holds it: its options, its state and its counts.
 
-    ``source`` says where it was defined ("code": the registry, or ``register_job`` before
-    ``start()``; "runtime": the console); ``code_cron`` and ``code_timeout`` are the
+    ``source`` says where it was defined (``JobSource``: the registry, or the console);
+    ``code_cron`` and ``code_timeout`` are the
     registry's own values, to tell a console edit from a change in the registry.
     """
 
@@ -35,7 +35,7 @@ class LiveJob:
     paused: bool = False
     timeout_seconds: float | None = None
     description: str | None = None
-    source: str = "runtime"
+    source: str = JobSource.CONSOLE
     code_cron: str | None = None
     code_timeout: float | None = None
     transient: bool = False
@@ -126,7 +126,7 @@ def from_row(row: StoredJob, default_tz: ZoneInfo) -> LiveJob:
             description=row.description,
             error=f"cannot be restored: {exc}",
         )
-    job.source = "runtime"
+    job.source = JobSource.CONSOLE
     job.paused = row.paused
     return job
 

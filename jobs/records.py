@@ -61,6 +61,16 @@ FAILURES = frozenset(
 )
 
 
+class JobSource(StrEnum):
+    """Where a job was defined, named as the screens name it. The values are what state
+    files and snapshots have always held, so both stay readable as they are."""
+
+    #: The registry, or ``register_job`` before ``start()``: code says the job exists.
+    REGISTRY = "code"
+    #: Registered while running (the console): stored, and registered again at start.
+    CONSOLE = "runtime"
+
+
 class Trigger(StrEnum):
     SCHEDULE = "schedule"
     MANUAL = "manual"
@@ -146,7 +156,7 @@ class JobSnapshot:
     error: str | None = None
     timeout_seconds: float | None = None
     isolation: str | None = None
-    source: str = "runtime"
+    source: str = JobSource.CONSOLE
 
     @property
     def description(self) -> str:

@@ -34,6 +34,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from jobs import cron
+from jobs.records import JobSource
 from jobs.state_store import StoredJob
 
 #: How many missed fire times to count per job before just saying "more than".
@@ -92,7 +93,7 @@ def merge(code_jobs: Mapping[str, CodeJob], rows: Sequence[StoredJob]) -> Merge:
     notices = result.notices
     for row in rows:
         job = code_jobs.get(row.job_id)
-        if job is not None and row.source == "runtime":
+        if job is not None and row.source == JobSource.CONSOLE:
             if not row.removed:
                 notices.append(
                     f"{row.job_id}: the job registered in the console as {row.func_ref} is "
@@ -109,7 +110,7 @@ def merge(code_jobs: Mapping[str, CodeJob], rows: Sequence[StoredJob]) -> Merge:
             continue
         if row.removed:
             continue
-        if row.source != "runtime":
+        if row.source != JobSource.CONSOLE:
             # The registry says which jobs exist: one it no longer defines is gone.
             notices.append(f"{row.job_id}: no longer defined in code; not scheduled")
             result.forgotten.append(row.job_id)

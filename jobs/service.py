@@ -34,6 +34,7 @@ from jobs.records import (
     Execution,
     ExecutionStatus,
     JobSnapshot,
+    JobSource,
     JobState,
     SchedulerEvent,
     Trigger,
@@ -214,7 +215,7 @@ class SchedulerService:
             job.run_count, job.failure_count = existing.run_count, existing.failure_count
             job.last = existing.last
         active = self._run_state.active
-        job.source = "runtime" if active else "code"
+        job.source = JobSource.CONSOLE if active else JobSource.REGISTRY
         if not active:
             job.code_cron = job.schedule.expression
             job.code_timeout = job.timeout_seconds
@@ -446,7 +447,7 @@ class SchedulerService:
         job = self._get(job_id)
         self._scheduling.unschedule(job)
         del self._jobs[job_id]
-        if job.source == "runtime" or job.transient:  # a transient job has no row
+        if job.source == JobSource.CONSOLE or job.transient:  # a transient job has no row
             self._persistence.delete(job_id)
         else:
             self._persist(job, removed=True)

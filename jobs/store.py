@@ -23,6 +23,7 @@ import sqlite3
 import stat
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -131,6 +132,24 @@ def _iso(when: datetime | None) -> str | None:
 
 def _dt(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
+
+
+#: A job's row: one column per field of StoredJob, of the same name.
+_JOB_FIELDS = tuple(f.name for f in fields(StoredJob))
+_JOB_FLAGS = frozenset(f.name for f in fields(StoredJob) if f.type == "bool")
+_SAVE_JOB = (
+    f"INSERT OR REPLACE INTO jobs ({', '.join(_JOB_FIELDS)}, updated_at) "
+    f"VALUES ({', '.join('?' * (len(_JOB_FIELDS) + 1))})"
+)
+
+
+def _stored_job(row: tuple[Any, ...]) -> StoredJob:
+    return StoredJob(
+        **{
+            name: bool(value) if name in _JOB_FLAGS else value
+            for name, value in zip(_JOB_FIELDS, row, strict=True)
+        }
+    )
 
 
 _EXECUTION_COLUMNS = (
@@ -768,26 +787,7 @@ class Store(StateStore):
 
     def save_job(self, job: StoredJob) -> None:
         self._submit(
-            "INSERT OR REPLACE INTO jobs (job_id, func_ref, cron_expression, "
-            "code_cron_expression, timezone, source, enabled, paused, removed, timeout_seconds, "
-            "description, isolation, code_timeout_seconds, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                job.job_id,
-                job.func_ref,
-                job.cron_expression,
-                job.code_cron_expression,
-                job.timezone,
-                job.source,
-                int(job.enabled),
-                int(job.paused),
-                int(job.removed),
-                job.timeout_seconds,
-                job.description,
-                job.isolation,
-                job.code_timeout_seconds,
-                _iso(datetime.now(UTC)),
-            ),
+            _SAVE_JOB, (*(getattr(job, name) for name in _JOB_FIELDS), _iso(datetime.now(UTC)))
         )
 
     def delete_job(self, job_id: str) -> None:
@@ -850,29 +850,9 @@ class Store(StateStore):
 
     def load_jobs(self) -> list[StoredJob]:
         rows = self._read.execute(
-            "SELECT job_id, func_ref, cron_expression, code_cron_expression, timezone, source, "
-            "enabled, paused, removed, timeout_seconds, description, isolation, "
-            "code_timeout_seconds "
-            "FROM jobs ORDER BY rowid"
+            f"SELECT {', '.join(_JOB_FIELDS)} FROM jobs ORDER BY rowid"
         ).fetchall()
-        return [
-            StoredJob(
-                job_id=r[0],
-                func_ref=r[1],
-                cron_expression=r[2],
-                code_cron_expression=r[3],
-                timezone=r[4],
-                source=r[5],
-                enabled=bool(r[6]),
-                paused=bool(r[7]),
-                removed=bool(r[8]),
-                timeout_seconds=r[9],
-                description=r[10],
-                isolation=r[11],
-                code_timeout_seconds=r[12],
-            )
-            for r in rows
-        ]
+        return [_stored_job(row) for row in rows]
 
     def job_stats(self) -> dict[str, JobStats]:
         rows = self._read.execute(

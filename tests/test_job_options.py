@@ -14,7 +14,8 @@ TYPED = ["", " none ", "30", "0.5", "31536000", "31536001", "0", "-1", "nan", "i
 
 def test_the_registry_keys_are_the_documented_ones() -> None:
     assert set(CronJobConfig.__annotations__) == job_options.CONFIG_KEYS
-    required = {k for k, t in CronJobConfig.__annotations__.items() if "NotRequired" not in t}
+    hints = CronJobConfig.__annotations__
+    required = {k for k, t in hints.items() if "NotRequired" not in str(t)}
     assert required == job_options.REQUIRED_KEYS
 
 

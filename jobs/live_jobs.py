@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -143,5 +144,8 @@ def row_of(job: LiveJob, *, removed: bool = False) -> StoredJob:
         paused=job.paused,
         removed=removed,
         code_timeout_seconds=job.code_timeout,
-        **{name: getattr(job, name) for name in job_options.PLAIN_NAMES},
+        **dict(zip(job_options.PLAIN_NAMES, _plain_of(job), strict=True)),
     )
+
+
+_plain_of = attrgetter(*job_options.PLAIN_NAMES)

@@ -25,6 +25,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -136,6 +137,7 @@ def _dt(text: str | None) -> datetime | None:
 
 #: A job's row: one column per field of StoredJob, of the same name.
 _JOB_FIELDS = tuple(f.name for f in fields(StoredJob))
+_job_values = attrgetter(*_JOB_FIELDS)
 _JOB_FLAGS = frozenset(f.name for f in fields(StoredJob) if f.type == "bool")
 _SAVE_JOB = (
     f"INSERT OR REPLACE INTO jobs ({', '.join(_JOB_FIELDS)}, updated_at) "
@@ -786,9 +788,7 @@ class Store(StateStore):
             )
 
     def save_job(self, job: StoredJob) -> None:
-        self._submit(
-            _SAVE_JOB, (*(getattr(job, name) for name in _JOB_FIELDS), _iso(datetime.now(UTC)))
-        )
+        self._submit(_SAVE_JOB, (*_job_values(job), _iso(datetime.now(UTC))))
 
     def delete_job(self, job_id: str) -> None:
         self._submit("DELETE FROM jobs WHERE job_id = ?", (job_id,))

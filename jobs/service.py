@@ -193,20 +193,17 @@ class SchedulerService:
         replace_existing: bool = False,
         **options: Any,
     ) -> LiveJob:
-        """``register_job`` without the snapshot (``options`` are ``_build_job``'s), for
+        """``register_job`` without the snapshot (``options`` are ``live_jobs.build``'s), for
         the registry's thousands of entries."""
         store = self._store
-        if (
-            store.persistent
-            and self._persistence.loaded
-            and not (self._run_state.active or store.closed)
-        ):
+        active = self._run_state.active
+        if self._persistence.loaded and store.persistent and not (active or store.closed):
             raise RuntimeError(
                 f"register_job({job_id!r}) came after the state file was loaded (by "
                 "load_state(), or by a change or run_job_now() before start()), so the "
                 "job could not be merged with its stored state: register every job first"
             )
-        job = self._build_job(job_id, func, cron_expression, **options)
+        job = live_jobs.build(job_id, func, cron_expression, self.tz, **options)
         existing = self._jobs.get(job.job_id)
         if existing is not None and not replace_existing:
             raise DuplicateJobError(job.job_id)
@@ -214,13 +211,12 @@ class SchedulerService:
             self._scheduling.unschedule(existing)
             job.run_count, job.failure_count = existing.run_count, existing.failure_count
             job.last = existing.last
-        active = self._run_state.active
         job.source = JobSource.CONSOLE if active else JobSource.REGISTRY
         if not active:
             job.code_cron = job.schedule.expression
             job.code_timeout = job.timeout_seconds
         self._jobs[job.job_id] = job
-        self._persist(job)
+        self._persistence.save(job)
         self._scheduling.schedule(job)
         self._emit(EventKind.JOB_ADDED, job)
         if job.transient and store.persistent and active:
@@ -232,15 +228,6 @@ class SchedulerService:
                 "session only; use a module-level function to keep it across restarts",
             )
         return job
-
-    def _build_job(
-        self,
-        job_id: str,
-        func: Callable[..., Any] | str,
-        cron_expression: str,
-        **options: Any,
-    ) -> LiveJob:
-        return live_jobs.build(job_id, func, cron_expression, self.tz, **options)
 
     def load_registry(self, entries: Iterable[dict[str, Any]]) -> list[str]:
         """Register each entry; a bad one is reported (and returned), the rest still load."""

@@ -49,7 +49,3 @@ class JobNotFoundError(JobError, LookupError):
 
 class InvalidJobError(JobError, ValueError):
     """A job definition that cannot be used: a bad id, function, timeout or option."""
-
-
-class SchedulerNotRunningError(JobError, RuntimeError):
-    pass

@@ -36,10 +36,39 @@ class ExecutionStatus(StrEnum):
 
     @property
     def is_failure(self) -> bool:
-        return self in _FAILURES
+        """A counted run that went wrong: the failure count and the failed-only history."""
+        return self in FAILURES
+
+    @property
+    def is_counted(self) -> bool:
+        """A run that happened (or began) and ended: it counts in the run count and is the
+        job's "last run"; a missed or skipped one did not run, a running one has not ended."""
+        return self in COUNTED
 
 
-_FAILURES = {ExecutionStatus.FAILED, ExecutionStatus.TIMED_OUT, ExecutionStatus.INTERRUPTED}
+#: The one list of statuses that count as runs, and of those that count as failures.
+COUNTED = frozenset(
+    {
+        ExecutionStatus.SUCCEEDED,
+        ExecutionStatus.FAILED,
+        ExecutionStatus.TIMED_OUT,
+        ExecutionStatus.CANCELLED,
+        ExecutionStatus.INTERRUPTED,
+    }
+)
+FAILURES = frozenset(
+    {ExecutionStatus.FAILED, ExecutionStatus.TIMED_OUT, ExecutionStatus.INTERRUPTED}
+)
+
+
+class JobSource(StrEnum):
+    """Where a job was defined, named as the screens name it. The values are what state
+    files and snapshots have always held, so both stay readable as they are."""
+
+    #: The registry, or ``register_job`` before ``start()``: code says the job exists.
+    REGISTRY = "code"
+    #: Registered while running (the console): stored, and registered again at start.
+    CONSOLE = "runtime"
 
 
 class Trigger(StrEnum):
@@ -127,7 +156,7 @@ class JobSnapshot:
     error: str | None = None
     timeout_seconds: float | None = None
     isolation: str | None = None
-    source: str = "runtime"
+    source: str = JobSource.CONSOLE
 
     @property
     def description(self) -> str:

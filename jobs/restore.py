@@ -1,4 +1,6 @@
-"""How stored state merges with the jobs defined in code, and catching up missed runs.
+"""How stored state merges with the jobs defined in code, and which runs were missed:
+functions over plain data (the registry's jobs, the stored rows, now) that say what to
+apply and what to announce; ``persistence.py`` reads the store and applies them.
 
 The rules (also in the README):
 
@@ -25,60 +27,73 @@ The rules (also in the README):
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from jobs import cron
-from jobs.records import ExecutionStatus, Trigger
-from jobs.store import StoredJob
-
-if TYPE_CHECKING:
-    from jobs.service import SchedulerService, _Job
-
-log = logging.getLogger("jobconsole.restore")
+from jobs.records import JobSource
+from jobs.state_store import StoredJob
 
 #: How many missed fire times to count per job before just saying "more than".
 MISSED_COUNT_CAP = 10_000
 
 
-def stored_job(job: _Job, *, removed: bool = False, code_cron: str | None = None) -> StoredJob:
-    return StoredJob(
-        job_id=job.job_id,
-        func_ref=job.func_ref,
-        cron_expression=job.schedule.expression,
-        code_cron_expression=code_cron if code_cron is not None else job.code_cron,
-        timezone=job.tz.key,
-        source=job.source,
-        enabled=job.enabled,
-        paused=job.paused,
-        removed=removed,
-        timeout_seconds=job.timeout_seconds,
-        description=job.description,
-        isolation=job.isolation,
-        code_timeout_seconds=job.code_timeout,
-    )
+class CodeJob(Protocol):
+    """What the merge reads of a job defined in code."""
+
+    @property
+    def cron_expression(self) -> str: ...
+    @property
+    def timeout_seconds(self) -> float | None: ...
 
 
-def restore(service: SchedulerService) -> list[str]:
-    """Merge the store into ``service``'s jobs; returns the notices it logged."""
+class Scheduled(Protocol):
+    """What catching up reads of a job that fires."""
 
-    store = service.store
-    assert store is not None
-    notices: list[str] = []
-    now = service._clock()
-    for execution in [] if store.read_only else store.interrupt_running(now):
-        notices.append(
-            f"{execution.job_id}: execution #{execution.id} was interrupted by the last shutdown"
-        )
-    if notices:
-        # Committed before the stats and history below (and the log pane) are read.
-        store.flush()
-    jobs = service._jobs
-    rows = store.load_jobs()
+    @property
+    def job_id(self) -> str: ...
+    @property
+    def schedule(self) -> cron.CronSchedule: ...
+    @property
+    def tz(self) -> ZoneInfo: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """What a code job keeps of its stored row: its pause, the console's expression while
+    the registry's is unchanged (``schedule``), and likewise its timeout."""
+
+    job_id: str
+    paused: bool
+    schedule: cron.CronSchedule | None = None
+    timeout_kept: bool = False
+    timeout_seconds: float | None = None
+
+
+@dataclass(slots=True)
+class Merge:
+    """What to apply to the jobs, in the order of the stored rows, and what to announce."""
+
+    kept: list[Kept] = field(default_factory=list)
+    #: Code jobs removed in the console: they stay removed.
+    dropped: list[str] = field(default_factory=list)
+    #: Console jobs to register again, from their rows.
+    restored: list[StoredJob] = field(default_factory=list)
+    #: Rows of code jobs that code no longer defines: delete them from the store.
+    forgotten: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+
+def merge(code_jobs: Mapping[str, CodeJob], rows: Sequence[StoredJob]) -> Merge:
+    """Merge the stored ``rows`` into the jobs defined in code (by id), by the rules above."""
+    result = Merge()
+    notices = result.notices
     for row in rows:
-        job = jobs.get(row.job_id)
-        if job is not None and row.source == "runtime":
+        job = code_jobs.get(row.job_id)
+        if job is not None and row.source == JobSource.CONSOLE:
             if not row.removed:
                 notices.append(
                     f"{row.job_id}: the job registered in the console as {row.func_ref} is "
@@ -88,127 +103,82 @@ def restore(service: SchedulerService) -> list[str]:
             continue
         if job is not None:
             if row.removed:
-                del jobs[row.job_id]
+                result.dropped.append(row.job_id)
                 notices.append(f"{row.job_id}: removed in the console earlier; not scheduled")
                 continue
-            job.paused = row.paused
-            if row.code_cron_expression == job.schedule.expression:
-                if row.cron_expression != job.schedule.expression:
-                    try:
-                        job.schedule = cron.parse(row.cron_expression)
-                    except cron.CronError as exc:
-                        notices.append(f"{row.job_id}: stored expression ignored: {exc}")
-            elif row.code_cron_expression is not None:
-                notices.append(
-                    f"{row.job_id}: the registry's cron expression changed from "
-                    f"{row.code_cron_expression!r} to {job.schedule.expression!r}; "
-                    "it replaces the one stored"
-                )
-            if row.code_timeout_seconds == job.timeout_seconds:
-                job.timeout_seconds = row.timeout_seconds
-            else:
-                notices.append(
-                    f"{row.job_id}: the registry's timeout changed from "
-                    f"{row.code_timeout_seconds!r} to {job.timeout_seconds!r}; "
-                    "it replaces the one stored"
-                )
+            result.kept.append(_kept(job, row, notices))
             continue
         if row.removed:
             continue
-        if row.source != "runtime":
+        if row.source != JobSource.CONSOLE:
             # The registry says which jobs exist: one it no longer defines is gone.
             notices.append(f"{row.job_id}: no longer defined in code; not scheduled")
-            if not store.read_only:
-                store.delete_job(row.job_id)
+            result.forgotten.append(row.job_id)
             continue
-        restored = _restore_runtime_job(service, row)
-        jobs[row.job_id] = restored
-    stats = store.job_stats()
-    for job in jobs.values():
-        stat = stats.get(job.job_id)
-        if stat is not None:
-            job.run_count, job.failure_count, job.last = (
-                stat.run_count,
-                stat.failure_count,
-                stat.last,
-            )
-    service._stored_rows = {row.job_id: row for row in rows}
-    for message in notices:
-        log.warning("%s", message)
-        service._pending_notices.append(message)
-    return notices
+        result.restored.append(row)
+    return result
 
 
-def save_merged(service: SchedulerService) -> None:
-    """Write back the jobs as merged, those that differ from their stored row only.
-
-    Done by ``start()``, after the console's first frame: a first start with 10,000 jobs
-    writes 10,000 rows, and a restart with nothing changed writes none.
-    """
-    store = service.store
-    rows = service._stored_rows
-    if store is None or store.read_only or rows is None:
-        return
-    service._stored_rows = None
-    for job in service._jobs.values():
-        stored = stored_job(job)
-        if rows.get(job.job_id) != stored:
-            store.save_job(stored)
-
-
-def _restore_runtime_job(service: SchedulerService, row: StoredJob) -> _Job:
-    from jobs.service import _Job
-
-    try:
-        job = service._build_job(
-            row.job_id,
-            row.func_ref,
-            row.cron_expression,
-            enabled=row.enabled,
-            timezone=row.timezone,
-            description=row.description,
-            timeout_seconds=row.timeout_seconds,
-            isolation=row.isolation,
+def _kept(job: CodeJob, row: StoredJob, notices: list[str]) -> Kept:
+    schedule = None
+    expression = job.cron_expression
+    if row.code_cron_expression == expression:
+        if row.cron_expression != expression:
+            try:
+                schedule = cron.parse(row.cron_expression)
+            except cron.CronError as exc:
+                notices.append(f"{row.job_id}: stored expression ignored: {exc}")
+    elif row.code_cron_expression is not None:
+        notices.append(
+            f"{row.job_id}: the registry's cron expression changed from "
+            f"{row.code_cron_expression!r} to {expression!r}; it replaces the one stored"
         )
-    except Exception as exc:
-        try:
-            schedule = cron.parse(row.cron_expression)
-        except cron.CronError:
-            schedule = cron.parse("@yearly")
-        try:
-            tz = cron.zone(row.timezone)
-        except cron.TimezoneError:
-            tz = service.tz
-        job = _Job(
-            job_id=row.job_id,
-            func=None,
-            func_ref=row.func_ref,
-            schedule=schedule,
-            tz=tz,
-            enabled=row.enabled,
-            description=row.description,
-            error=f"cannot be restored: {exc}",
+    timeout_kept = row.code_timeout_seconds == job.timeout_seconds
+    if not timeout_kept:
+        notices.append(
+            f"{row.job_id}: the registry's timeout changed from "
+            f"{row.code_timeout_seconds!r} to {job.timeout_seconds!r}; "
+            "it replaces the one stored"
         )
-    job.source = "runtime"
-    job.paused = row.paused
-    return job
+    return Kept(
+        row.job_id,
+        row.paused,
+        schedule,
+        timeout_kept,
+        row.timeout_seconds if timeout_kept else None,
+    )
 
 
-def catch_up_missed(service: SchedulerService) -> None:
-    """Record runs due while nothing ran; run the latest once if within the grace time."""
-    store = service.store
-    assert store is not None
-    last_alive = store.last_alive()
-    now = service._clock()
-    store.mark_alive(now)
-    if last_alive is None or last_alive >= now:
-        return
-    grace = service.settings.misfire_grace_seconds
-    candidates = [job for job in service._jobs.values() if job.schedulable and not job.paused]
-    # The sign of life is written every few seconds; a run recorded after it was not missed.
-    recorded = store.latest_scheduled_times(job.job_id for job in candidates)
+def unsaved(rows: Iterable[StoredJob], stored: Mapping[str, StoredJob]) -> list[StoredJob]:
+    """The rows that differ from what is stored: a restart with nothing changed writes none."""
+    return [row for row in rows if stored.get(row.job_id) != row]
+
+
+@dataclass(frozen=True, slots=True)
+class CatchUp:
+    """A job with runs due while nothing ran: ``missed`` of them to record as missed (with
+    ``message``, at ``latest``), and whether the latest runs now."""
+
+    job_id: str
+    latest: datetime
+    missed: int
+    message: str
+    run_latest: bool
+
+
+def catch_up(
+    jobs: Iterable[Scheduled],
+    last_alive: datetime,
+    recorded: Mapping[str, datetime],
+    now: datetime,
+    grace: float,
+) -> list[CatchUp]:
+    """Runs due between the last sign of life and ``now``, per job; the latest runs once if
+    it is within ``grace`` seconds. A run recorded after the sign of life (``recorded``, the
+    newest scheduled time per job) was not missed: counting starts after it."""
+    found: list[CatchUp] = []
     seen: dict[tuple[str, str, datetime], tuple[int, datetime, datetime | None] | None] = {}
-    for job in candidates:
+    for job in jobs:
         since = max(last_alive, recorded.get(job.job_id, last_alive))
         key = (job.schedule.normalized, job.tz.key, since)
         if key not in seen:
@@ -219,25 +189,21 @@ def catch_up_missed(service: SchedulerService) -> None:
         count, latest, before_latest = due
         run_latest = (now - latest).total_seconds() <= grace
         missed = count - 1 if run_latest else count
+        message = ""
         if missed:
             more = "or more " if count >= MISSED_COUNT_CAP else ""
             # When the latest runs now, the last run missed is the one before it.
             last_missed = (before_latest if run_latest else None) or latest
-            service._record_instant(
-                job,
-                ExecutionStatus.MISSED,
-                latest,
+            message = (
                 f"missed {missed} {more}run(s) due while jobconsole was not running "
-                f"(last due {last_missed.astimezone(job.tz):%Y-%m-%d %H:%M %Z})",
+                f"(last due {last_missed.astimezone(job.tz):%Y-%m-%d %H:%M %Z})"
             )
-        if run_latest:
-            service._launch(job, latest, Trigger.SCHEDULE)
-    if any(seen.values()):
-        store.flush()  # so a history read right after start-up shows the missed runs
+        found.append(CatchUp(job.job_id, latest, missed, message, run_latest))
+    return found
 
 
 def _due_between(
-    job: _Job, start: datetime, end: datetime
+    job: Scheduled, start: datetime, end: datetime
 ) -> tuple[int, datetime, datetime | None] | None:
     """How many fire times fall in (start, end], capped, the latest of them and the one
     before it (None when the latest is the only one)."""

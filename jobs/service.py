@@ -1,122 +1,62 @@
 """SchedulerService: the one door to scheduling, for the console, the CLI and libraries.
 
-APScheduler's AsyncIOScheduler decides *when* (with our CronTrigger); this service decides
-*how* a job runs: one instance at a time, coroutines on the loop and plain functions in
-worker threads, output captured per execution, every outcome recorded as an Execution
-and announced to subscribers as a SchedulerEvent. Its methods are called from the event
-loop's thread.
+A façade over its collaborators, each in a module of its own: the jobs in memory
+(``live_jobs.py``, their options checked by ``job_options.py``), the runner that turns a
+fire into an Execution (``runner.py``), the APScheduler adapter that decides *when*
+(``scheduling.py``), and persistence (``persistence.py`` over a ``StateStore``: memory by
+default, the SQLite state file when given). The service holds the lifecycle (one
+``RunState``), checks every call and announces what happened to subscribers as
+SchedulerEvents. Its methods are called from the event loop's thread.
 
-asyncio (and what runs a job, ``running.py`` and ``isolation.py``) is imported by the
-methods that run on the loop, so that code which only reads jobs, such as ``jobconsole
-list``, does not pay for it.
+asyncio and APScheduler are imported by the methods that run on the loop, so that code
+which only reads jobs, such as ``jobconsole list``, does not pay for them.
 """
 
 from __future__ import annotations
 
 import contextlib
-import inspect
-import itertools
 import logging
 import os
-import re
-import time
-import traceback as tb
-import unicodedata
 import weakref
-from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
-from jobs import capture, cron, funcs, restore
-from jobs.config import MAX_TIMEOUT_SECONDS, MAX_TIMEOUT_TEXT
-from jobs.errors import DuplicateJobError, InvalidJobError, JobNotFoundError, shown
+from jobs import capture, cron, job_options, live_jobs
+from jobs.errors import DuplicateJobError, InvalidJobError, JobNotFoundError
+from jobs.lifecycle import RunState
+from jobs.live_jobs import LiveJob
+from jobs.memory_store import MemoryStore
+from jobs.persistence import Persistence
 from jobs.records import (
     EXECUTION_EVENT_FOR_STATUS,
     EventKind,
     Execution,
     ExecutionStatus,
     JobSnapshot,
+    JobSource,
     JobState,
-    LastRun,
     SchedulerEvent,
     Trigger,
 )
+from jobs.runner import Runner
+from jobs.scheduling import Scheduling
 from jobs.settings import Settings
+from jobs.state_store import StateStore, WriteReport
 
 if TYPE_CHECKING:
     import asyncio
 
     from jobs import engine
-    from jobs.store import StoredJob, WriteReport
 
 log = logging.getLogger("jobconsole")
-
-_SPACE_BUT_BLANK = re.compile(r"[^\S ]")  # tabs, newlines and other white space
-#: Control, format (bidi overrides, zero-width), surrogate and line-breaking characters:
-#: an id is printed in every listing, where these would drive or fool the terminal.
-_NOT_IN_IDS = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 
 Subscriber = Callable[[SchedulerEvent], None]
 Clock = Callable[[], datetime]
 
-#: How long a coroutine may hold the event loop in one step before its record says so.
-BLOCKING_WARNING_SECONDS = 0.5
-#: How often the state file learns we are alive, and how often history is pruned.
-ALIVE_EVERY_SECONDS = 15.0
-PRUNE_EVERY_SECONDS = 3600.0
-#: Executions kept in memory per job (the store keeps the full history).
-RECENT_PER_JOB = 20
-#: A run this close to its time is on time whatever the misfire grace (even 0): the loop
-#: always wakes a little after the due time.
-ON_TIME_SECONDS = 1.0
-#: Jobs ``start()`` hands to APScheduler per event-loop iteration: with thousands of jobs the
-#: loop (and the console) keeps answering while the rest are scheduled.
-SCHEDULE_CHUNK = 250
-
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def _scheduling_now(tz: ZoneInfo) -> datetime:
-    """Now as APScheduler reads it: its own clock, never the service's injected one."""
-    return datetime.now(tz)
-
-
-@dataclass(slots=True, eq=False)
-class _Job:
-    """The service's own mutable view of a job; snapshots are taken from it."""
-
-    job_id: str
-    func: Callable[..., Any] | None
-    func_ref: str
-    schedule: cron.CronSchedule
-    tz: ZoneInfo
-    enabled: bool = True
-    paused: bool = False
-    timeout_seconds: float | None = None
-    description: str | None = None
-    source: str = "runtime"
-    code_cron: str | None = None
-    code_timeout: float | None = None
-    transient: bool = False
-    isolation: str | None = None
-    error: str | None = None
-    run_count: int = 0
-    failure_count: int = 0
-    last: LastRun | None = None
-    recent: deque[Execution] = field(default_factory=lambda: deque(maxlen=RECENT_PER_JOB))
-
-    @property
-    def schedulable(self) -> bool:
-        return self.enabled and self.error is None and self.func is not None
-
-
-def _dispatch_placeholder() -> None:
-    """What APScheduler holds as each job's func; the service runs the real one."""
 
 
 class SchedulerService:
@@ -124,42 +64,40 @@ class SchedulerService:
 
     ``SchedulerService()`` reads settings from the environment and ``.env``. Jobs may be
     registered before ``start()``; ``start()`` must be called inside a running event loop.
+    ``store`` keeps jobs and executions: a ``MemoryStore`` unless one is given (the SQLite
+    ``Store`` of a state file).
     """
 
     def __init__(
         self,
         settings: Settings | None = None,
         *,
-        store: Any = None,
+        store: StateStore | None = None,
         clock: Clock | None = None,
     ) -> None:
         self.settings = settings or Settings.load()
         self.tz = cron.zone(self.settings.tz_name)
-        self.store = store
+        self._store: StateStore = store if store is not None else MemoryStore()
         self._clock: Clock = clock or _utcnow
-        self._jobs: dict[str, _Job] = {}
+        self._jobs: dict[str, LiveJob] = {}
         self._subscribers: list[Subscriber] = []
-        self._scheduler: engine.Scheduler | None = None
-        self._tasks: dict[int, asyncio.Task[None]] = {}
-        self._ids = itertools.count(1)
-        self._started = False
-        self._stopping = False
+        self._scheduling = Scheduling()
+        self._run_state = RunState.CREATED
         self.boot_errors: list[str] = []
         self._pending_notices: list[str] = []
-        self._state_loaded = False
-        self._stored_rows: dict[str, StoredJob] | None = None  # as read by restore, until saved
-        self._closed = False  # the state file, closed by shutdown() or close()
+        self._persistence = Persistence(self._store, self.settings, self._clock)
         self._housekeeping: asyncio.Task[None] | None = None
-        # One execution at a time per job id, whatever _Job object holds the id: a job
-        # replaced (or removed and registered again) while it runs must not run twice.
-        self._running: dict[str, Execution] = {}
-        # Jobs start() has yet to hand to APScheduler, and the task handing them over.
-        self._unscheduled: dict[str, _Job] = {}
-        self._scheduling: asyncio.Task[None] | None = None
+        self._runner = Runner(
+            self._store, self.settings, self._clock, self._jobs, self._announce_execution
+        )
         self._loop: asyncio.AbstractEventLoop | None = None  # set by start()
-        if store is not None:
-            store.set_reporter(self._on_store_report)
-        self._pid: int | None = None  # the process that started it; a fork never fires
+        self._store.set_reporter(self._on_store_report)
+
+    @property
+    def store(self) -> StateStore | None:
+        """The store when it outlives the process (a state file), else None: what a caller
+        asks to say whether a change survives a restart."""
+        return self._store if self._store.persistent else None
 
     # ------------------------------------------------------------------ events
 
@@ -190,7 +128,7 @@ class SchedulerService:
         details = {"reason": report.reason} if report.reason else {}
         self._emit(kind, message=report.message, details=details)
 
-    def _emit(self, kind: EventKind, job: _Job | None = None, **kwargs: Any) -> None:
+    def _emit(self, kind: EventKind, job: LiveJob | None = None, **kwargs: Any) -> None:
         if not self._subscribers:
             return
         event = SchedulerEvent(
@@ -254,32 +192,34 @@ class SchedulerService:
         *,
         replace_existing: bool = False,
         **options: Any,
-    ) -> _Job:
-        """``register_job`` without the snapshot (``options`` are ``_build_job``'s), for
+    ) -> LiveJob:
+        """``register_job`` without the snapshot (``options`` are ``live_jobs.build``'s), for
         the registry's thousands of entries."""
-        if self.store is not None and self._state_loaded and not (self._started or self._closed):
+        store = self._store
+        active = self._run_state.active
+        if self._persistence.loaded and store.persistent and not (active or store.closed):
             raise RuntimeError(
                 f"register_job({job_id!r}) came after the state file was loaded (by "
                 "load_state(), or by a change or run_job_now() before start()), so the "
                 "job could not be merged with its stored state: register every job first"
             )
-        job = self._build_job(job_id, func, cron_expression, **options)
+        job = live_jobs.build(job_id, func, cron_expression, self.tz, **options)
         existing = self._jobs.get(job.job_id)
         if existing is not None and not replace_existing:
             raise DuplicateJobError(job.job_id)
         if existing is not None:
-            self._unschedule(existing)
+            self._scheduling.unschedule(existing)
             job.run_count, job.failure_count = existing.run_count, existing.failure_count
-            job.last, job.recent = existing.last, existing.recent
-        job.source = "runtime" if self._started else "code"
-        if not self._started:
+            job.last = existing.last
+        job.source = JobSource.CONSOLE if active else JobSource.REGISTRY
+        if not active:
             job.code_cron = job.schedule.expression
             job.code_timeout = job.timeout_seconds
         self._jobs[job.job_id] = job
-        self._persist(job)
-        self._schedule(job)
+        self._persistence.save(job)
+        self._scheduling.schedule(job)
         self._emit(EventKind.JOB_ADDED, job)
-        if job.transient and self.store is not None and self._started:
+        if job.transient and store.persistent and active:
             self._emit(
                 EventKind.WARNING,
                 job,
@@ -288,87 +228,6 @@ class SchedulerService:
                 "session only; use a module-level function to keep it across restarts",
             )
         return job
-
-    def _build_job(
-        self,
-        job_id: str,
-        func: Callable[..., Any] | str,
-        cron_expression: str,
-        *,
-        enabled: bool = True,
-        timezone: str | None = None,
-        description: str | None = None,
-        timeout_seconds: float | None = None,
-        isolation: str | None = None,
-    ) -> _Job:
-        if not isinstance(job_id, str) or not job_id.strip() or job_id != job_id.strip():
-            raise InvalidJobError(
-                f"job id {job_id!r} is not valid: expected a non-empty name without "
-                "surrounding spaces, e.g. 'cleanup_expired_tokens'",
-                field="job_id",
-            )
-        if len(job_id) > 200 or _SPACE_BUT_BLANK.search(job_id):
-            raise InvalidJobError(
-                f"job id {job_id!r} is not valid: at most 200 characters, no tabs or newlines",
-                field="job_id",
-            )
-        if not job_id.isprintable():  # the fast path: most ids are
-            bad = next((c for c in job_id if unicodedata.category(c) in _NOT_IN_IDS), None)
-            if bad is not None:
-                raise InvalidJobError(
-                    f"job id {job_id!r} is not valid: {bad!r} (U+{ord(bad):04X}) is a control "
-                    "or format character; expected printable characters only, e.g. "
-                    "'cleanup_expired_tokens'",
-                    field="job_id",
-                )
-        if isinstance(func, str):
-            ref = func.strip()
-            func_obj: Callable[..., Any] = funcs.resolve(ref)
-            ref = funcs.reference_of(func_obj) or ref
-        else:
-            funcs.check_callable(func, job_id)
-            func_obj = func
-            ref = funcs.reference_of(func) or funcs.display_name(func)
-        funcs.check_callable(func_obj, job_id)
-        schedule = cron.parse(cron_expression)
-        tz = cron.zone(timezone) if timezone else self.tz
-        if timeout_seconds is not None and (
-            isinstance(timeout_seconds, bool)
-            or not isinstance(timeout_seconds, int | float)
-            or not 0 < timeout_seconds <= MAX_TIMEOUT_SECONDS
-        ):
-            raise InvalidJobError(
-                f"job {job_id!r}: timeout_seconds={shown(timeout_seconds)} is not valid; "
-                f"expected a number of seconds above 0 and at most {MAX_TIMEOUT_TEXT}, or None"
-            )
-        if isolation not in (None, "thread", "process"):
-            raise InvalidJobError(
-                f"job {job_id!r}: isolation={isolation!r}; expected 'process' or None"
-            )
-        transient = funcs.reference_of(func_obj) is None
-        if isolation == "process" and transient:
-            raise InvalidJobError(
-                f"job {job_id!r}: isolation='process' needs a module-level function that a "
-                f"child process can import; {ref} is not one"
-            )
-        if not isinstance(enabled, bool):
-            raise InvalidJobError(f"job {job_id!r}: enabled={enabled!r}; expected True or False")
-        if description is not None and not isinstance(description, str):
-            raise InvalidJobError(
-                f"job {job_id!r}: description={description!r}; expected a string or None"
-            )
-        return _Job(
-            job_id=job_id,
-            func=func_obj,
-            func_ref=ref,
-            schedule=schedule,
-            tz=tz,
-            enabled=enabled,
-            timeout_seconds=float(timeout_seconds) if timeout_seconds is not None else None,
-            description=description,
-            transient=transient,
-            isolation="process" if isolation == "process" else None,
-        )
 
     def load_registry(self, entries: Iterable[dict[str, Any]]) -> list[str]:
         """Register each entry; a bad one is reported (and returned), the rest still load."""
@@ -379,14 +238,14 @@ class SchedulerService:
                 if not isinstance(entry, dict):
                     raise InvalidJobError(f"expected a dict (CronJobConfig), got {entry!r}")
                 label += f" ({entry.get('job_id')!r})"
-                unknown = set(entry) - _CONFIG_KEYS
-                missing = {"job_id", "func", "cron_expression"} - set(entry)
+                unknown = set(entry) - job_options.CONFIG_KEYS
+                missing = job_options.REQUIRED_KEYS - set(entry)
                 if missing:
                     raise InvalidJobError(f"missing key(s): {', '.join(sorted(missing))}")
                 if unknown:
                     raise InvalidJobError(
                         f"unknown key(s): {', '.join(sorted(unknown))}; "
-                        f"expected some of {', '.join(sorted(_CONFIG_KEYS))}"
+                        f"expected some of {', '.join(sorted(job_options.CONFIG_KEYS))}"
                     )
                 self._add(**entry)  # no snapshot per entry: 10,000 of them add up
             except (InvalidJobError, DuplicateJobError, ValueError) as exc:
@@ -414,17 +273,17 @@ class SchedulerService:
         """
         import asyncio
 
-        if self._closed:
+        if self._store.closed:
             raise RuntimeError(
                 "a SchedulerService cannot be restarted after shutdown() (or close()): its "
                 "state file is closed; create a new one"
             )
-        if self._started:
-            if self._stopping:
-                raise RuntimeError(
-                    "SchedulerService.start() was called while shutdown() is in progress; "
-                    "await the task shutdown() returned first"
-                )
+        if self._run_state is RunState.STOPPING:
+            raise RuntimeError(
+                "SchedulerService.start() was called while shutdown() is in progress; "
+                "await the task shutdown() returned first"
+            )
+        if self._run_state.active:
             return
         try:
             loop = asyncio.get_running_loop()
@@ -433,78 +292,48 @@ class SchedulerService:
                 "SchedulerService.start() must be called inside a running event loop, "
                 "e.g. from an async function run by asyncio.run()"
             ) from None
-        if getattr(self.store, "forked", False):
+        if self._store.forked:
             raise RuntimeError(
                 "SchedulerService.start() in a forked child of the process that opened its "
                 "state file: only that process may schedule from it; build the service "
                 "(and open the file) in this process"
             )
-        self._started = True
-        self._stopping = False
+        self._run_state = RunState.STARTING
         self._loop = loop
-        self._pid = os.getpid()
+        self._runner.pid = os.getpid()
         _started.add(self)
         capture.install()
         self.load_state()
-        restore.save_merged(self)
+        self._persistence.save_merged(self._jobs.values())
         for notice in self._pending_notices:
             self._emit(EventKind.WARNING, job_id=None, message=notice)
         self._pending_notices.clear()
         if not self.settings.background_jobs_enabled:
+            self._run_state = RunState.STARTED
             self._emit(EventKind.SCHEDULER_STOPPED, message=self.disabled_reason or "")
             return
-        from jobs import engine  # APScheduler: imported once scheduling starts
-
-        scheduler = engine.Scheduler(
-            timezone=self.tz,
-            event_loop=loop,
-            executors={"default": engine.Executor(self._on_due)},
-            # Every due time reaches _on_due, which coalesces them itself (see Executor).
-            job_defaults={"coalesce": False, "max_instances": 1, "misfire_grace_time": None},
-        )
-        self._scheduler = scheduler
         # APScheduler covers fire times from this instant on, and catch_up_missed those up
         # to its own "now", taken right after: a time in that sliver could be seen by both
         # (the second skipped while the first runs), never by neither. It walks every job of
         # the service, handed to APScheduler yet or not, so it runs before the chunks.
-        instant = _scheduling_now(self.tz)
-        if self.store is not None:
-            restore.catch_up_missed(self)
-        self._unscheduled = dict(self._jobs)
-        queue = deque(self._unscheduled.values())
-        self._schedule_some(queue, instant, announce=False)
-        scheduler.start()
-        if self.store is not None:
-            self._housekeeping = loop.create_task(self._keep_house(), name="jobconsole:house")
-        if queue:
-            self._scheduling = loop.create_task(
-                self._schedule_rest(queue, instant), name="jobconsole:schedule"
+        instant = self._scheduling.begin(self.tz, loop, self._on_due)
+        self._catch_up_missed()
+        more = self._scheduling.hand_over(self._jobs.values(), instant)
+        self._housekeeping = loop.create_task(
+            self._persistence.keep_house(), name="jobconsole:house"
+        )
+        if more:
+            self._scheduling.hand_over_rest(
+                loop, instant, self._announce_scheduled, self._started_fully
             )
         else:
             self._started_fully()
 
-    def _schedule_some(self, queue: deque[_Job], instant: datetime, *, announce: bool) -> None:
-        """Hand up to SCHEDULE_CHUNK jobs of ``queue`` to APScheduler, from ``instant``."""
-        count = 0
-        while queue and count < SCHEDULE_CHUNK:
-            job = queue.popleft()
-            if self._unscheduled.get(job.job_id) is not job:
-                continue  # removed, replaced or resumed (so scheduled) since start()
-            count += 1
-            if self._schedule(job, instant) and announce:
-                self._emit(EventKind.JOB_UPDATED, job)  # its next run time is known now
-
-    async def _schedule_rest(self, queue: deque[_Job], instant: datetime) -> None:
-        import asyncio
-
-        while queue:
-            await asyncio.sleep(0)  # let the loop answer between chunks
-            self._schedule_some(queue, instant, announce=True)
-        self._scheduling = None
-        self._unscheduled.clear()
-        self._started_fully()
+    def _announce_scheduled(self, job: LiveJob) -> None:
+        self._emit(EventKind.JOB_UPDATED, job)  # its next run time is known now
 
     def _started_fully(self) -> None:
+        self._run_state = RunState.STARTED
         self._emit(EventKind.SCHEDULER_STARTED, message=f"scheduler running in {self.tz.key}")
 
     @property
@@ -518,7 +347,12 @@ class SchedulerService:
 
     @property
     def is_running(self) -> bool:
-        return self._scheduler is not None and self._scheduler.running and not self._stopping
+        return self._scheduling.running and self._run_state.firing
+
+    @property
+    def run_state(self) -> RunState:
+        """Where the service stands: created, starting, started, stopping or stopped."""
+        return self._run_state
 
     def shutdown(self, timeout: float | None = None) -> asyncio.Task[None] | None:
         """Stop firing at once; give running jobs ``timeout`` seconds, then cancel them.
@@ -528,12 +362,10 @@ class SchedulerService:
         """
         import asyncio
 
-        if not self._started:
+        if not self._run_state.active:
             return None
-        self._stopping = True
-        self._stop_scheduling()
-        if self._scheduler is not None and self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
+        self._run_state = RunState.STOPPING
+        self._scheduling.stop()
         grace = self.settings.shutdown_timeout_seconds if timeout is None else timeout
         try:
             loop = asyncio.get_running_loop()
@@ -542,17 +374,10 @@ class SchedulerService:
             return None
         return loop.create_task(self._drain(grace))
 
-    def _stop_scheduling(self) -> None:
-        """Stop handing jobs to APScheduler (a shutdown while start() still does)."""
-        if self._scheduling is not None:
-            self._scheduling.cancel()
-            self._scheduling = None
-        self._unscheduled.clear()
-
     async def _drain(self, grace: float) -> None:
         import asyncio
 
-        pending = [task for task in self._tasks.values() if not task.done()]
+        pending = [task for task in self._runner.tasks.values() if not task.done()]
         if pending:
             _, still = await asyncio.wait(pending, timeout=grace)
             for task in still:
@@ -562,18 +387,15 @@ class SchedulerService:
         self._finish_shutdown()
 
     def _finish_shutdown(self) -> None:
-        if not self._started:
+        if not self._run_state.active:
             return
-        self._started = False
-        self._stop_scheduling()
-        self._scheduler = None
+        self._run_state = RunState.STOPPED
+        self._scheduling.end()
         if self._housekeeping is not None:
             self._housekeeping.cancel()
             self._housekeeping = None
-        if self.store is not None:
-            self.store.mark_alive(self._clock())
-            self.store.close()
-            self._closed = True
+        self._store.mark_alive(self._clock())
+        self._store.close()
         capture.uninstall()
         self._emit(EventKind.SCHEDULER_STOPPED, message="scheduler stopped")
 
@@ -583,7 +405,7 @@ class SchedulerService:
         Else the merge at ``start()`` would undo it (a pause), or take a run still going for
         one a crash cut short. Loading is done once; ``start()`` then does not load again.
         """
-        if self.store is not None and not self._started:
+        if not self._run_state.active:
             self.load_state()
 
     def pause_job(self, job_id: str) -> JobSnapshot:
@@ -591,8 +413,7 @@ class SchedulerService:
         job = self._get(job_id)
         if not job.paused:
             job.paused = True
-            if self._scheduler is not None and self._in_scheduler(job_id):
-                self._scheduler.pause_job(job_id)
+            self._scheduling.pause(job)
             self._persist(job)
             self._emit(EventKind.JOB_PAUSED, job)
         return self._snapshot(job)
@@ -602,10 +423,7 @@ class SchedulerService:
         job = self._get(job_id)
         if job.paused:
             job.paused = False
-            if self._scheduler is not None and self._in_scheduler(job_id):
-                self._scheduler.resume_job(job_id)
-            else:
-                self._schedule(job)
+            self._scheduling.resume(job)
             self._persist(job)
             self._emit(EventKind.JOB_RESUMED, job)
         return self._snapshot(job)
@@ -614,12 +432,10 @@ class SchedulerService:
         """Remove the job; an execution of it still running goes on to its end."""
         self._load_first()
         job = self._get(job_id)
-        self._unschedule(job)
+        self._scheduling.unschedule(job)
         del self._jobs[job_id]
-        if job.source == "runtime":
-            if self._writable:
-                assert self.store is not None
-                self.store.delete_job(job_id)
+        if job.source == JobSource.CONSOLE or job.transient:  # a transient job has no row
+            self._persistence.delete(job_id)
         else:
             self._persist(job, removed=True)
         self._emit(EventKind.JOB_REMOVED, job_id=job_id, message=f"removed {job_id}")
@@ -629,12 +445,7 @@ class SchedulerService:
         job = self._get(job_id)
         schedule = cron.parse(cron_expression)
         job.schedule = schedule
-        if self._scheduler is not None and self._in_scheduler(job_id):
-            from jobs import engine
-
-            self._scheduler.reschedule_job(job_id, trigger=engine.CronTrigger(schedule, job.tz))
-            if job.paused:
-                self._scheduler.pause_job(job_id)
+        self._scheduling.reschedule(job)
         self._persist(job)
         self._emit(EventKind.JOB_RESCHEDULED, job, message=schedule.expression)
         return self._snapshot(job)
@@ -642,10 +453,7 @@ class SchedulerService:
     def set_timeout(self, job_id: str, timeout_seconds: float | None) -> JobSnapshot:
         self._load_first()
         job = self._get(job_id)
-        probe = self._build_job(
-            job_id, _dispatch_placeholder, "* * * * *", timeout_seconds=timeout_seconds
-        )
-        job.timeout_seconds = probe.timeout_seconds
+        job.timeout_seconds = job_options.check_timeout(job_id, timeout_seconds)
         self._persist(job)
         self._emit(EventKind.JOB_UPDATED, job)
         return self._snapshot(job)
@@ -669,7 +477,7 @@ class SchedulerService:
         job = self._get(job_id)
         if job.func is None:
             raise InvalidJobError(f"job {job_id!r} cannot run: {job.error}")
-        return self._launch(job, self._clock(), Trigger.MANUAL)
+        return self._runner.launch(job, self._clock(), Trigger.MANUAL)
 
     # ----------------------------------------------------------------- queries
 
@@ -683,40 +491,34 @@ class SchedulerService:
         return job_id in self._jobs
 
     def recent_executions(self, job_id: str | None = None, limit: int = 50) -> list[Execution]:
-        """Newest first: from the store when there is one, else from memory."""
-        if self.store is not None:
-            return self.store.executions(job_id=job_id, limit=limit)
-        if job_id is not None:
-            return list(reversed(self._get(job_id).recent))[:limit]
-        merged = [e for job in self._jobs.values() for e in job.recent]
-        merged.sort(key=lambda e: e.id, reverse=True)
-        return merged[:limit]
+        """Newest first. A persistent store keeps the history of jobs no longer registered;
+        without one, an id not registered is refused."""
+        if job_id is not None and job_id not in self._jobs and not self._store.persistent:
+            raise JobNotFoundError(job_id)
+        return self._store.executions(job_id=job_id, limit=limit)
 
     def next_fire_times(self, job_id: str, count: int = 10) -> list[datetime]:
         job = self._get(job_id)
         return job.schedule.next_times(self._clock(), job.tz, count)
 
-    def _get(self, job_id: str) -> _Job:
+    def _get(self, job_id: str) -> LiveJob:
         try:
             return self._jobs[job_id]
         except (KeyError, TypeError):
             raise JobNotFoundError(job_id) from None
 
-    def _snapshot(self, job: _Job) -> JobSnapshot:
+    def _snapshot(self, job: LiveJob) -> JobSnapshot:
         if not job.enabled:
             state = JobState.DISABLED
         elif job.error is not None:
             state = JobState.ERROR
-        elif job.job_id in self._running:
+        elif job.job_id in self._runner.running:
             state = JobState.RUNNING
         elif job.paused:
             state = JobState.PAUSED
         else:
             state = JobState.SCHEDULED
-        next_run = None
-        if self._scheduler is not None and job.schedulable and not job.paused:
-            ap_job = self._scheduler.get_job(job.job_id)
-            next_run = ap_job.next_run_time if ap_job is not None else None
+        next_run = self._scheduling.next_run_time(job)
         last = job.last
         return JobSnapshot(
             job_id=job.job_id,
@@ -740,303 +542,34 @@ class SchedulerService:
 
     # --------------------------------------------------------------- internals
 
-    def _in_scheduler(self, job_id: str) -> bool:
-        return self._scheduler is not None and self._scheduler.get_job(job_id) is not None
-
-    def _schedule(self, job: _Job, instant: datetime | None = None) -> bool:
-        """Hand the job to APScheduler; its first run is the first fire time at or after
-        ``instant`` (default: now). Returns whether it was scheduled."""
-        if self._unscheduled.get(job.job_id) is job:
-            del self._unscheduled[job.job_id]
-        if self._scheduler is None or not job.schedulable:
-            return False
-        from jobs import engine
-
-        trigger = engine.CronTrigger(job.schedule, job.tz)
-        kwargs: dict[str, Any] = {}
-        if job.paused:
-            kwargs["next_run_time"] = None
-        elif instant is not None:
-            kwargs["next_run_time"] = trigger.get_next_fire_time(None, instant)
-        self._scheduler.add_job(
-            _dispatch_placeholder,
-            trigger=trigger,
-            id=job.job_id,
-            name=job.job_id,
-            replace_existing=True,
-            **kwargs,
-        )
-        return True
-
-    def _unschedule(self, job: _Job) -> None:
-        if self._unscheduled.get(job.job_id) is job:
-            del self._unscheduled[job.job_id]
-        if self._in_scheduler(job.job_id):
-            assert self._scheduler is not None
-            self._scheduler.remove_job(job.job_id)
-
     @property
-    def _writable(self) -> bool:
-        """Changes go to the state file: it is open for writing and merged already (a
-        write before the merge would overwrite what the merge should read)."""
-        return (
-            self.store is not None
-            and self._state_loaded
-            and not self._closed
-            and not getattr(self.store, "read_only", False)
-        )
+    def _scheduler(self) -> engine.Scheduler | None:
+        """APScheduler's scheduler while scheduling (tests and benchmarks drive it)."""
+        return self._scheduling.scheduler
 
-    def _persist(self, job: _Job, removed: bool = False) -> None:
-        if self._writable and not job.transient:
-            assert self.store is not None
-            self.store.save_job(restore.stored_job(job, removed=removed))
+    def _persist(self, job: LiveJob, removed: bool = False) -> None:
+        self._persistence.save(job, removed=removed)
 
-    @property
-    def _forked(self) -> bool:
-        """A forked child's copy: it fires nothing and records nothing (see _leave_to_parent)."""
-        return self._pid is not None and os.getpid() != self._pid
-
-    def _leave_to_parent(self) -> None:
-        """Right after a fork, in the child: cancel the runs launched but not yet begun
-        (those due with the forking job), so that no job's code runs a second time here.
-        Runs under way go on in this copy, unrecorded: a job that forks should exec or
-        ``os._exit`` in the child."""
-        import asyncio
-        import inspect
-
-        for loop in {task.get_loop() for task in self._tasks.values()}:
-            for task in asyncio.all_tasks(loop):
-                coro = task.get_coro()
-                if (
-                    task.get_name().startswith("job:")
-                    and inspect.iscoroutine(coro)
-                    and inspect.getcoroutinestate(coro) == inspect.CORO_CREATED
-                ):
-                    with contextlib.suppress(RuntimeError):  # forked off the loop thread
-                        task.cancel()
+    def _announce_execution(self, job: LiveJob, execution: Execution) -> None:
+        self._emit(EXECUTION_EVENT_FOR_STATUS[execution.status], job, execution=execution)
 
     def _on_due(self, job_id: str, run_times: list[datetime]) -> None:
         job = self._jobs.get(job_id)
-        if job is None or self._stopping or self._forked:
+        if job is None or not self._run_state.firing or self._runner.forked:
             return
-        scheduled = run_times[-1]
-        if len(run_times) > 1:
-            last_missed = run_times[-2].astimezone(job.tz)
-            self._record_instant(
-                job,
-                ExecutionStatus.MISSED,
-                run_times[-2],
-                f"missed {len(run_times) - 1} run(s) due while jobconsole was stalled (stopped, "
-                "suspended, its event loop blocked, or the clock jumped forward; last due "
-                f"{last_missed:%Y-%m-%d %H:%M %Z})",
-            )
-        now = self._clock()
-        late = (now - scheduled).total_seconds()
-        if late > max(self.settings.misfire_grace_seconds, ON_TIME_SECONDS):
-            self._record_instant(
-                job,
-                ExecutionStatus.MISSED,
-                scheduled,
-                f"started {late:.0f}s late, beyond the misfire grace time of "
-                f"{self.settings.misfire_grace_seconds:g}s",
-            )
-            return
-        self._launch(job, scheduled, Trigger.SCHEDULE)
+        self._runner.fire(job, run_times)
 
-    def _launch(self, job: _Job, scheduled: datetime, trigger: Trigger) -> Execution:
-        import asyncio
-
-        if self._forked:
-            raise RuntimeError(
-                f"this process (pid {os.getpid()}) is a fork of the scheduler (pid "
-                f"{self._pid}); it runs no jobs"
-            )
-        running = self._running.get(job.job_id)
-        if running is not None:
-            return self._record_instant(
-                job,
-                ExecutionStatus.SKIPPED,
-                scheduled,
-                f"skipped: execution #{running.id} of {job.job_id} is still running",
-                trigger=trigger,
-            )
-        execution = Execution(
-            id=self._next_id(),
-            job_id=job.job_id,
-            status=ExecutionStatus.RUNNING,
-            scheduled_time=scheduled,
-            started_at=self._clock(),
-            trigger=trigger,
-        )
-        self._running[job.job_id] = execution
-        self._record(job, execution)
-        loop = asyncio.get_running_loop()
-        task = loop.create_task(
-            self._run(job, execution, loop.time()), name=f"job:{job.job_id}#{execution.id}"
-        )
-        self._tasks[execution.id] = task
-        task.add_done_callback(lambda _t, eid=execution.id: self._tasks.pop(eid, None))
-        return execution
-
-    def _next_id(self) -> int:
-        if self.store is not None:
-            return self.store.next_execution_id()
-        return next(self._ids)
-
-    async def _run(self, job: _Job, execution: Execution, launched: float) -> None:
-        """Run one execution; the timeout counts from launch, not from the first step."""
-        import asyncio
-
-        from jobs import isolation, running
-
-        buffer = capture.OutputBuffer(self.settings.output_limit_bytes)
-        timeout = job.timeout_seconds or self.settings.job_timeout_seconds
-        warnings: list[str] = []
-        error = trace = None
-        timed = None
-        began: list[datetime] = []  # when its code really began: the loop may be late
-
-        def begin() -> None:
-            if not began:
-                began.append(self._clock())
-
-        capture.install()  # reference counted: also covers a run_job_now() before start()
-        routed = capture.routed()
-        running.guard_stop(asyncio.get_running_loop())
-        try:
-            with capture.capturing(buffer), running.noting(warnings):
-                assert job.func is not None
-                async with asyncio.timeout_at(launched + timeout if timeout else None):
-                    if job.isolation == "process":
-                        begin()
-                        await isolation.run(job.func_ref, buffer)
-                    elif funcs.is_async(job.func):
-                        timed = running.Timed(job.func(), begin)
-                        await timed.run(f"job:{job.job_id}#{execution.id}")
-                    else:
-                        result = await running.in_daemon_thread(
-                            job.func, f"job:{job.job_id}", begin
-                        )
-                        if inspect.isawaitable(result):  # e.g. an async def behind a decorator
-                            timed = running.Timed(result)
-                            await timed.run(f"job:{job.job_id}#{execution.id}")
-            status = ExecutionStatus.SUCCEEDED
-        except TimeoutError:
-            status = ExecutionStatus.TIMED_OUT
-            error = f"TimeoutError: timed out after {timeout:g}s"
-            if job.isolation is None and not funcs.is_async(job.func):  # type: ignore[arg-type]
-                warnings.append(
-                    "a thread cannot be stopped: it is still running in the background; "
-                    "the job's slot is free for its next run"
-                )
-            elif timed is not None and timed.abandoned:
-                warnings.append(
-                    "it ignored its cancellation: it is still running in the background; "
-                    "the job's slot is free for its next run"
-                )
-        except asyncio.CancelledError:
-            status = ExecutionStatus.CANCELLED
-            error = "cancelled: the scheduler shut down before the job finished"
-            if job.isolation is None and not funcs.is_async(job.func):  # type: ignore[arg-type]
-                warnings.append("its thread cannot be stopped and may still be running")
-            elif timed is not None and timed.abandoned:
-                warnings.append("it ignored its cancellation and may still be running")
-        except isolation.ProcessJobError as exc:
-            status = ExecutionStatus.FAILED
-            error, trace = str(exc), exc.trace
-        except BaseException as exc:  # a job's SystemExit or KeyboardInterrupt is a failure too
-            status = ExecutionStatus.FAILED
-            error = f"{type(exc).__name__}: {exc}"
-            trace = "".join(tb.format_exception(exc))
-        finally:
-            taken = capture.reclaim(routed)
-            capture.uninstall()
-        if taken:
-            warnings.append(
-                f"replaced {' and '.join(taken)}; jobconsole put its own back so that other "
-                "jobs' output stays captured"
-            )
-        if closed := running.reopen_closed_stdio():
-            both = len(closed) > 1
-            warnings.append(
-                f"closed file descriptor{'s' if both else ''} {' and '.join(map(str, closed))} "
-                f"(standard {' and '.join(_STDIO_NAMES[fd] for fd in closed)}); jobconsole "
-                "opened /dev/null there so that files opened later do not take "
-                f"{'their' if both else 'its'} place"
-            )
-        if timed is not None and timed.longest >= BLOCKING_WARNING_SECONDS:
-            warnings.append(
-                f"blocked the event loop for about {timed.longest:.1f}s in one step; "
-                "use 'await asyncio.sleep' or a plain def (run in a thread) for blocking work"
-            )
-        finished = replace(
-            execution,
-            status=status,
-            started_at=began[0] if began else execution.started_at,
-            ended_at=self._clock(),
-            error=error,
-            traceback=trace,
-            output=buffer.getvalue(),
-            output_truncated=buffer.truncated,
-            warnings=tuple(warnings),
-        )
-        if self._running.get(job.job_id) is execution:
-            del self._running[job.job_id]
-        self._record(job, finished)
-
-    def _record_instant(
-        self,
-        job: _Job,
-        status: ExecutionStatus,
-        scheduled: datetime | None,
-        message: str,
-        trigger: Trigger = Trigger.SCHEDULE,
-    ) -> Execution:
-        execution = Execution(
-            id=self._next_id(),
-            job_id=job.job_id,
-            status=status,
-            scheduled_time=scheduled,
-            trigger=trigger,
-            error=message,
-        )
-        self._record(job, execution)
-        return execution
-
-    def _record(self, job: _Job, execution: Execution) -> None:
-        if self._forked:
-            return
-        # Counted for the job holding the id now: a job replaced (or removed and registered
-        # again) while this ran goes on with its id's counts, as the state file keeps them.
-        job = self._jobs.get(execution.job_id, job)
-        if execution.status.is_final and execution.status in _COUNTED:
-            job.run_count += 1
-            if execution.status.is_failure:
-                job.failure_count += 1
-            job.last = LastRun.of(execution)
-        if execution.status.is_final and self.store is None:  # else the store has them
-            job.recent.append(execution)
-        if self.store is not None:
-            self.store.record_execution(execution)
-        self._emit(EXECUTION_EVENT_FOR_STATUS[execution.status], job, execution=execution)
-
-    # ------------------------------------------------------------ durable state
-
-    async def _keep_house(self) -> None:
-        """Note that we are alive (for missed-run detection) and prune old history."""
-        import asyncio
-
-        assert self.store is not None
-        last_prune: float | None = None  # prune at start: monotonic() may be near 0
-        while True:
-            now = self._clock()
-            self.store.mark_alive(now)
-            if last_prune is None or time.monotonic() - last_prune > PRUNE_EVERY_SECONDS:
-                last_prune = time.monotonic()
-                self.store.prune(
-                    self.settings.history_max_rows, self.settings.history_max_age_days, now
-                )
-            await asyncio.sleep(ALIVE_EVERY_SECONDS)
+    def _catch_up_missed(self) -> None:
+        """Record runs due while nothing ran; run the latest once if within the grace time."""
+        found = self._persistence.missed_runs(self._jobs.values())
+        for due in found:
+            job = self._jobs[due.job_id]
+            if due.missed:
+                self._runner.record_instant(job, ExecutionStatus.MISSED, due.latest, due.message)
+            if due.run_latest:
+                self._runner.launch(job, due.latest, Trigger.SCHEDULE)
+        if found:
+            self._store.flush()  # so a history read right after start-up shows the missed runs
 
     def load_state(self) -> None:
         """Merge the state file into the registered jobs (done by ``start()``; once).
@@ -1044,37 +577,12 @@ class SchedulerService:
         Jobs registered in code after this (and before ``start()``) are not merged with
         what the file holds for them: register code jobs first.
         """
-        if self.store is not None and not self._state_loaded and not self._closed:
-            self._state_loaded = True
-            restore.restore(self)
+        self._pending_notices.extend(self._persistence.load(self._jobs, self.tz))
 
     def close(self) -> None:
         """Release the state file of a service that was never started (e.g. ``list``)."""
-        if not self._started and self.store is not None and not self._closed:
-            self.store.close()
-            self._closed = True
-
-
-_STDIO_NAMES = {1: "output", 2: "error"}
-
-_COUNTED = {
-    ExecutionStatus.SUCCEEDED,
-    ExecutionStatus.FAILED,
-    ExecutionStatus.TIMED_OUT,
-    ExecutionStatus.CANCELLED,
-    ExecutionStatus.INTERRUPTED,
-}
-
-_CONFIG_KEYS = {
-    "job_id",
-    "func",
-    "cron_expression",
-    "enabled",
-    "timezone",
-    "description",
-    "timeout_seconds",
-    "isolation",
-}
+        if not self._run_state.active:
+            self._store.close()
 
 
 _started: weakref.WeakSet[SchedulerService] = weakref.WeakSet()
@@ -1082,7 +590,7 @@ _started: weakref.WeakSet[SchedulerService] = weakref.WeakSet()
 
 def _after_fork_in_child() -> None:
     for service in list(_started):
-        service._leave_to_parent()
+        service._runner.leave_to_parent()
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)

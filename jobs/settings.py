@@ -14,8 +14,9 @@ from typing import Any
 
 from dotenv import dotenv_values
 
-from jobs.config import MAX_TIMEOUT_SECONDS, MAX_TIMEOUT_TEXT
+from jobs.config import MAX_TIMEOUT_TEXT
 from jobs.cron import TimezoneError, zone
+from jobs.job_options import is_timeout
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -33,7 +34,8 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Everything configurable; each field's metadata names its key and documents it."""
+    """Everything configurable; ``KEYS`` below names each field's key, how its value is
+    read and what is expected of it."""
 
     background_jobs_enabled: bool = True
     timezone: str = ""
@@ -112,7 +114,7 @@ def _optional_seconds(raw: str) -> float | None:
     if raw == "" or raw.lower() == "none":
         return None
     value = _seconds(raw)
-    if value == 0 or value > MAX_TIMEOUT_SECONDS:  # a job's own timeout has the same bound
+    if not is_timeout(value):  # a job's own timeout has the same bound
         raise ValueError(raw)
     return value
 

@@ -23,20 +23,24 @@ import sqlite3
 import stat
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from jobs.lock import StateError, StateLock
 from jobs.lock import StateLockedError as StateLockedError  # where callers import it from
-from jobs.records import Execution, ExecutionStatus, LastRun, Trigger
+from jobs.records import COUNTED, FAILURES, Execution, ExecutionStatus, LastRun, Trigger
 from jobs.settings import Settings
+from jobs.state_store import JobStats, Reporter, StateStore, StoredJob, WriteReport
+
+__all__ = ["JobStats", "StateError", "StateLockedError", "Store", "StoredJob", "WriteReport"]
 
 log = logging.getLogger("jobconsole.store")
 
 SCHEMA_VERSION = 1
-_FAILED = tuple(s.value for s in ExecutionStatus if s.is_failure)
+_FAILED = tuple(sorted(s.value for s in FAILURES))
 
 # Each entry migrates from version N (its index) to N + 1.
 _MIGRATIONS: list[str] = [
@@ -87,7 +91,7 @@ _MIGRATIONS: list[str] = [
     """,
 ]
 
-_COUNTED = ("succeeded", "failed", "timed out", "cancelled", "interrupted")
+_COUNTED = frozenset(s.value for s in COUNTED)
 
 #: The meta key holding the next execution id, so that an id is never given twice, even
 #: after pruning has emptied the executions table. Absent from older files: then the
@@ -116,48 +120,11 @@ _LATEST_SCHEDULED = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class WriteReport:
-    """What the writer tells its owner when writes start failing, or succeed again.
-
-    ``message`` is a sentence naming the file and what failed, for a log; ``reason`` is
-    short ("disk I/O error"), for a status line.
-    """
-
-    failing: bool
-    message: str
-    reason: str = ""
-
-
 class _Call(NamedTuple):
     """A write that is code rather than one statement; ``action`` names it in a report."""
 
     action: str
     run: Callable[[sqlite3.Connection], None]
-
-
-@dataclass(frozen=True, slots=True)
-class StoredJob:
-    job_id: str
-    func_ref: str
-    cron_expression: str
-    code_cron_expression: str | None
-    timezone: str
-    source: str
-    enabled: bool
-    paused: bool
-    removed: bool
-    timeout_seconds: float | None
-    description: str | None
-    isolation: str | None = None
-    code_timeout_seconds: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class JobStats:
-    run_count: int
-    failure_count: int
-    last: LastRun | None
 
 
 def _iso(when: datetime | None) -> str | None:
@@ -166,6 +133,25 @@ def _iso(when: datetime | None) -> str | None:
 
 def _dt(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
+
+
+#: A job's row: one column per field of StoredJob, of the same name.
+_JOB_FIELDS = tuple(f.name for f in fields(StoredJob))
+_job_values = attrgetter(*_JOB_FIELDS)
+_JOB_FLAGS = frozenset(f.name for f in fields(StoredJob) if f.type == "bool")
+_SAVE_JOB = (
+    f"INSERT OR REPLACE INTO jobs ({', '.join(_JOB_FIELDS)}, updated_at) "
+    f"VALUES ({', '.join('?' * (len(_JOB_FIELDS) + 1))})"
+)
+
+
+def _stored_job(row: tuple[Any, ...]) -> StoredJob:
+    return StoredJob(
+        **{
+            name: bool(value) if name in _JOB_FLAGS else value
+            for name, value in zip(_JOB_FIELDS, row, strict=True)
+        }
+    )
 
 
 _EXECUTION_COLUMNS = (
@@ -474,8 +460,10 @@ def _owner_only_if_empty(path: Path) -> None:
         os.close(fd)
 
 
-class Store:
+class Store(StateStore):
     """The SQLite state file. Use ``Store.open``; call ``close`` when done."""
+
+    persistent = True
 
     def __init__(self, path: Path, conn: sqlite3.Connection, read_only: bool) -> None:
         self.path = path
@@ -486,7 +474,7 @@ class Store:
         self._writer: threading.Thread | None = None
         self._next_id = 1
         self._closed = False
-        self._report: Callable[[WriteReport], None] | None = None
+        self._report: Reporter | None = None
         # Absolute: a job may change the working directory while the writer runs.
         self._where = Path(os.path.abspath(path))
         self._opened: tuple[int, int] | None = None  # (st_dev, st_ino) the writer opened
@@ -616,7 +604,7 @@ class Store:
 
     # ------------------------------------------------------------------ writing
 
-    def set_reporter(self, report: Callable[[WriteReport], None] | None) -> None:
+    def set_reporter(self, report: Reporter | None) -> None:
         """Have ``report`` called when writes start failing, and when they succeed again.
 
         Called on the writer thread, once per failure rather than once per write; the owner
@@ -628,6 +616,10 @@ class Store:
     def forked(self) -> bool:
         """True in a forked child's copy: it never writes; the file is its parent's."""
         return os.getpid() != self._pid
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     def _submit(self, sql: str, params: Iterable[Any] = ()) -> None:
         if self.read_only or self._closed or self.forked:
@@ -796,28 +788,7 @@ class Store:
             )
 
     def save_job(self, job: StoredJob) -> None:
-        self._submit(
-            "INSERT OR REPLACE INTO jobs (job_id, func_ref, cron_expression, "
-            "code_cron_expression, timezone, source, enabled, paused, removed, timeout_seconds, "
-            "description, isolation, code_timeout_seconds, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                job.job_id,
-                job.func_ref,
-                job.cron_expression,
-                job.code_cron_expression,
-                job.timezone,
-                job.source,
-                int(job.enabled),
-                int(job.paused),
-                int(job.removed),
-                job.timeout_seconds,
-                job.description,
-                job.isolation,
-                job.code_timeout_seconds,
-                _iso(datetime.now(UTC)),
-            ),
-        )
+        self._submit(_SAVE_JOB, (*_job_values(job), _iso(datetime.now(UTC))))
 
     def delete_job(self, job_id: str) -> None:
         self._submit("DELETE FROM jobs WHERE job_id = ?", (job_id,))
@@ -879,29 +850,9 @@ class Store:
 
     def load_jobs(self) -> list[StoredJob]:
         rows = self._read.execute(
-            "SELECT job_id, func_ref, cron_expression, code_cron_expression, timezone, source, "
-            "enabled, paused, removed, timeout_seconds, description, isolation, "
-            "code_timeout_seconds "
-            "FROM jobs ORDER BY rowid"
+            f"SELECT {', '.join(_JOB_FIELDS)} FROM jobs ORDER BY rowid"
         ).fetchall()
-        return [
-            StoredJob(
-                job_id=r[0],
-                func_ref=r[1],
-                cron_expression=r[2],
-                code_cron_expression=r[3],
-                timezone=r[4],
-                source=r[5],
-                enabled=bool(r[6]),
-                paused=bool(r[7]),
-                removed=bool(r[8]),
-                timeout_seconds=r[9],
-                description=r[10],
-                isolation=r[11],
-                code_timeout_seconds=r[12],
-            )
-            for r in rows
-        ]
+        return [_stored_job(row) for row in rows]
 
     def job_stats(self) -> dict[str, JobStats]:
         rows = self._read.execute(

@@ -15,8 +15,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-import jobs.service as service_module
+import jobs.scheduling as scheduling_module
 from jobs import EventKind, ExecutionStatus, JobState, SchedulerService, Trigger
+from jobs.lifecycle import RunState
 from tests import jobfuncs_core as jf
 from tests.jobfuncs_core import EventLog, make_due
 
@@ -33,7 +34,7 @@ async def stop(service: SchedulerService) -> None:
 @pytest.fixture
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> int:
     """``start()`` hands jobs to APScheduler four at a time: a few jobs show the chunking."""
-    monkeypatch.setattr(service_module, "SCHEDULE_CHUNK", 4, raising=False)
+    monkeypatch.setattr(scheduling_module, "SCHEDULE_CHUNK", 4, raising=False)
     return 4
 
 
@@ -254,7 +255,7 @@ async def test_jobs_scheduled_after_start_fire_for_a_time_crossed_meanwhile(
     jobs had taken until after it."""
     boundary = datetime.now(UTC).replace(second=0, microsecond=0)
     monkeypatch.setattr(
-        service_module,
+        scheduling_module,
         "_scheduling_now",
         lambda tz: (boundary - timedelta(seconds=0.5)).astimezone(tz),
         raising=False,
@@ -381,3 +382,45 @@ async def test_registering_after_a_change_before_start_is_refused_by_name(
     service.start()
     assert service.get_job("a").state is JobState.PAUSED
     assert service.register_job("c", jf.ok_async, YEARLY).source == "runtime"  # now it may
+
+
+# ------------------------------------------------------------------ the lifecycle
+
+
+async def test_the_run_state_follows_the_service_through_its_life(
+    make: Factory, small_chunks: int
+) -> None:
+    service = make()
+    for n in range(2 * small_chunks):
+        service.register_job(f"job{n:03d}", jf.ok_async, YEARLY)
+    events = EventLog(service)
+    assert service.run_state is RunState.CREATED
+
+    service.start()
+    assert service.run_state is RunState.STARTING and service.is_running
+    await events.wait_for(EventKind.SCHEDULER_STARTED)
+    assert service.run_state is RunState.STARTED
+
+    task = service.shutdown(timeout=0)
+    assert service.run_state is RunState.STOPPING and not service.is_running
+    assert task is not None
+    await task
+    assert service.run_state is RunState.STOPPED
+
+
+async def test_a_service_without_a_state_file_starts_again_one_with_it_does_not(
+    make: Factory, durable: Factory
+) -> None:
+    for factory, restartable in ((make, True), (durable, False)):
+        service = factory()
+        service.register_job("job", jf.ok_async, YEARLY)
+        service.start()
+        await stop(service)
+        if restartable:
+            service.start()
+            assert service.run_state is RunState.STARTED and service.is_running
+            await stop(service)
+        else:
+            with pytest.raises(RuntimeError, match="cannot be restarted after shutdown"):
+                service.start()
+            assert service.run_state is RunState.STOPPED

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import jobs.service as service_module
+import jobs.persistence as persistence_module
 from jobs import EventKind, Execution, ExecutionStatus, InvalidJobError, JobState, Trigger
 from jobs.service import SchedulerService
 from jobs.settings import Settings
@@ -1385,7 +1385,7 @@ async def test_history_is_pruned_in_the_background_at_start(
 ) -> None:
     # As on a machine booted a minute ago: time.monotonic() counts from boot.
     monkeypatch.setattr(
-        service_module,
+        persistence_module,
         "time",
         SimpleNamespace(monotonic=lambda: 60.0, perf_counter=time.perf_counter),
     )

@@ -1,0 +1,39 @@
+"""Where a SchedulerService stands in its life: one value, not a set of flags that could
+disagree.
+
+``CREATED``: built; jobs are registered, a change may load the state first, nothing fires.
+``STARTING``: ``start()`` ran; jobs are handed to APScheduler a chunk per loop iteration and
+those handed over already fire. A state of its own because ``SCHEDULER_STARTED`` is only
+announced at its end, and a ``shutdown()`` now must stop the hand-over too.
+``STARTED``: every job is scheduled (or scheduling is off by the settings).
+``STOPPING``: ``shutdown()`` ran; nothing fires any more, running jobs get their grace.
+``STOPPED``: drained and the store closed. A service on a store that can be used again
+(memory) may start again; one on a closed state file cannot.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class RunState(StrEnum):
+    CREATED = "created"
+    STARTING = "starting"
+    STARTED = "started"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+
+    @property
+    def active(self) -> bool:
+        """``start()`` was called and the shutdown has not finished: jobs registered now
+        come from the console, and changes need no loading first."""
+        return self in _ACTIVE
+
+    @property
+    def firing(self) -> bool:
+        """Due jobs run: started (or starting) and not stopping."""
+        return self in _FIRING
+
+
+_ACTIVE = frozenset({RunState.STARTING, RunState.STARTED, RunState.STOPPING})
+_FIRING = frozenset({RunState.STARTING, RunState.STARTED})

@@ -1,0 +1,136 @@
+"""The service's side of its store: the stored state merged into the jobs once, every
+change written as it happens, the runs missed while nothing ran, the sign of life and the
+pruning. The rules themselves are ``restore.py``'s, on plain data; this applies them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from jobs import live_jobs, restore
+from jobs.live_jobs import LiveJob
+from jobs.settings import Settings
+from jobs.state_store import StateStore, StoredJob
+
+log = logging.getLogger("jobconsole.restore")
+
+#: How often the state file learns we are alive, and how often history is pruned.
+ALIVE_EVERY_SECONDS = 15.0
+PRUNE_EVERY_SECONDS = 3600.0
+
+
+class Persistence:
+    def __init__(self, store: StateStore, settings: Settings, clock: Callable[[], datetime]):
+        self.store = store
+        self.settings = settings
+        self._clock = clock
+        #: The stored state was merged into the jobs (once): changes may be written now.
+        self.loaded = False
+        self._stored_rows: dict[str, StoredJob] | None = None  # as read, until saved merged
+
+    @property
+    def writable(self) -> bool:
+        """Changes go to the store: it is open for writing and merged already (a write
+        before the merge would overwrite what the merge should read)."""
+        store = self.store
+        return self.loaded and not store.closed and not store.read_only
+
+    def save(self, job: LiveJob, *, removed: bool = False) -> None:
+        if self.writable and not job.transient:
+            self.store.save_job(live_jobs.row_of(job, removed=removed))
+
+    def delete(self, job_id: str) -> None:
+        if self.writable:
+            self.store.delete_job(job_id)
+
+    def load(self, jobs: dict[str, LiveJob], default_tz: ZoneInfo) -> list[str]:
+        """Merge the store into ``jobs`` (the code jobs, by id), once; returns the notices,
+        logged already, for the service to announce."""
+        store = self.store
+        if self.loaded or store.closed:
+            return []
+        self.loaded = True
+        notices = [
+            f"{execution.job_id}: execution #{execution.id} was interrupted by the last shutdown"
+            for execution in ([] if store.read_only else store.interrupt_running(self._clock()))
+        ]
+        if notices:
+            # Committed before the stats and history below (and the log pane) are read.
+            store.flush()
+        rows = store.load_jobs()
+        merged = restore.merge(jobs, rows)
+        for kept in merged.kept:
+            job = jobs[kept.job_id]
+            job.paused = kept.paused
+            if kept.schedule is not None:
+                job.schedule = kept.schedule
+            if kept.timeout_kept:
+                job.timeout_seconds = kept.timeout_seconds
+        for job_id in merged.dropped:
+            del jobs[job_id]
+        if not store.read_only:
+            for job_id in merged.forgotten:
+                store.delete_job(job_id)
+        for row in merged.restored:
+            jobs[row.job_id] = live_jobs.from_row(row, default_tz)
+        stats = store.job_stats()
+        for job in jobs.values():
+            stat = stats.get(job.job_id)
+            if stat is not None:
+                job.run_count, job.failure_count, job.last = (
+                    stat.run_count,
+                    stat.failure_count,
+                    stat.last,
+                )
+        self._stored_rows = {row.job_id: row for row in rows}
+        notices.extend(merged.notices)
+        for message in notices:
+            log.warning("%s", message)
+        return notices
+
+    def save_merged(self, jobs: Iterable[LiveJob]) -> None:
+        """Write back the jobs as merged, those that differ from their stored row only.
+
+        Done by ``start()``, after the console's first frame: a first start with 10,000
+        jobs writes 10,000 rows, and a restart with nothing changed writes none.
+        """
+        stored = self._stored_rows
+        if self.store.read_only or stored is None:
+            return
+        self._stored_rows = None
+        for row in restore.unsaved((live_jobs.row_of(job) for job in jobs), stored):
+            self.store.save_job(row)
+
+    def missed_runs(self, jobs: Iterable[LiveJob]) -> list[restore.CatchUp]:
+        """Runs due while nothing ran, per job that fires (``restore.catch_up``); notes the
+        sign of life first."""
+        store = self.store
+        last_alive = store.last_alive()
+        now = self._clock()
+        store.mark_alive(now)
+        if last_alive is None or last_alive >= now:
+            return []
+        candidates = [job for job in jobs if job.schedulable and not job.paused]
+        # The sign of life is written every few seconds; a run recorded after it was not missed.
+        recorded = store.latest_scheduled_times(job.job_id for job in candidates)
+        return restore.catch_up(
+            candidates, last_alive, recorded, now, self.settings.misfire_grace_seconds
+        )
+
+    async def keep_house(self) -> None:
+        """Note that we are alive (for missed-run detection) and prune old history."""
+        import asyncio
+
+        store = self.store
+        last_prune: float | None = None  # prune at start: monotonic() may be near 0
+        while True:
+            now = self._clock()
+            store.mark_alive(now)
+            if last_prune is None or time.monotonic() - last_prune > PRUNE_EVERY_SECONDS:
+                last_prune = time.monotonic()
+                store.prune(self.settings.history_max_rows, self.settings.history_max_age_days, now)
+            await asyncio.sleep(ALIVE_EVERY_SECONDS)

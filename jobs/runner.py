@@ -1,0 +1,283 @@
+"""The runner: turns a fire into an Execution. It launches the run (one at a time per job
+id), runs the job's code (a coroutine on the loop, a plain def in a worker thread, or a
+child process), captures its output, bounds it by its timeout and records every outcome
+in the store, announcing each.
+
+asyncio and what runs a job (``running.py``, ``isolation.py``) are imported by the methods
+that run on the loop, so that code which only reads jobs, such as ``jobconsole list``, does
+not pay for them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import os
+import traceback as tb
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from jobs import capture, funcs
+from jobs.live_jobs import LiveJob
+from jobs.records import Execution, ExecutionStatus, LastRun, Trigger
+from jobs.settings import Settings
+from jobs.state_store import StateStore
+
+if TYPE_CHECKING:
+    import asyncio
+
+#: How long a coroutine may hold the event loop in one step before its record says so.
+BLOCKING_WARNING_SECONDS = 0.5
+#: A run this close to its time is on time whatever the misfire grace (even 0): the loop
+#: always wakes a little after the due time.
+ON_TIME_SECONDS = 1.0
+
+_STDIO_NAMES = {1: "output", 2: "error"}
+
+
+class Runner:
+    """Runs the service's jobs (``jobs``, shared with it) and records their executions in
+    ``store``; ``announce`` is told of each record, on the loop."""
+
+    def __init__(
+        self,
+        store: StateStore,
+        settings: Settings,
+        clock: Callable[[], datetime],
+        jobs: dict[str, LiveJob],
+        announce: Callable[[LiveJob, Execution], None],
+    ) -> None:
+        self._store = store
+        self.settings = settings
+        self._clock = clock
+        self._jobs = jobs
+        self._announce = announce
+        self.tasks: dict[int, asyncio.Task[None]] = {}
+        # One execution at a time per job id, whatever LiveJob holds the id: a job
+        # replaced (or removed and registered again) while it runs must not run twice.
+        self.running: dict[str, Execution] = {}
+        self.pid: int | None = None  # the process that started it; a fork never fires
+
+    @property
+    def forked(self) -> bool:
+        """A forked child's copy: it fires nothing and records nothing (see leave_to_parent)."""
+        return self.pid is not None and os.getpid() != self.pid
+
+    def leave_to_parent(self) -> None:
+        """Right after a fork, in the child: cancel the runs launched but not yet begun
+        (those due with the forking job), so that no job's code runs a second time here.
+        Runs under way go on in this copy, unrecorded: a job that forks should exec or
+        ``os._exit`` in the child."""
+        import asyncio
+        import inspect
+
+        for loop in {task.get_loop() for task in self.tasks.values()}:
+            for task in asyncio.all_tasks(loop):
+                coro = task.get_coro()
+                if (
+                    task.get_name().startswith("job:")
+                    and inspect.iscoroutine(coro)
+                    and inspect.getcoroutinestate(coro) == inspect.CORO_CREATED
+                ):
+                    with contextlib.suppress(RuntimeError):  # forked off the loop thread
+                        task.cancel()
+
+    def fire(self, job: LiveJob, run_times: list[datetime]) -> None:
+        """A fire of ``job`` (every due time since the last look, oldest first): runs due
+        during a stall are recorded as missed, and so is the latest if it is too late."""
+        scheduled = run_times[-1]
+        if len(run_times) > 1:
+            last_missed = run_times[-2].astimezone(job.tz)
+            self.record_instant(
+                job,
+                ExecutionStatus.MISSED,
+                run_times[-2],
+                f"missed {len(run_times) - 1} run(s) due while jobconsole was stalled (stopped, "
+                "suspended, its event loop blocked, or the clock jumped forward; last due "
+                f"{last_missed:%Y-%m-%d %H:%M %Z})",
+            )
+        now = self._clock()
+        late = (now - scheduled).total_seconds()
+        if late > max(self.settings.misfire_grace_seconds, ON_TIME_SECONDS):
+            self.record_instant(
+                job,
+                ExecutionStatus.MISSED,
+                scheduled,
+                f"started {late:.0f}s late, beyond the misfire grace time of "
+                f"{self.settings.misfire_grace_seconds:g}s",
+            )
+            return
+        self.launch(job, scheduled, Trigger.SCHEDULE)
+
+    def launch(self, job: LiveJob, scheduled: datetime, trigger: Trigger) -> Execution:
+        import asyncio
+
+        if self.forked:
+            raise RuntimeError(
+                f"this process (pid {os.getpid()}) is a fork of the scheduler (pid "
+                f"{self.pid}); it runs no jobs"
+            )
+        running = self.running.get(job.job_id)
+        if running is not None:
+            return self.record_instant(
+                job,
+                ExecutionStatus.SKIPPED,
+                scheduled,
+                f"skipped: execution #{running.id} of {job.job_id} is still running",
+                trigger=trigger,
+            )
+        execution = Execution(
+            id=self._store.next_execution_id(),
+            job_id=job.job_id,
+            status=ExecutionStatus.RUNNING,
+            scheduled_time=scheduled,
+            started_at=self._clock(),
+            trigger=trigger,
+        )
+        self.running[job.job_id] = execution
+        self._record(job, execution)
+        loop = asyncio.get_running_loop()
+        task = loop.create_task(
+            self._run(job, execution, loop.time()), name=f"job:{job.job_id}#{execution.id}"
+        )
+        self.tasks[execution.id] = task
+        task.add_done_callback(lambda _t, eid=execution.id: self.tasks.pop(eid, None))
+        return execution
+
+    async def _run(self, job: LiveJob, execution: Execution, launched: float) -> None:
+        """Run one execution; the timeout counts from launch, not from the first step."""
+        import asyncio
+
+        from jobs import isolation, running
+
+        buffer = capture.OutputBuffer(self.settings.output_limit_bytes)
+        timeout = job.timeout_seconds or self.settings.job_timeout_seconds
+        warnings: list[str] = []
+        error = trace = None
+        timed = None
+        began: list[datetime] = []  # when its code really began: the loop may be late
+
+        def begin() -> None:
+            if not began:
+                began.append(self._clock())
+
+        capture.install()  # reference counted: also covers a run_job_now() before start()
+        routed = capture.routed()
+        running.guard_stop(asyncio.get_running_loop())
+        try:
+            with capture.capturing(buffer), running.noting(warnings):
+                assert job.func is not None
+                async with asyncio.timeout_at(launched + timeout if timeout else None):
+                    if job.isolation == "process":
+                        begin()
+                        await isolation.run(job.func_ref, buffer)
+                    elif funcs.is_async(job.func):
+                        timed = running.Timed(job.func(), begin)
+                        await timed.run(f"job:{job.job_id}#{execution.id}")
+                    else:
+                        result = await running.in_daemon_thread(
+                            job.func, f"job:{job.job_id}", begin
+                        )
+                        if inspect.isawaitable(result):  # e.g. an async def behind a decorator
+                            timed = running.Timed(result)
+                            await timed.run(f"job:{job.job_id}#{execution.id}")
+            status = ExecutionStatus.SUCCEEDED
+        except TimeoutError:
+            status = ExecutionStatus.TIMED_OUT
+            error = f"TimeoutError: timed out after {timeout:g}s"
+            if job.isolation is None and not funcs.is_async(job.func):  # type: ignore[arg-type]
+                warnings.append(
+                    "a thread cannot be stopped: it is still running in the background; "
+                    "the job's slot is free for its next run"
+                )
+            elif timed is not None and timed.abandoned:
+                warnings.append(
+                    "it ignored its cancellation: it is still running in the background; "
+                    "the job's slot is free for its next run"
+                )
+        except asyncio.CancelledError:
+            status = ExecutionStatus.CANCELLED
+            error = "cancelled: the scheduler shut down before the job finished"
+            if job.isolation is None and not funcs.is_async(job.func):  # type: ignore[arg-type]
+                warnings.append("its thread cannot be stopped and may still be running")
+            elif timed is not None and timed.abandoned:
+                warnings.append("it ignored its cancellation and may still be running")
+        except isolation.ProcessJobError as exc:
+            status = ExecutionStatus.FAILED
+            error, trace = str(exc), exc.trace
+        except BaseException as exc:  # a job's SystemExit or KeyboardInterrupt is a failure too
+            status = ExecutionStatus.FAILED
+            error = f"{type(exc).__name__}: {exc}"
+            trace = "".join(tb.format_exception(exc))
+        finally:
+            taken = capture.reclaim(routed)
+            capture.uninstall()
+        if taken:
+            warnings.append(
+                f"replaced {' and '.join(taken)}; jobconsole put its own back so that other "
+                "jobs' output stays captured"
+            )
+        if closed := running.reopen_closed_stdio():
+            both = len(closed) > 1
+            warnings.append(
+                f"closed file descriptor{'s' if both else ''} {' and '.join(map(str, closed))} "
+                f"(standard {' and '.join(_STDIO_NAMES[fd] for fd in closed)}); jobconsole "
+                "opened /dev/null there so that files opened later do not take "
+                f"{'their' if both else 'its'} place"
+            )
+        if timed is not None and timed.longest >= BLOCKING_WARNING_SECONDS:
+            warnings.append(
+                f"blocked the event loop for about {timed.longest:.1f}s in one step; "
+                "use 'await asyncio.sleep' or a plain def (run in a thread) for blocking work"
+            )
+        finished = replace(
+            execution,
+            status=status,
+            started_at=began[0] if began else execution.started_at,
+            ended_at=self._clock(),
+            error=error,
+            traceback=trace,
+            output=buffer.getvalue(),
+            output_truncated=buffer.truncated,
+            warnings=tuple(warnings),
+        )
+        if self.running.get(job.job_id) is execution:
+            del self.running[job.job_id]
+        self._record(job, finished)
+
+    def record_instant(
+        self,
+        job: LiveJob,
+        status: ExecutionStatus,
+        scheduled: datetime | None,
+        message: str,
+        trigger: Trigger = Trigger.SCHEDULE,
+    ) -> Execution:
+        execution = Execution(
+            id=self._store.next_execution_id(),
+            job_id=job.job_id,
+            status=status,
+            scheduled_time=scheduled,
+            trigger=trigger,
+            error=message,
+        )
+        self._record(job, execution)
+        return execution
+
+    def _record(self, job: LiveJob, execution: Execution) -> None:
+        if self.forked:
+            return
+        # Counted for the job holding the id now: a job replaced (or removed and registered
+        # again) while this ran goes on with its id's counts, as the state file keeps them.
+        job = self._jobs.get(execution.job_id, job)
+        if execution.status.is_counted:
+            job.run_count += 1
+            if execution.status.is_failure:
+                job.failure_count += 1
+            job.last = LastRun.of(execution)
+        self._store.record_execution(execution)
+        self._announce(job, execution)
+
+    # ------------------------------------------------------------ durable state

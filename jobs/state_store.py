@@ -1,0 +1,147 @@
+"""What the scheduler keeps between runs, as an interface: the rows of its jobs, every
+execution, the counts per job and a sign of life.
+
+``SchedulerService`` always has one: ``MemoryStore`` (``memory_store.py``) when nothing is to
+outlive the process, the SQLite ``Store`` (``store.py``) for a state file, and later others
+(PostgreSQL for many machines). The service never asks which it has; it asks ``persistent``
+only where a user is told whether something survives a restart.
+
+Writes may be queued: a store commits them in its own time and says so through the
+reporter when they start failing and when they succeed again.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from jobs.records import Execution, LastRun
+
+
+@dataclass(frozen=True, slots=True)
+class WriteReport:
+    """What the writer tells its owner when writes start failing, or succeed again.
+
+    ``message`` is a sentence naming the file and what failed, for a log; ``reason`` is
+    short ("disk I/O error"), for a status line.
+    """
+
+    failing: bool
+    message: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredJob:
+    """A job as the store keeps it: its options, where it came from and what the console
+    changed (the ``code_*`` fields are the registry's own values, to tell an edit from a
+    change in the registry)."""
+
+    job_id: str
+    func_ref: str
+    cron_expression: str
+    code_cron_expression: str | None
+    timezone: str
+    source: str
+    enabled: bool
+    paused: bool
+    removed: bool
+    timeout_seconds: float | None
+    description: str | None
+    isolation: str | None = None
+    code_timeout_seconds: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JobStats:
+    run_count: int
+    failure_count: int
+    last: LastRun | None
+
+
+Reporter = Callable[[WriteReport], None]
+
+
+class StateStore(ABC):
+    """The scheduler's state. Called from the event loop's thread; reads answer at once,
+    writes may be committed later (``flush`` waits for them)."""
+
+    #: Whether what it holds outlives the process (a state file does; memory does not).
+    persistent: bool = False
+    #: A reader's store: it writes nothing.
+    read_only: bool = False
+
+    @property
+    def forked(self) -> bool:
+        """True in a forked child's copy, which must not write: the state is its parent's."""
+        return False
+
+    @property
+    def closed(self) -> bool:
+        """Closed for good: a service on it cannot start again."""
+        return False
+
+    def set_reporter(self, report: Reporter | None) -> None:  # noqa: B027 - optional
+        """Have ``report`` called (on any thread) when writes start failing, and when they
+        succeed again. A store that cannot fail never calls it."""
+
+    # ------------------------------------------------------------------ writing
+
+    @abstractmethod
+    def next_execution_id(self) -> int:
+        """An id no execution of this state has had."""
+
+    @abstractmethod
+    def record_execution(self, execution: Execution) -> None:
+        """Keep ``execution`` (again when it ends: the latest record of an id wins) and
+        count it for its job when it is a finished run."""
+
+    @abstractmethod
+    def save_job(self, job: StoredJob) -> None: ...
+
+    @abstractmethod
+    def delete_job(self, job_id: str) -> None:
+        """Forget the job's row (its history may stay)."""
+
+    @abstractmethod
+    def mark_alive(self, when: datetime) -> None:
+        """Note that the scheduler is alive at ``when``: runs due later and not recorded
+        are missed ones, the next start will say."""
+
+    @abstractmethod
+    def prune(self, max_rows: int, max_age_days: float, now: datetime) -> None:
+        """Let go of history beyond the newest ``max_rows`` or older than the age."""
+
+    def flush(self, timeout: float = 10.0) -> None:  # noqa: B027 - a no-op unless queued
+        """Wait until every write so far is committed."""
+
+    def close(self) -> None:  # noqa: B027 - a no-op unless there is something to release
+        """Commit what is queued and release what the store holds."""
+
+    # ------------------------------------------------------------------ reading
+
+    @abstractmethod
+    def last_alive(self) -> datetime | None: ...
+
+    @abstractmethod
+    def latest_scheduled_times(self, job_ids: Iterable[str]) -> dict[str, datetime]:
+        """The scheduled time of each job's newest execution; jobs without one left out."""
+
+    @abstractmethod
+    def load_jobs(self) -> list[StoredJob]:
+        """Every stored row, in the order first saved."""
+
+    @abstractmethod
+    def job_stats(self) -> dict[str, JobStats]: ...
+
+    @abstractmethod
+    def executions(
+        self, job_id: str | None = None, limit: int = 50, failed_only: bool = False
+    ) -> list[Execution]:
+        """Newest first."""
+
+    @abstractmethod
+    def interrupt_running(self, when: datetime) -> list[Execution]:
+        """Executions an earlier process left running, now recorded as interrupted."""

@@ -1,23 +1,23 @@
-"""Next-fire-time arithmetic: jobs.cron vs croniter vs APScheduler's own CronTrigger.
+"""Next-fire-time arithmetic: jobs.core.cron vs croniter vs APScheduler's own CronTrigger.
 
 Run as ``python bench/cron_arith.py``. For a few hundred seeded crontab expressions it
 times one "next fire time after the previous one" computation, the call the scheduler
 makes after every run:
 
-  jobs.cron    CronTrigger(parse(expr), tz).get_next_fire_time(previous, now)
+  jobs.core.cron    CronTrigger(parse(expr), tz).get_next_fire_time(previous, now)
   croniter     croniter(expr, ...) built once; set_current(previous) + get_next()
   apscheduler  apscheduler CronTrigger.from_crontab(expr, tz).get_next_fire_time(previous, now)
 
 Each expression is parsed once (outside the timing), then chained CHAIN times from a
-fixed start, each library from its own previous result. Any result cache in jobs.cron
-is emptied before each jobs.cron run, so that row times the arithmetic; the
-"jobs.cron hot" row re-asks the same questions with the cache full (a cache hit, for
+fixed start, each library from its own previous result. Any result cache in jobs.core.cron
+is emptied before each jobs.core.cron run, so that row times the arithmetic; the
+"jobs.core.cron hot" row re-asks the same questions with the cache full (a cache hit, for
 scale only). Every repeat runs the three
 libraries back to back on the same inputs; the table gives the median and the min-max
-over the repeats in microseconds per computation, and each median's ratio to jobs.cron's.
+over the repeats in microseconds per computation, and each median's ratio to jobs.core.cron's.
 APScheduler's from_crontab numbers Monday 0 and ANDs the two day fields, so its times
 differ from the other two: the "agree" column counts expressions whose chained times
-equal jobs.cron's.
+equal jobs.core.cron's.
 """
 
 from __future__ import annotations
@@ -36,9 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from apscheduler.triggers.cron import CronTrigger as ApsCronTrigger
 from croniter import croniter
 
-import jobs.cron
-from jobs.cron import CronError, parse, zone
-from jobs.engine import CronTrigger
+import jobs.core.cron
+from jobs.core.cron import CronError, parse, zone
+from jobs.core.engine import CronTrigger
 
 MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
@@ -142,13 +142,13 @@ def _chains(fn_next, items, start, chain):
 
 
 def _clear_result_caches() -> None:
-    """Empty any memo of results in jobs.cron (not parse's, which is outside the timing).
+    """Empty any memo of results in jobs.core.cron (not parse's, which is outside the timing).
 
-    jobs.cron may cache next-fire results by (expression, zone, previous time); the
+    jobs.core.cron may cache next-fire results by (expression, zone, previous time); the
     repeats here ask the same questions again, so without this every repeat after the
-    first would time dictionary look-ups. The "jobs.cron hot" row keeps the cache.
+    first would time dictionary look-ups. The "jobs.core.cron hot" row keeps the cache.
     """
-    for name, obj in vars(jobs.cron).items():
+    for name, obj in vars(jobs.core.cron).items():
         if name != "parse" and callable(getattr(obj, "cache_clear", None)):
             obj.cache_clear()
 
@@ -158,13 +158,13 @@ def bench_zone(exprs: list[str], tz_name: str, chain: int, repeats: int) -> list
     start = START.astimezone(tz)
     jobs_triggers = [CronTrigger(parse(e), tz) for e in exprs]
     # implement_cron_bug=True: croniter's switch for what Vixie/Debian cron really do
-    # when a day field starts with '*' ("*/2"), as jobs.cron does; same schedule, same work.
+    # when a day field starts with '*' ("*/2"), as jobs.core.cron does; same schedule, same work.
     cron_iters = [croniter(e, start, implement_cron_bug=True) for e in exprs]
     aps_triggers = [ApsCronTrigger.from_crontab(e, timezone=tz) for e in exprs]
     jobs_run = _chain_trigger(jobs_triggers, start, chain)
     runners = {
-        "jobs.cron": jobs_run,
-        "jobs.cron hot": jobs_run,
+        "jobs.core.cron": jobs_run,
+        "jobs.core.cron hot": jobs_run,
         "croniter": _chain_croniter(cron_iters, start, chain),
         "apscheduler": _chain_trigger(aps_triggers, start, chain),
     }
@@ -178,11 +178,11 @@ def bench_zone(exprs: list[str], tz_name: str, chain: int, repeats: int) -> list
 
     reference = _chains(trigger_next, jobs_triggers, start, chain)
     others = {
-        "jobs.cron": reference,
+        "jobs.core.cron": reference,
         "croniter": _chains(croniter_next, cron_iters, start, chain),
         "apscheduler": _chains(trigger_next, aps_triggers, start, chain),
     }
-    others["jobs.cron hot"] = reference
+    others["jobs.core.cron hot"] = reference
     agree = {
         name: sum(a == b for a, b in zip(reference, got, strict=True))
         for name, got in others.items()
@@ -197,7 +197,7 @@ def bench_zone(exprs: list[str], tz_name: str, chain: int, repeats: int) -> list
     try:
         for _ in range(repeats):
             for name, run in runners.items():
-                if name == "jobs.cron":
+                if name == "jobs.core.cron":
                     _clear_result_caches()  # time the arithmetic, not a cache lookup
                 t0 = time.perf_counter()
                 run()
@@ -206,7 +206,7 @@ def bench_zone(exprs: list[str], tz_name: str, chain: int, repeats: int) -> list
         if gc_was_enabled:
             gc.enable()
 
-    base = statistics.median(samples["jobs.cron"])
+    base = statistics.median(samples["jobs.core.cron"])
     rows = []
     for name, values in samples.items():
         median = statistics.median(values)
@@ -231,7 +231,7 @@ def main() -> None:
     )
     header = (
         f"{'zone':<14} {'library':<12} {'median us':>10} {'min-max us':>17} "
-        f"{'x jobs.cron':>11} {'agree':>9}"
+        f"{'x jobs.core.cron':>11} {'agree':>9}"
     )
     print(header)
     print("-" * len(header))

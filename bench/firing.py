@@ -57,9 +57,9 @@ BURST = 1000
 
 def make_service(state: Path) -> Any:
     """A SchedulerService as a library uses it: durable state on, no registry."""
-    from jobs.service import SchedulerService
-    from jobs.settings import Settings
-    from jobs.store import Store
+    from jobs.core.service import SchedulerService
+    from jobs.core.settings import Settings
+    from jobs.core.store import Store
 
     settings = Settings.load(
         environ={"JOBCONSOLE_STATE": str(state), "JOBCONSOLE_TIMEZONE": "UTC"}, env_file=None
@@ -94,7 +94,7 @@ def stored_lateness(state: Path, job_id: str) -> list[float]:
 async def drive_probe(service: Any, samples: int) -> int:
     """Fire the probe ``samples`` times through APScheduler's own timer; returns how many
     ran. Lateness is read afterwards from the state file, not from here."""
-    from jobs.records import EventKind
+    from jobs.core.records import EventKind
 
     finished: asyncio.Queue[None] = asyncio.Queue()
 

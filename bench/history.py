@@ -117,7 +117,7 @@ def _rows(count: int, start: datetime, step: float) -> Any:
 
 def build(path: Path, count: int) -> float:
     """Create ``path`` through the real Store, then fill it in bulk; returns seconds."""
-    from jobs.store import _EXECUTION_COLUMNS, Store
+    from jobs.core.store import _EXECUTION_COLUMNS, Store
 
     began = time.perf_counter()
     Store.open_path(path).close()
@@ -148,7 +148,7 @@ def build(path: Path, count: int) -> float:
 
 
 def settings_for(state: Path, max_rows: str = MAX_ROWS) -> Any:
-    from jobs.settings import Settings
+    from jobs.core.settings import Settings
 
     return Settings.load(
         environ={
@@ -162,7 +162,7 @@ def settings_for(state: Path, max_rows: str = MAX_ROWS) -> Any:
 async def open_service(state: Path, job_runs: int) -> tuple[float, float]:
     """Seconds to open the service as the console does at start-up, and the median
     seconds of the detail view's query over ``job_runs`` calls."""
-    from jobs.bootstrap import build_service
+    from jobs.core.bootstrap import build_service
 
     began = time.perf_counter()
     service = build_service(settings_for(state))
@@ -185,7 +185,7 @@ async def open_service(state: Path, job_runs: int) -> tuple[float, float]:
 async def prune_cost(state: Path) -> tuple[float, float]:
     """With the default retention (100,000 rows): seconds the writer thread takes for the
     first prune of the big file, and the longest event-loop stall meanwhile."""
-    from jobs.bootstrap import build_service
+    from jobs.core.bootstrap import build_service
 
     service = build_service(settings_for(state, max_rows="100000"))
     service.start()

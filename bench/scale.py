@@ -189,7 +189,7 @@ def console_child(out: Path, idle: float, load: float, trace_memory: bool = Fals
     tick_times: list[float] = []
 
     async def task(app: Any) -> dict[str, Any]:
-        from jobs.records import EventKind
+        from jobs.core.records import EventKind
 
         original_tick = app._tick
 

@@ -107,8 +107,8 @@ def bench_console(runs: int) -> list[list[str]]:
 
 def make_history(state: Path) -> None:
     """A state file with 200 executions of the example jobs, written by the real Store."""
-    from jobs.records import Execution, ExecutionStatus
-    from jobs.store import Store
+    from jobs.core.records import Execution, ExecutionStatus
+    from jobs.core.store import Store
 
     store = Store.open_path(state)
     now = datetime.now(UTC)

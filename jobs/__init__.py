@@ -8,14 +8,14 @@ service.start()   # inside a running event loop
 """
 
 from jobs.config import CronJobConfig
-from jobs.cron import CronError, CronSchedule, TimezoneError
-from jobs.errors import (
+from jobs.core.cron import CronError, CronSchedule, TimezoneError
+from jobs.core.errors import (
     DuplicateJobError,
     InvalidJobError,
     JobError,
     JobNotFoundError,
 )
-from jobs.records import (
+from jobs.core.records import (
     EventKind,
     Execution,
     ExecutionStatus,
@@ -24,7 +24,7 @@ from jobs.records import (
     SchedulerEvent,
     Trigger,
 )
-from jobs.settings import Settings, SettingsError
+from jobs.core.settings import Settings, SettingsError
 
 __all__ = [
     "CronError",
@@ -52,7 +52,7 @@ def __getattr__(name: str) -> object:
     """``SchedulerService`` on first use (PEP 562): commands that only read expressions or
     history should not pay for importing APScheduler and asyncio."""
     if name == "SchedulerService":
-        from jobs.service import SchedulerService
+        from jobs.core.service import SchedulerService
 
         return SchedulerService
     raise AttributeError(f"module 'jobs' has no attribute {name!r}")

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from jobs.service import SchedulerService
-from jobs.settings import Settings
-from jobs.store import Store
+from jobs.core.service import SchedulerService
+from jobs.core.settings import Settings
+from jobs.core.store import Store
 
 ServiceFactory = Callable[..., SchedulerService]
 

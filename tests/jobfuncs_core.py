@@ -15,9 +15,9 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from jobs.records import EventKind, Execution, SchedulerEvent
-from jobs.service import SchedulerService
-from jobs.settings import Settings
+from jobs.core.records import EventKind, Execution, SchedulerEvent
+from jobs.core.service import SchedulerService
+from jobs.core.settings import Settings
 
 log = logging.getLogger("tests.jobfuncs_core")
 

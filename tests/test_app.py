@@ -17,9 +17,9 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 from textual.widgets._toast import Toast
 
-from jobs.client import LocalClient
-from jobs.records import ExecutionStatus, JobSnapshot, JobState
-from jobs.service import SchedulerService
+from jobs.core.client import LocalClient
+from jobs.core.records import ExecutionStatus, JobSnapshot, JobState
+from jobs.core.service import SchedulerService
 from tui.app import JobConsoleApp
 from tui.screens import (
     ConfirmScreen,
@@ -695,8 +695,8 @@ async def test_registry_entries_that_failed_to_load_are_shown_as_errors(
 
 
 async def test_the_example_registry_loads(tmp_path) -> None:
-    from jobs.bootstrap import build_service
-    from jobs.settings import Settings
+    from jobs.core.bootstrap import build_service
+    from jobs.core.settings import Settings
 
     settings = Settings(timezone="UTC", state_path=tmp_path / "state.sqlite3")
     service = build_service(settings, durable=False)

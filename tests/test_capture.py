@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from jobs import EventKind, ExecutionStatus, SchedulerService
-from jobs.capture import OutputBuffer
+from jobs.core.capture import OutputBuffer
 from tests import jobfuncs_core as jf
 from tests.jobfuncs_core import EventLog
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs.settings import KEYS
+from jobs.core.settings import KEYS
 
 REGISTRY = """
 async def tick():

@@ -6,11 +6,11 @@ import sys
 
 import pytest
 
-from jobs import cron
-from jobs.client import LocalClient, SchedulerClient
-from jobs.errors import DuplicateJobError, InvalidJobError, JobNotFoundError
-from jobs.records import EventKind, ExecutionStatus, JobState, SchedulerEvent
-from jobs.service import SchedulerService
+from jobs.core import cron
+from jobs.core.client import LocalClient, SchedulerClient
+from jobs.core.errors import DuplicateJobError, InvalidJobError, JobNotFoundError
+from jobs.core.records import EventKind, ExecutionStatus, JobState, SchedulerEvent
+from jobs.core.service import SchedulerService
 from tests.conftest import ServiceFactory
 
 PLAIN = "tests.jobfuncs:plain"
@@ -97,6 +97,6 @@ async def test_the_service_is_heard_only_while_someone_listens(service: Schedule
 def test_the_client_module_loads_no_textual() -> None:
     import subprocess
 
-    code = "import sys, jobs.client; print(any(m.startswith('textual') for m in sys.modules))"
+    code = "import sys, jobs.core.client; print(any(m.startswith('textual') for m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr

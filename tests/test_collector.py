@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from jobs.client import LocalClient
-from jobs.service import SchedulerService
+from jobs.core.client import LocalClient
+from jobs.core.service import SchedulerService
 from tui.app import JobConsoleApp
 from tui.collector import AT_MOST_SECONDS, EVERY_SECONDS, GAP_SECONDS, NEVER, IdleCollector
 

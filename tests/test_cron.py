@@ -1,4 +1,4 @@
-"""Tests for jobs.cron: crontab semantics, daylight saving, the APScheduler trigger, errors.
+"""Tests for jobs.core.cron: crontab semantics, daylight saving, the APScheduler trigger, errors.
 
 Expected fire times are written out by hand (from a calendar and Vixie/Debian cron's
 rules), never computed with cronsim. croniter serves as an independent oracle for the
@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from croniter import CroniterBadDateError, croniter
 
-from jobs.cron import MACROS, CronError, TimezoneError, parse, zone
-from jobs.engine import CronTrigger
+from jobs.core.cron import MACROS, CronError, TimezoneError, parse, zone
+from jobs.core.engine import CronTrigger
 
 NY = zone("America/New_York")
 LONDON = zone("Europe/London")
@@ -360,7 +360,7 @@ def test_star_step_day_field_makes_the_day_test_and():
 
 
 def test_description_of_star_step_day_field_matches_and_schedule():
-    # BUG (jobs/cron.py describe): cron-descriptor says "every 2 days, or on Monday" for
+    # BUG (jobs/core/cron.py describe): cron-descriptor says "every 2 days, or on Monday" for
     # "0 0 */2 * 1", but the schedule (above) is Mondays on odd dates only - an AND.
     # The sentence shown to the user contradicts when the job runs.
     description = parse("0 0 */2 * 1").description
@@ -889,7 +889,7 @@ def test_non_string_is_rejected_clearly(value):
 
 @pytest.mark.parametrize("value", [["0", "9", "*", "*", "*"], {"minute": 0}])
 def test_unhashable_non_string_is_rejected_clearly(value):
-    # BUG (jobs/cron.py parse): @lru_cache hashes the argument before parse() can check
+    # BUG (jobs/core/cron.py parse): @lru_cache hashes the argument before parse() can check
     # its type, so an unhashable value raises TypeError("unhashable type") instead of
     # the CronError that None, 5 or bytes get.
     try:
@@ -903,7 +903,7 @@ def test_unhashable_non_string_is_rejected_clearly(value):
 
 
 def test_last_weekday_by_name_is_not_misreported():
-    # BUG (jobs/cron.py): the validator explicitly accepts a day name with L ("friL",
+    # BUG (jobs/core/cron.py): the validator explicitly accepts a day name with L ("friL",
     # via _DOW_LAST), and "5L" works, but cronsim only takes digits before L. Its
     # CronSimError is caught by _check_can_fire and reported as
     # "can never fire: day-of-month '*' never occurs in month '*'" (field day-of-month),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from jobs.client import LocalClient
-from jobs.records import EventKind, JobSnapshot, JobState, SchedulerEvent
-from jobs.service import SchedulerService
+from jobs.core.client import LocalClient
+from jobs.core.records import EventKind, JobSnapshot, JobState, SchedulerEvent
+from jobs.core.service import SchedulerService
 from tui.app import JobConsoleApp
 from tui.event_batch import EventQueue
 from tui.widgets import ExecutionLog, JobTable

@@ -7,8 +7,8 @@ import gc
 
 from textual.widgets._footer import FooterKey
 
-from jobs.client import LocalClient
-from jobs.service import SchedulerService
+from jobs.core.client import LocalClient
+from jobs.core.service import SchedulerService
 from tui.app import JobConsoleApp
 from tui.widgets import Footer
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from jobs import cron
-from jobs.errors import DuplicateJobError, InvalidJobError, JobNotFoundError
-from jobs.service import SchedulerService
+from jobs.core import cron
+from jobs.core.errors import DuplicateJobError, InvalidJobError, JobNotFoundError
+from jobs.core.service import SchedulerService
 from tui.forms import parse_timeout, register_error
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from jobs.records import Execution, ExecutionStatus, Trigger
-from jobs.store import Store
+from jobs.core.records import Execution, ExecutionStatus, Trigger
+from jobs.core.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
 JOBCONSOLE = Path(sys.executable).with_name("jobconsole")

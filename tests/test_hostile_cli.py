@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from jobs.records import Execution, ExecutionStatus, Trigger
-from jobs.store import Store
+from jobs.core.records import Execution, ExecutionStatus, Trigger
+from jobs.core.store import Store
 from tests.test_cli import Cli, _Headless
 
 ESCAPES = "\x1b]0;PWNED\x07\x1b[2J\x1b]52;c;aGk=\x07\x9b31m"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from jobs.settings import KEYS
+from jobs.core.settings import KEYS
 from tests.console_pty import Console
 
 # Each sequence carries a word of its own, so Textual's own escapes never match.

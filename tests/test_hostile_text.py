@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Label
 
-from jobs.client import LocalClient
-from jobs.errors import InvalidJobError
-from jobs.service import SchedulerService
+from jobs.core.client import LocalClient
+from jobs.core.errors import InvalidJobError
+from jobs.core.service import SchedulerService
 from tests.jobfuncs_hostile import ESCAPES, MARKUP
 from tests.test_app import fill_register_form, toasts, type_text, wait_until
 from tui.app import JobConsoleApp

@@ -19,7 +19,7 @@ def _module_name(path: Path) -> str:
 
 
 def _imports(path: Path, known: set[str]) -> set[str]:
-    """The project's modules ``path`` imports (``from jobs import cron`` is jobs.cron)."""
+    """The project's modules ``path`` imports (``from jobs.core import cron`` is jobs.core.cron)."""
     found: set[str] = set()
     package = _module_name(path) if path.name == "__init__.py" else _module_name(path.parent)
     for node in ast.walk(ast.parse(path.read_text(), str(path))):

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
-from jobs.records import ExecutionStatus, JobSnapshot, JobState
+from jobs.core.records import ExecutionStatus, JobSnapshot, JobState
 from tui.job_model import JobTableModel
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)

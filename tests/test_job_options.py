@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from jobs import job_options
 from jobs.config import CronJobConfig
-from jobs.errors import InvalidJobError
+from jobs.core import job_options
+from jobs.core.errors import InvalidJobError
 from tui.app import parse_timeout as console_parse_timeout
 
 TYPED = ["", " none ", "30", "0.5", "31536000", "31536001", "0", "-1", "nan", "inf", "ten"]

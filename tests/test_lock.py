@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from jobs.records import Execution, ExecutionStatus
-from jobs.store import StateLockedError, Store, reset_state
+from jobs.core.records import Execution, ExecutionStatus
+from jobs.core.store import StateLockedError, Store, reset_state
 from tests.test_signals import gone_within, kill_and_reap, launch, process_gone
 from tests.test_store import python_script, read_until, subprocess_env
 
@@ -109,8 +109,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from jobs.records import Execution, ExecutionStatus
-from jobs.store import Store
+from jobs.core.records import Execution, ExecutionStatus
+from jobs.core.store import Store
 
 
 def row(store, job_id):
@@ -262,9 +262,9 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from jobs.service import SchedulerService
-from jobs.settings import Settings
-from jobs.store import Store
+from jobs.core.service import SchedulerService
+from jobs.core.settings import Settings
+from jobs.core.store import Store
 
 
 def tick():

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from jobs.client import LocalClient
-from jobs.records import Execution, ExecutionStatus, Trigger
-from jobs.service import SchedulerService
-from jobs.settings import Settings
-from jobs.store import Store
+from jobs.core.client import LocalClient
+from jobs.core.records import Execution, ExecutionStatus, Trigger
+from jobs.core.service import SchedulerService
+from jobs.core.settings import Settings
+from jobs.core.store import Store
 from tests import jobfuncs_store
 from tests.test_app import wait_until
 from tui.app import JobConsoleApp

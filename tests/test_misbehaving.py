@@ -29,8 +29,8 @@ from typing import Any
 import pytest
 
 from jobs import EventKind, Execution, ExecutionStatus, InvalidJobError, Trigger
-from jobs.records import SchedulerEvent
-from jobs.service import SchedulerService
+from jobs.core.records import SchedulerEvent
+from jobs.core.service import SchedulerService
 from tests import jobfuncs_misbehaving as funcs
 
 YEARLY = "0 0 1 1 *"

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from jobs import funcs
-from jobs.bootstrap import build_service
-from jobs.client import LocalClient
-from jobs.settings import Settings
+from jobs.core import funcs
+from jobs.core.bootstrap import build_service
+from jobs.core.client import LocalClient
+from jobs.core.settings import Settings
 from tests.test_app import toasts, type_text
 from tui.app import JobConsoleApp
 from tui.screens import RegisterScreen

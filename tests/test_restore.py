@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from jobs import cron, restore
-from jobs.state_store import StoredJob
+from jobs.core import cron, restore
+from jobs.core.state_store import StoredJob
 
 UTC_ZONE = ZoneInfo("UTC")
 

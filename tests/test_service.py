@@ -30,8 +30,8 @@ from jobs import (
     TimezoneError,
     Trigger,
 )
-from jobs.bootstrap import RegistryError, build_service
-from jobs.settings import KEYS
+from jobs.core.bootstrap import RegistryError, build_service
+from jobs.core.settings import KEYS
 from tests import jobfuncs_core as jf
 from tests.jobfuncs_core import EventLog, make_due
 
@@ -624,7 +624,7 @@ async def test_the_scheduler_looks_for_due_runs_at_least_every_few_seconds(make:
     """Its timer runs on the monotonic clock, which stands still while the machine sleeps:
     waiting a year for a yearly job would notice runs due during a suspend only weeks
     after waking. So it never waits longer than LOOK_EVERY_SECONDS."""
-    from jobs.engine import LOOK_EVERY_SECONDS
+    from jobs.core.engine import LOOK_EVERY_SECONDS
 
     service = make()
     service.register_job("job", jf.ok_async, YEARLY)
@@ -1112,10 +1112,11 @@ def test_function_suggestions_are_the_example_jobs_not_the_machinery() -> None:
     from pathlib import Path
 
     import jobs
-    from jobs.funcs import CORE_MODULES, discover
+    from jobs.core.funcs import discover
 
+    # jobs/ holds the user's side only: the registry, its type and the example jobs.
     modules = {f"jobs.{p.stem}" for p in Path(jobs.__file__).parent.glob("*.py")}
-    examples = modules - CORE_MODULES - {"jobs.__init__"}
+    examples = modules - {"jobs.__init__", "jobs.config", "jobs.registry"}
     assert examples == {"jobs.cleanup", "jobs.heartbeat", "jobs.reports", "jobs.flaky"}
     refs = discover("jobs")
     assert "jobs.cleanup:cleanup_expired_tokens" in refs

@@ -15,9 +15,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-import jobs.scheduling as scheduling_module
+import jobs.core.scheduling as scheduling_module
 from jobs import EventKind, ExecutionStatus, JobState, SchedulerService, Trigger
-from jobs.lifecycle import RunState
+from jobs.core.lifecycle import RunState
 from tests import jobfuncs_core as jf
 from tests.jobfuncs_core import EventLog, make_due
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from jobs import EventKind, JobState, SchedulerService, Settings, SettingsError
-from jobs.settings import KEYS
+from jobs.core.settings import KEYS
 from tests import jobfuncs_core as jf
 from tests.jobfuncs_core import EventLog
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from jobs import ExecutionStatus
-from jobs.store import Store
+from jobs.core.store import Store
 from tests.console_pty import Console
 
 REPO = Path(__file__).resolve().parents[1]

@@ -16,10 +16,10 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from jobs.client import LocalClient
-from jobs.records import JobState
-from jobs.service import SchedulerService
-from jobs.settings import Settings
+from jobs.core.client import LocalClient
+from jobs.core.records import JobState
+from jobs.core.service import SchedulerService
+from jobs.core.settings import Settings
 from tui.app import JobConsoleApp
 from tui.widgets import JobTable
 

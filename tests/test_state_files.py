@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs.store import StateError, Store, reset_state
+from jobs.core.store import StateError, Store, reset_state
 from tests.test_store import subprocess_env
 
 REPO = Path(__file__).resolve().parents[1]

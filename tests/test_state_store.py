@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from jobs.memory_store import RECENT_PER_JOB, MemoryStore
-from jobs.records import Execution, ExecutionStatus
-from jobs.state_store import StateStore, StoredJob
-from jobs.store import Store
+from jobs.core.memory_store import RECENT_PER_JOB, MemoryStore
+from jobs.core.records import Execution, ExecutionStatus
+from jobs.core.state_store import StateStore, StoredJob
+from jobs.core.store import Store
 
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 

@@ -24,10 +24,10 @@ from pathlib import Path
 import pytest
 
 from jobs import EventKind, Execution, ExecutionStatus, SchedulerEvent
-from jobs.client import LocalClient
-from jobs.service import SchedulerService
-from jobs.settings import Settings
-from jobs.store import Store, WriteReport
+from jobs.core.client import LocalClient
+from jobs.core.service import SchedulerService
+from jobs.core.settings import Settings
+from jobs.core.store import Store, WriteReport
 
 REPO = Path(__file__).resolve().parents[1]
 YEARLY = "0 0 1 1 *"
@@ -300,9 +300,9 @@ def test_a_library_user_who_subscribed_to_nothing_hears_it_on_stderr(tmp_path: P
     script = textwrap.dedent(
         f"""
         import asyncio, os
-        from jobs.service import SchedulerService
-        from jobs.settings import Settings
-        from jobs.store import Store
+        from jobs.core.service import SchedulerService
+        from jobs.core.settings import Settings
+        from jobs.core.store import Store
 
         async def main():
             settings = Settings(timezone="UTC", state_path={str(path)!r})

@@ -28,11 +28,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import jobs.persistence as persistence_module
+import jobs.core.persistence as persistence_module
 from jobs import EventKind, Execution, ExecutionStatus, InvalidJobError, JobState, Trigger
-from jobs.service import SchedulerService
-from jobs.settings import Settings
-from jobs.store import (
+from jobs.core.service import SchedulerService
+from jobs.core.settings import Settings
+from jobs.core.store import (
     _LATEST_SCHEDULED,
     _PRUNE_KEPT,
     SCHEMA_VERSION,
@@ -582,9 +582,9 @@ import asyncio
 import sys
 from pathlib import Path
 
-from jobs.service import SchedulerService
-from jobs.settings import Settings
-from jobs.store import Store
+from jobs.core.service import SchedulerService
+from jobs.core.settings import Settings
+from jobs.core.store import Store
 from tests import jobfuncs_store
 
 
@@ -1119,7 +1119,7 @@ HOLDER_SCRIPT = """
 import sys
 from pathlib import Path
 
-from jobs.store import Store
+from jobs.core.store import Store
 
 store = Store.open_path(Path(sys.argv[1]))
 print("HOLDING", flush=True)

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from jobs import ExecutionStatus
-from jobs.service import SchedulerService
-from jobs.settings import Settings
+from jobs.core.service import SchedulerService
+from jobs.core.settings import Settings
 from tests import jobfuncs_takeover as funcs
 from tests.test_misbehaving import YEARLY, assert_still_works, finals_of, fire_at, start
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from jobs.settings import KEYS
+from jobs.core.settings import KEYS
 from tests.console_pty import Console
 
 REGISTRY = """

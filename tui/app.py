@@ -1,6 +1,6 @@
 """JobConsoleApp: the console. It composes the widgets, turns keys into calls of its
 scheduler client and the client's events into widget updates; it owns no scheduling logic
-and does not know where the scheduler runs (``jobs.client``).
+and does not know where the scheduler runs (``jobs.core.client``).
 
 The client's callback runs inside the call that caused the event, so it only queues the
 event (``tui.event_batch``); the app applies what queued once per turn of its message
@@ -25,10 +25,10 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.widgets import Input, Static
 
-from jobs import cron
-from jobs.client import SchedulerClient
-from jobs.errors import DuplicateJobError, InvalidJobError, JobError, JobNotFoundError
-from jobs.records import EventKind, Execution, JobSnapshot, JobState, SchedulerEvent
+from jobs.core import cron
+from jobs.core.client import SchedulerClient
+from jobs.core.errors import DuplicateJobError, InvalidJobError, JobError, JobNotFoundError
+from jobs.core.records import EventKind, Execution, JobSnapshot, JobState, SchedulerEvent
 from tui import plain_text
 from tui.collector import IdleCollector
 from tui.commands import JobCommands

@@ -132,14 +132,14 @@ def _warn(message: str) -> None:
 
 
 def _settings():  # type: ignore[no-untyped-def]
-    from jobs.settings import Settings
+    from jobs.core.settings import Settings
 
     return Settings.load()
 
 
 def cmd_cron(args: argparse.Namespace) -> int:
-    from jobs import cron
-    from jobs.settings import SettingsError
+    from jobs.core import cron
+    from jobs.core.settings import SettingsError
 
     try:
         schedule = cron.parse(args.expression)
@@ -192,9 +192,9 @@ def cmd_cron(args: argparse.Namespace) -> int:
 
 def _boot(durable: bool = True, read_only: bool = False, reset: bool = False):  # type: ignore[no-untyped-def]
     """Settings, state and registry, or a message for stderr."""
-    from jobs.bootstrap import RegistryError, build_service
-    from jobs.settings import SettingsError
-    from jobs.store import StateError, reset_state
+    from jobs.core.bootstrap import RegistryError, build_service
+    from jobs.core.settings import SettingsError
+    from jobs.core.store import StateError, reset_state
 
     # Callers print the boot errors themselves: keep logging's last resort from
     # printing each one a second time (configured handlers still get the records).
@@ -259,8 +259,8 @@ def _output_width() -> int | None:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from jobs.settings import SettingsError
-    from jobs.store import StateError, Store
+    from jobs.core.settings import SettingsError
+    from jobs.core.store import StateError, Store
     from tui import plain_text
 
     try:
@@ -279,7 +279,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         which = f" for {args.job_id!r}" if args.job_id else ""
         print(f"no {'failed ' if args.failed else ''}executions recorded{which}")
         return 0
-    from jobs.cron import zone
+    from jobs.core.cron import zone
 
     tz = zone(settings.tz_name)
     print("\n".join(plain_text.execution_line(e, tz) for e in executions))
@@ -388,7 +388,7 @@ EXECUTOR_GRACE_SECONDS = 1.0
 async def _run_headless(service) -> int:  # type: ignore[no-untyped-def]
     import asyncio
 
-    from jobs.records import EventKind
+    from jobs.core.records import EventKind
     from tui import plain_text
 
     out, err = sys.stdout, sys.stderr
@@ -450,7 +450,7 @@ def cmd_console(args: argparse.Namespace) -> int:
     service, error = _boot(reset=args.reset_state)
     if service is None:
         return _fail(error)
-    from jobs.client import LocalClient
+    from jobs.core.client import LocalClient
     from tui.app import JobConsoleApp
     from tui.terminal import own_terminal
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from jobs.records import EventKind, JobSnapshot, SchedulerEvent
+from jobs.core.records import EventKind, JobSnapshot, SchedulerEvent
 
 
 @dataclass(slots=True)

@@ -7,9 +7,9 @@ the service takes (``parse_timeout``) and a refusal into the field it is about
 
 from __future__ import annotations
 
-from jobs import cron
 from jobs.config import MAX_TIMEOUT_SECONDS, MAX_TIMEOUT_TEXT
-from jobs.errors import JobError, shown
+from jobs.core import cron
+from jobs.core.errors import JobError, shown
 from tui.screens.register import Field
 
 

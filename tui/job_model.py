@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from jobs.records import ExecutionStatus, JobSnapshot, JobState
+from jobs.core.records import ExecutionStatus, JobSnapshot, JobState
 from tui import plain_text
 from tui.plain_text import visible
 

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
-from jobs.records import Execution, ExecutionStatus, SchedulerEvent
+from jobs.core.records import Execution, ExecutionStatus, SchedulerEvent
 
 # C0 controls, DEL, C1 controls (ESC and CSI start terminal sequences; CR and BS overwrite
 # what is shown; NEL, LS and PS break lines), the bidirectional embeddings, overrides,

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from jobs import isolation
+from jobs.core import isolation
 
 if TYPE_CHECKING:  # the headless runner uses force_exit without loading Textual
     from textual.app import App

@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from jobs.records import JobSnapshot
+from jobs.core.records import JobSnapshot
 from tui.text import literal, template
 from tui.widgets.cron_preview import CronPreview
 

@@ -19,7 +19,7 @@ from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from jobs.records import Execution, ExecutionStatus, JobSnapshot, Trigger
+from jobs.core.records import Execution, ExecutionStatus, JobSnapshot, Trigger
 from tui import plain_text
 from tui.plain_text import visible
 from tui.widgets.footer import Footer

@@ -24,7 +24,7 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Static
 
-from jobs.errors import DuplicateJobError
+from jobs.core.errors import DuplicateJobError
 from tui.text import literal
 from tui.widgets.cron_preview import CronPreview
 

@@ -1,6 +1,6 @@
 """CronPreview: under a cron field, what the expression means and when it fires next.
 
-It asks ``jobs.cron`` (the one authority on expressions) and shows its answer: the
+It asks ``jobs.core.cron`` (the one authority on expressions) and shows its answer: the
 description and the next fire times, or the exact reason the expression is refused.
 """
 
@@ -12,7 +12,7 @@ from datetime import datetime, tzinfo
 from textual.content import Content
 from textual.widgets import Static
 
-from jobs import cron
+from jobs.core import cron
 from tui import plain_text
 from tui.text import literal
 

@@ -22,7 +22,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from jobs.records import EventKind, Execution, ExecutionStatus, SchedulerEvent, Trigger
+from jobs.core.records import EventKind, Execution, ExecutionStatus, SchedulerEvent, Trigger
 from tui import plain_text
 from tui.plain_text import visible
 from tui.widgets._scrolling import set_virtual_size

@@ -27,7 +27,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from jobs.records import JobSnapshot, JobState
+from jobs.core.records import JobSnapshot, JobState
 from tui.job_model import COLUMN_KEYS, COLUMNS, JobTableModel
 from tui.widgets._scrolling import set_virtual_size
 from tui.widgets._styles import PassStyles

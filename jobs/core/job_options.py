@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jobs.config import MAX_TIMEOUT_SECONDS, MAX_TIMEOUT_TEXT
-from jobs.errors import InvalidJobError, shown
+from jobs.core.errors import InvalidJobError, shown
 
 _SPACE_BUT_BLANK = re.compile(r"[^\S ]")  # tabs, newlines and other white space
 #: Control, format (bidi overrides, zero-width), surrogate and line-breaking characters:

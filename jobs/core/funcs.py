@@ -19,7 +19,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from jobs.errors import InvalidJobError
+from jobs.core.errors import InvalidJobError
 
 JobFunc = Callable[[], Any]
 
@@ -130,38 +130,9 @@ def is_async(func: Callable[..., Any]) -> bool:
     )
 
 
-#: jobconsole's own modules: they share the ``jobs`` package with the example jobs, but
-#: their functions are machinery, not jobs, and are never suggested.
-CORE_MODULES = frozenset(
-    f"jobs.{name}"
-    for name in [
-        "bootstrap",
-        "capture",
-        "client",
-        "config",
-        "cron",
-        "engine",
-        "errors",
-        "funcs",
-        "isolation",
-        "job_options",
-        "lifecycle",
-        "live_jobs",
-        "lock",
-        "memory_store",
-        "persistence",
-        "records",
-        "registry",
-        "restore",
-        "runner",
-        "running",
-        "scheduling",
-        "service",
-        "settings",
-        "state_store",
-        "store",
-    ]
-)
+#: jobconsole's own machinery (this package): it shares ``jobs`` with the example jobs, but
+#: its functions are not jobs and are never suggested.
+MACHINERY = __name__.rpartition(".")[0]
 
 
 def discover(package: str) -> list[str]:
@@ -180,7 +151,7 @@ def discover(package: str) -> list[str]:
             names.append(info.name)
     refs: list[str] = []
     for name in names:
-        if name in CORE_MODULES or name == "jobs":
+        if name == MACHINERY or name == "jobs":
             continue
         module = sys.modules.get(name)
         refs += _imported_functions(module) if module is not None else _read_functions(name)

@@ -8,8 +8,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from jobs.service import SchedulerService
-from jobs.settings import Settings
+from jobs.core.service import SchedulerService
+from jobs.core.settings import Settings
 
 
 class RegistryError(Exception):
@@ -46,7 +46,7 @@ def build_service(
     settings = settings or Settings.load()
     store = None
     if durable:
-        from jobs.store import Store
+        from jobs.core.store import Store
 
         store = Store.open(settings, read_only=read_only)
     service = SchedulerService(settings, store=store)

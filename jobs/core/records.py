@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from jobs import cron
+from jobs.core import cron
 
 
 class JobState(StrEnum):

@@ -14,12 +14,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from jobs.live_jobs import LiveJob
+from jobs.core.live_jobs import LiveJob
 
 if TYPE_CHECKING:
     import asyncio
 
-    from jobs import engine
+    from jobs.core import engine
 
 #: Jobs handed to APScheduler per event-loop iteration: with thousands of jobs the loop
 #: (and the console) keeps answering while the rest are scheduled.
@@ -56,7 +56,7 @@ class Scheduling:
         on_due: Callable[[str, list[datetime]], None],
     ) -> datetime:
         """Make the scheduler (not started yet); returns the instant first runs count from."""
-        from jobs import engine  # APScheduler: imported once scheduling starts
+        from jobs.core import engine  # APScheduler: imported once scheduling starts
 
         self.scheduler = engine.Scheduler(
             timezone=tz,
@@ -142,7 +142,7 @@ class Scheduling:
             del self._unscheduled[job.job_id]
         if self.scheduler is None or not job.schedulable:
             return False
-        from jobs import engine
+        from jobs.core import engine
 
         trigger = engine.CronTrigger(job.schedule, job.tz)
         kwargs: dict[str, Any] = {}
@@ -179,7 +179,7 @@ class Scheduling:
 
     def reschedule(self, job: LiveJob) -> None:
         if self.scheduler is not None and self.holds(job.job_id):
-            from jobs import engine
+            from jobs.core import engine
 
             self.scheduler.reschedule_job(
                 job.job_id, trigger=engine.CronTrigger(job.schedule, job.tz)

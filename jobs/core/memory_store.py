@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from itertools import count
 
-from jobs.records import Execution, LastRun
-from jobs.state_store import JobStats, StateStore, StoredJob
+from jobs.core.records import Execution, LastRun
+from jobs.core.state_store import JobStats, StateStore, StoredJob
 
 #: Finished executions kept per job.
 RECENT_PER_JOB = 20

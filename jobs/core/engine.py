@@ -18,7 +18,7 @@ from apscheduler.executors.base import BaseExecutor
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 
-from jobs.cron import CronSchedule, next_fire
+from jobs.core.cron import CronSchedule, next_fire
 
 #: The longest APScheduler waits between looks for due jobs. Its timer runs on the
 #: monotonic clock, which stands still while the machine sleeps: a wait taken before a

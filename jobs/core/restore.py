@@ -33,9 +33,9 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from jobs import cron
-from jobs.records import JobSource
-from jobs.state_store import StoredJob
+from jobs.core import cron
+from jobs.core.records import JobSource
+from jobs.core.state_store import StoredJob
 
 #: How many missed fire times to count per job before just saying "more than".
 MISSED_COUNT_CAP = 10_000

@@ -6,7 +6,7 @@ a scheduler in another process (over a socket) is the next. So the surface is sh
 that one:
 
 - the reads and actions are coroutines (a remote client awaits its answer);
-- what crosses it are the frozen values of ``jobs.records`` (``JobSnapshot``,
+- what crosses it are the frozen values of ``jobs.core.records`` (``JobSnapshot``,
   ``Execution``, ``SchedulerEvent``) and ``SchedulerStatus``, all rebuildable from JSON;
 - events come through one channel, ``subscribe(callback)``, called on the event loop;
 - refusals are the library's own exceptions (``JobNotFoundError``, ``DuplicateJobError``,
@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from jobs import funcs
-from jobs.records import EventKind, Execution, JobSnapshot, SchedulerEvent
-from jobs.service import SchedulerService
+from jobs.core import funcs
+from jobs.core.records import EventKind, Execution, JobSnapshot, SchedulerEvent
+from jobs.core.service import SchedulerService
 
 Subscriber = Callable[[SchedulerEvent], None]
 

@@ -11,10 +11,10 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from jobs import live_jobs, restore
-from jobs.live_jobs import LiveJob
-from jobs.settings import Settings
-from jobs.state_store import StateStore, StoredJob
+from jobs.core import live_jobs, restore
+from jobs.core.live_jobs import LiveJob
+from jobs.core.settings import Settings
+from jobs.core.state_store import StateStore, StoredJob
 
 log = logging.getLogger("jobconsole.restore")
 

@@ -6,7 +6,7 @@ Each execution is written when it starts and again when it ends, so after a cras
 next start finds it still "running" and records it as interrupted.
 
 One process at a time may write: ``Store.open`` takes the state file's hold
-(``jobs/lock.py``) and a second writer is refused with a message naming the holder. Readers
+(``jobs/core/lock.py``) and a second writer is refused with a message naming the holder. Readers
 (``jobconsole history``, ``list``) open the file read-only and need no lock (WAL mode). A
 forked child's copy of a writer never writes: the file belongs to the process that opened it.
 """
@@ -29,11 +29,11 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from jobs.lock import StateError, StateLock
-from jobs.lock import StateLockedError as StateLockedError  # where callers import it from
-from jobs.records import COUNTED, FAILURES, Execution, ExecutionStatus, LastRun, Trigger
-from jobs.settings import Settings
-from jobs.state_store import JobStats, Reporter, StateStore, StoredJob, WriteReport
+from jobs.core.lock import StateError, StateLock
+from jobs.core.lock import StateLockedError as StateLockedError  # where callers import it from
+from jobs.core.records import COUNTED, FAILURES, Execution, ExecutionStatus, LastRun, Trigger
+from jobs.core.settings import Settings
+from jobs.core.state_store import JobStats, Reporter, StateStore, StoredJob, WriteReport
 
 __all__ = ["JobStats", "StateError", "StateLockedError", "Store", "StoredJob", "WriteReport"]
 

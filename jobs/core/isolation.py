@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 
-from jobs.capture import OutputBuffer
+from jobs.core.capture import OutputBuffer
 
 #: The child's last stderr line starting with this carries the exception, for the record.
 ERROR_MARK = "jobconsole-error: "

@@ -15,8 +15,8 @@ from typing import Any
 from dotenv import dotenv_values
 
 from jobs.config import MAX_TIMEOUT_TEXT
-from jobs.cron import TimezoneError, zone
-from jobs.job_options import is_timeout
+from jobs.core.cron import TimezoneError, zone
+from jobs.core.job_options import is_timeout
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from jobs.records import Execution, LastRun
+from jobs.core.records import Execution, LastRun
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,10 +12,10 @@ from operator import attrgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jobs import cron, funcs, job_options
-from jobs.errors import InvalidJobError
-from jobs.records import JobSource, LastRun
-from jobs.state_store import StoredJob
+from jobs.core import cron, funcs, job_options
+from jobs.core.errors import InvalidJobError
+from jobs.core.records import JobSource, LastRun
+from jobs.core.state_store import StoredJob
 
 
 @dataclass(slots=True, eq=False)

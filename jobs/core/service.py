@@ -22,13 +22,13 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from jobs import capture, cron, job_options, live_jobs
-from jobs.errors import DuplicateJobError, InvalidJobError, JobNotFoundError
-from jobs.lifecycle import RunState
-from jobs.live_jobs import LiveJob
-from jobs.memory_store import MemoryStore
-from jobs.persistence import Persistence
-from jobs.records import (
+from jobs.core import capture, cron, job_options, live_jobs
+from jobs.core.errors import DuplicateJobError, InvalidJobError, JobNotFoundError
+from jobs.core.lifecycle import RunState
+from jobs.core.live_jobs import LiveJob
+from jobs.core.memory_store import MemoryStore
+from jobs.core.persistence import Persistence
+from jobs.core.records import (
     EXECUTION_EVENT_FOR_STATUS,
     EventKind,
     Execution,
@@ -39,15 +39,15 @@ from jobs.records import (
     SchedulerEvent,
     Trigger,
 )
-from jobs.runner import Runner
-from jobs.scheduling import Scheduling
-from jobs.settings import Settings
-from jobs.state_store import StateStore, WriteReport
+from jobs.core.runner import Runner
+from jobs.core.scheduling import Scheduling
+from jobs.core.settings import Settings
+from jobs.core.state_store import StateStore, WriteReport
 
 if TYPE_CHECKING:
     import asyncio
 
-    from jobs import engine
+    from jobs.core import engine
 
 log = logging.getLogger("jobconsole")
 

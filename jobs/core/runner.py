@@ -19,11 +19,11 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from jobs import capture, funcs
-from jobs.live_jobs import LiveJob
-from jobs.records import Execution, ExecutionStatus, LastRun, Trigger
-from jobs.settings import Settings
-from jobs.state_store import StateStore
+from jobs.core import capture, funcs
+from jobs.core.live_jobs import LiveJob
+from jobs.core.records import Execution, ExecutionStatus, LastRun, Trigger
+from jobs.core.settings import Settings
+from jobs.core.state_store import StateStore
 
 if TYPE_CHECKING:
     import asyncio
@@ -150,7 +150,7 @@ class Runner:
         """Run one execution; the timeout counts from launch, not from the first step."""
         import asyncio
 
-        from jobs import isolation, running
+        from jobs.core import isolation, running
 
         buffer = capture.OutputBuffer(self.settings.output_limit_bytes)
         timeout = job.timeout_seconds or self.settings.job_timeout_seconds

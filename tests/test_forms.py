@@ -6,8 +6,9 @@ import pytest
 
 from jobs.core import cron
 from jobs.core.errors import DuplicateJobError, InvalidJobError, JobNotFoundError
+from jobs.core.job_options import parse_timeout
 from jobs.core.service import SchedulerService
-from tui.forms import parse_timeout, register_error
+from tui.forms import register_error
 
 
 @pytest.mark.parametrize("job_id", [" padded", "", "tab\there", "bell\x07"])

@@ -188,7 +188,8 @@ async def leaves_a_thread():  # made on the loop's thread, so not a daemon
 
 
 def leaves_a_worker():  # made in a daemon thread: not a daemon only when asked
-    threading.Thread(target=time.sleep, args=(120,), name="left-too", daemon=False).start()
+    name = "left-too\\x1b]0;t\\x07"  # a job's thread may have any name
+    threading.Thread(target=time.sleep, args=(120,), name=name, daemon=False).start()
 
 
 async def waits_on_to_thread():  # cancelled at shutdown; asyncio's worker thread runs on
@@ -227,6 +228,7 @@ async def test_a_non_daemon_thread_left_by_a_job_does_not_hold_the_exit(tmp_path
     assert took < 4, f"exited {took:.1f}s after SIGTERM"
     assert "offloader  cancelled" in out and "scheduler stopped" in out
     assert "left-behind" in err and "left-too" in err and "asyncio_0" in err, err
+    assert "left-too\\x1b]0;t\\x07" in err and "\x1b" not in err, err  # a name is shown, not obeyed
     assert "Traceback" not in err, err
     for job_id in ("leaver", "worker"):  # the state file was closed before the exit
         (done,) = ran(state, job_id)

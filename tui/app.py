@@ -28,13 +28,14 @@ from textual.widgets import Input, Static
 from jobs.core import cron
 from jobs.core.client import SchedulerClient
 from jobs.core.errors import DuplicateJobError, InvalidJobError, JobError, JobNotFoundError
+from jobs.core.job_options import parse_timeout
 from jobs.core.records import EventKind, Execution, JobSnapshot, JobState, SchedulerEvent
 from tui import plain_text
 from tui.collector import IdleCollector
 from tui.commands import JobCommands
 from tui.counters import RecentCount
 from tui.event_batch import EventQueue
-from tui.forms import parse_timeout, register_error
+from tui.forms import register_error
 from tui.screens import (
     ConfirmScreen,
     EditScheduleScreen,

@@ -16,6 +16,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
+from typing import TextIO
 
 EXIT_USAGE = 2
 #: The first instant ``cron --after`` takes: a day past datetime's first, so that a fire
@@ -123,12 +124,12 @@ def _fail(message: str) -> int:
     return EXIT_USAGE
 
 
-def _warn(message: str) -> None:
-    """One line on stderr; what it quotes (a value, an exception's text) is shown, never
-    obeyed by the terminal."""
+def _warn(message: str, file: TextIO | None = None) -> None:
+    """One line on stderr (or ``file``); what it quotes (a value, a path, an exception's
+    text, a thread's name) is shown, never obeyed by the terminal."""
     from tui.plain_text import visible
 
-    print(f"jobconsole: {visible(message)}", file=sys.stderr)
+    print(f"jobconsole: {visible(message)}", file=file or sys.stderr, flush=True)
 
 
 def _settings():  # type: ignore[no-untyped-def]
@@ -182,10 +183,9 @@ def cmd_cron(args: argparse.Namespace) -> int:
         )
     print("\n".join([schedule.description, *(t.isoformat() for t in times)]))
     if len(times) < args.count:
-        print(
-            f"jobconsole: only {len(times)} of the {args.count} fire times asked for: "
-            "dates end with the year 9999",
-            file=sys.stderr,
+        _warn(
+            f"only {len(times)} of the {args.count} fire times asked for: "
+            "dates end with the year 9999"
         )
     return 0
 
@@ -205,7 +205,7 @@ def _boot(durable: bool = True, read_only: bool = False, reset: bool = False):  
         if reset:
             moved = reset_state(settings.state_path)
             if moved:
-                print(f"jobconsole: moved {settings.state_path} aside to {moved}", file=sys.stderr)
+                _warn(f"moved {settings.state_path} aside to {moved}")
         if read_only and not os.path.lexists(settings.state_path):
             durable = False
         service = build_service(settings, durable=durable, read_only=read_only)
@@ -370,10 +370,8 @@ def _exit_past_threads_left(code: int) -> None:
     ]
     if not left:
         return
-    print(
-        f"jobconsole: exiting without waiting for {len(left)} thread(s) a job left "
-        f"running: {', '.join(left)}",
-        file=sys.stderr,
+    _warn(
+        f"exiting without waiting for {len(left)} thread(s) a job left running: {', '.join(left)}"
     )
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):
@@ -397,7 +395,7 @@ async def _run_headless(service) -> int:  # type: ignore[no-untyped-def]
 
     def on_event(event) -> None:  # type: ignore[no-untyped-def]
         if event.kind in (EventKind.STATE_ERROR, EventKind.STATE_RECOVERED):
-            print(f"jobconsole: {plain_text.visible(event.message)}", file=err, flush=True)
+            _warn(event.message, err)
         else:
             print(plain_text.event_line(event, service.tz), file=out, flush=True)
 

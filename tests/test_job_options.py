@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import pytest
 
+from jobs.config import CronJobConfig
 from jobs.core import job_options
 from jobs.core.errors import InvalidJobError
 from tui.app import parse_timeout as console_parse_timeout
+
+
+def test_the_registry_keys_are_the_documented_ones() -> None:
+    assert set(CronJobConfig.__annotations__) == job_options.CONFIG_KEYS
+    hints = CronJobConfig.__annotations__
+    required = {k for k, t in hints.items() if "NotRequired" not in str(t)}
+    assert required == job_options.REQUIRED_KEYS
+
 
 REFUSED = "is not a number of seconds above 0 and at most 31,536,000 (365 days)"
 

@@ -190,7 +190,9 @@ def cmd_cron(args: argparse.Namespace) -> int:
     return 0
 
 
-def _boot(durable: bool = True, read_only: bool = False, reset: bool = False):  # type: ignore[no-untyped-def]
+def _boot(  # type: ignore[no-untyped-def]
+    durable: bool = True, read_only: bool = False, reset: bool = False, role: str = "library"
+):
     """Settings, state and registry, or a message for stderr."""
     from jobs.core.bootstrap import RegistryError, build_service
     from jobs.core.settings import SettingsError
@@ -208,7 +210,7 @@ def _boot(durable: bool = True, read_only: bool = False, reset: bool = False):  
                 _warn(f"moved {settings.state_path} aside to {moved}")
         if read_only and not os.path.lexists(settings.state_path):
             durable = False
-        service = build_service(settings, durable=durable, read_only=read_only)
+        service = build_service(settings, durable=durable, read_only=read_only, role=role)
         service.load_state()
         return service, None
     except (SettingsError, RegistryError, StateError) as exc:
@@ -296,7 +298,7 @@ def _keep_job_info_logs() -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     _keep_job_info_logs()
-    service, error = _boot()
+    service, error = _boot(role="run --headless")
     if service is None:
         return _fail(error)
     import asyncio
@@ -445,7 +447,7 @@ def cmd_console(args: argparse.Namespace) -> int:
     # the collector back on once the scheduler runs (tui/collector.py).
     gc.disable()
     _keep_job_info_logs()
-    service, error = _boot(reset=args.reset_state)
+    service, error = _boot(reset=args.reset_state, role="console")
     if service is None:
         return _fail(error)
     from jobs.core.client import LocalClient

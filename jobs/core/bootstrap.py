@@ -38,6 +38,7 @@ def build_service(
     *,
     durable: bool = True,
     read_only: bool = False,
+    role: str = "library",
 ) -> SchedulerService:
     """A service with the registry's jobs registered; boot errors are in ``boot_errors``.
 
@@ -49,6 +50,6 @@ def build_service(
         from jobs.core.store import Store
 
         store = Store.open(settings, read_only=read_only)
-    service = SchedulerService(settings, store=store)
+    service = SchedulerService(settings, store=store, role=role)
     service.load_registry(load_registry_entries(settings.registry))
     return service

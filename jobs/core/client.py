@@ -20,6 +20,7 @@ what the client holds (a remote client: as its last answer and events left it).
 from __future__ import annotations
 
 import abc
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -53,6 +54,18 @@ class SchedulerStatus:
     durable: bool
     registry: str
     shutdown_timeout_seconds: float
+    #: The process that schedules: its pid, what it is (``"console"``, ``"run --headless"``,
+    #: ``"library"``) and when it began scheduling; the control API's socket while served.
+    host_pid: int | None = None
+    role: str = "console"
+    started_at: datetime | None = None
+    socket: str | None = None
+    #: This client watches a scheduler in another process (``RemoteClient``).
+    attached: bool = False
+    #: False while an attached client has lost its host (it keeps trying).
+    connected: bool = True
+    #: Attached without the power to change anything (``--read-only``).
+    read_only: bool = False
 
     @property
     def tz(self) -> ZoneInfo:
@@ -164,6 +177,8 @@ class LocalClient(SchedulerClient):
             durable=service.store is not None,
             registry=settings.registry,
             shutdown_timeout_seconds=settings.shutdown_timeout_seconds,
+            host_pid=os.getpid(),
+            role=service.role,
         )
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:

@@ -49,3 +49,14 @@ class JobNotFoundError(JobError, LookupError):
 
 class InvalidJobError(JobError, ValueError):
     """A job definition that cannot be used: a bad id, function, timeout or option."""
+
+
+class HostUnavailableError(JobError, ConnectionError):
+    """No scheduler answers on the control socket (none runs, or it is going away)."""
+
+
+class ReadOnlyError(JobError, PermissionError):
+    """An action asked of a client attached with ``--read-only``."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__(f"attached read-only: cannot {action}; attach without --read-only")

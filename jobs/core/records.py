@@ -193,6 +193,9 @@ class EventKind(StrEnum):
     WARNING = "warning"
     STATE_ERROR = "state error"
     STATE_RECOVERED = "state recovered"
+    #: An attached client lost its host (the process that schedules), and found one again.
+    HOST_LOST = "host lost"
+    HOST_BACK = "host back"
 
 
 EXECUTION_EVENT_FOR_STATUS: dict[ExecutionStatus, EventKind] = {

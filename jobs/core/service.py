@@ -65,7 +65,8 @@ class SchedulerService:
     ``SchedulerService()`` reads settings from the environment and ``.env``. Jobs may be
     registered before ``start()``; ``start()`` must be called inside a running event loop.
     ``store`` keeps jobs and executions: a ``MemoryStore`` unless one is given (the SQLite
-    ``Store`` of a state file).
+    ``Store`` of a state file). ``role`` says what the process is (``"console"``,
+    ``"run --headless"``; a library by default), for whoever attaches to it.
     """
 
     def __init__(
@@ -74,8 +75,11 @@ class SchedulerService:
         *,
         store: StateStore | None = None,
         clock: Clock | None = None,
+        role: str = "library",
     ) -> None:
         self.settings = settings or Settings.load()
+        #: What this process is, as an attached console names its host.
+        self.role = role
         self.tz = cron.zone(self.settings.tz_name)
         self._store: StateStore = store if store is not None else MemoryStore()
         self._clock: Clock = clock or _utcnow

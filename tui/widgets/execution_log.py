@@ -23,7 +23,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from jobs.core.records import EventKind, Execution, ExecutionStatus, SchedulerEvent, Trigger
-from tui import plain_text
+from tui import plain_text, status_style
 from tui.plain_text import visible
 from tui.widgets._scrolling import set_virtual_size
 from tui.widgets._styles import PassStyles
@@ -36,16 +36,7 @@ MAX_ENTRIES = 1000
 #: The job id column widens to the longest id seen, within these bounds.
 ID_WIDTH_MIN, ID_WIDTH_MAX = 16, 32
 
-_STATUS_CLASS = {
-    ExecutionStatus.RUNNING: "execution-log--running",
-    ExecutionStatus.SUCCEEDED: "execution-log--success",
-    ExecutionStatus.FAILED: "execution-log--error",
-    ExecutionStatus.TIMED_OUT: "execution-log--error",
-    ExecutionStatus.INTERRUPTED: "execution-log--error",
-    ExecutionStatus.MISSED: "execution-log--warning",
-    ExecutionStatus.SKIPPED: "execution-log--warning",
-    ExecutionStatus.CANCELLED: "execution-log--warning",
-}
+_STATUS_CLASS = status_style.component_classes("execution-log")
 
 _EVENT_CLASS = {
     EventKind.WARNING: "execution-log--warning",

@@ -60,11 +60,9 @@ def build(
     **options: Any,
 ) -> LiveJob:
     """A job from its options, every one checked first (InvalidJobError, CronError,
-    TimezoneError name the one at fault); ``options`` are ``JobOptions``' fields."""
+    TimezoneError name the one at fault); ``options`` are ``JobOptions``' fields (the
+    caller refuses other names: ``job_options.unknown_options``)."""
     job_options.check_job_id(job_id)
-    unknown = job_options.unknown_options(options)
-    if unknown:
-        raise TypeError(f"unexpected option(s) {', '.join(unknown)} for job {job_id!r}")
     if isinstance(func, str):
         ref = func.strip()
         func_obj: Callable[..., Any] = funcs.resolve(ref)
@@ -91,7 +89,7 @@ def build(
         func_ref=ref,
         schedule=schedule,
         tz=tz,
-        options=JobOptions(**values),
+        options=job_options.freeze(values),
         transient=transient,
     )
 

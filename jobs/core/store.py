@@ -223,43 +223,54 @@ def _job_params(job: StoredJob, when: str | None) -> tuple[Any, ...]:
     )
 
 
-def _stored_job(row: tuple[Any, ...]) -> StoredJob:
-    job_id, func_ref, cron_expression, source_text, paused, removed, code_cron = row[:7]
-    code_own = row[7 : 7 + len(_CODE_COLUMNS)]
-    own = row[7 + len(_CODE_COLUMNS) : -1]
-    values = dict(zip(_OPTION_COLUMNS, own, strict=True))
+_Options = tuple[JobSource, job_options.JobOptions, job_options.JobOptions | None]
+
+
+def _stored_options(key: tuple[Any, ...]) -> _Options:
+    """A row's source, options and the registry's own options, from its source and the
+    columns that hold options (``key``: source, code columns, own columns, the JSON)."""
+    source_text, *columns, extra = key
+    code_own = columns[: len(_CODE_COLUMNS)]
+    values = dict(zip(_OPTION_COLUMNS, columns[len(_CODE_COLUMNS) :], strict=True))
     values["enabled"] = bool(values["enabled"])
     code_values = dict(zip(_CODE_COLUMNS, code_own, strict=True))
-    extra = row[-1]
     if extra and extra != "{}":
-        for key, value in json.loads(extra).items():
-            if key.startswith("code_"):
-                code_values[key[5:]] = value
+        for name, value in json.loads(extra).items():
+            if name.startswith("code_"):
+                code_values[name[5:]] = value
             else:
-                values[key] = value
+                values[name] = value
     options = job_options.options_of(values)
     source = _SOURCES.get(source_text, JobSource.REGISTRY)
     code = None
     if source is JobSource.REGISTRY:
-        # The row's own options but for the registry's values of the editable ones: often
-        # the same, then the same value.
+        # The row's own options but for the registry's values of the editable ones.
         edited = {
             name: code_values[name]
             for name in _EDITABLE
             if name in code_values and code_values[name] != getattr(options, name)
         }
         code = replace(options, **edited) if edited else options
-    return StoredJob(
-        job_id,
-        func_ref,
-        cron_expression,
-        source,
-        options,
-        bool(paused),
-        bool(removed),
-        code_cron,
-        code,
-    )
+    return source, options, code
+
+
+def _stored_jobs(rows: list[tuple[Any, ...]]) -> list[StoredJob]:
+    """The rows as read (``_JOB_COLUMNS``, then the JSON). Rows with the same options
+    share their values: 10,000 registry jobs have a handful of different ones."""
+    made: dict[tuple[Any, ...], _Options] = {}
+    jobs = []
+    for row in rows:
+        key = row[3:4] + row[7:]
+        found = made.get(key)
+        if found is None:
+            found = made[key] = _stored_options(key)
+        source, options, code = found
+        jobs.append(
+            StoredJob(
+                row[0], row[1], row[2], source, options, bool(row[4]), bool(row[5]), row[6], code
+            )
+        )
+    return jobs
 
 
 _EXECUTION_COLUMNS = (
@@ -957,7 +968,7 @@ class Store(StateStore):
         rows = self._read.execute(
             f"SELECT {_JOB_COLUMNS}, {options} FROM jobs ORDER BY rowid"
         ).fetchall()
-        return [_stored_job(row) for row in rows]
+        return _stored_jobs(rows)
 
     def job_stats(self) -> dict[str, JobStats]:
         rows = self._read.execute(

@@ -50,3 +50,9 @@ def test_a_typed_timeout_out_of_range_is_refused_naming_it(text: str) -> None:
 def test_a_bad_timeout_names_the_job_and_the_value(value: object) -> None:
     with pytest.raises(InvalidJobError, match=r"job 'j': timeout_seconds=.* is not valid"):
         job_options.check_timeout("j", value)
+
+
+def test_no_option_is_named_as_the_state_file_names_a_registrys_own_value() -> None:
+    """The state file's JSON column keeps the registry's own value of an editable option
+    as ``code_NAME`` beside the options themselves."""
+    assert not [name for name in job_options.NAMES if name.startswith("code_")]

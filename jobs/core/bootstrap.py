@@ -39,17 +39,21 @@ def build_service(
     durable: bool = True,
     read_only: bool = False,
     role: str = "library",
+    at_start: bool = False,
 ) -> SchedulerService:
     """A service with the registry's jobs registered; boot errors are in ``boot_errors``.
 
-    ``durable`` opens the state file (locked for this process unless ``read_only``).
+    ``durable`` opens the state file (locked for this process unless ``read_only``), now,
+    or with ``at_start`` when the service starts, standing by while another process
+    holds it. An empty ``JOBCONSOLE_STATE`` (``state_path`` None) means no state file.
     """
     settings = settings or Settings.load()
     store = None
-    if durable:
+    durable = durable and settings.state_path is not None
+    if durable and not at_start:
         from jobs.core.store import Store
 
-        store = Store.open(settings, read_only=read_only)
-    service = SchedulerService(settings, store=store, role=role)
+        store = Store.open(settings, read_only=read_only, role=None if read_only else role)
+    service = SchedulerService(settings, store=store, role=role, durable=durable and at_start)
     service.load_registry(load_registry_entries(settings.registry))
     return service

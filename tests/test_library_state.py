@@ -208,6 +208,8 @@ async def test_a_second_service_on_a_held_file_stands_by_reads_and_refuses_actio
     events = EventLog(first)
     first.run_job_now("tick")
     ran = await events.finished("tick")
+    assert first.store is not None
+    first.store.flush()  # committed: what another process reads
     heard = EventLog(second)
 
     second.start()  # returns normally
@@ -284,7 +286,7 @@ async def test_a_standbys_shutdown_stops_it_trying_and_leaves_the_holder_alone(
     first.start()
     second.start()
     heard = EventLog(second)
-    assert second.shutdown() is None
+    await second.shutdown()  # type: ignore[misc]  # awaitable, as the lifespan pattern does
     assert second.run_state is RunState.STOPPED
     assert [(e.kind, e.message) for e in heard.events] == [
         (EventKind.SCHEDULER_STOPPED, "stopped standing by")

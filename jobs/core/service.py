@@ -486,13 +486,18 @@ class SchedulerService:
         """Stop firing at once; give running jobs ``timeout`` seconds, then cancel them.
 
         Returns a task to await for the running jobs to end (cancelled ones are recorded
-        as cancelled); calling it without awaiting also works.
+        as cancelled); calling it without awaiting also works. A standby stops trying for
+        the state file (the task ends once a try under way has).
         """
         import asyncio
 
         if self._run_state is RunState.STANDBY:
-            self._stop_standing_by()
-            return None
+            trying = self._stop_standing_by()
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                return None
+            return loop.create_task(_settled(trying))
         if not self._run_state.active:
             return None
         self._run_state = RunState.STOPPING
@@ -530,12 +535,12 @@ class SchedulerService:
         capture.uninstall()
         self._emit(EventKind.SCHEDULER_STOPPED, message="scheduler stopped")
 
-    def _stop_standing_by(self) -> None:
-        if self._standby is not None:
-            self._standby.stop()
-            self._standby = None
+    def _stop_standing_by(self) -> asyncio.Task[None] | None:
+        trying = self._standby.stop() if self._standby is not None else None
+        self._standby = None
         self._run_state = RunState.STOPPED
         self._emit(EventKind.SCHEDULER_STOPPED, message="stopped standing by")
+        return trying
 
     def _act(self, action: str) -> None:
         """Before a change: a standby refuses it (acting here would act on jobs that do not
@@ -742,6 +747,15 @@ class SchedulerService:
             self._stop_standing_by()
         if not self._run_state.active:
             self._store.close()
+
+
+async def _settled(task: asyncio.Task[None] | None) -> None:
+    """Wait for a cancelled task to end (a standby's try at the hold, closing what it got)."""
+    import asyncio
+
+    if task is not None:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 _started: weakref.WeakSet[SchedulerService] = weakref.WeakSet()

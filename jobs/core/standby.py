@@ -91,10 +91,12 @@ class Standby:
     def begin(self, loop: asyncio.AbstractEventLoop) -> None:
         self._task = loop.create_task(self._wait(), name="jobconsole:standby")
 
-    def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
+    def stop(self) -> asyncio.Task[None] | None:
+        """Stop trying; returns the cancelled task (await it for a try under way to end)."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+        return task
 
     async def _wait(self) -> None:
         import asyncio

@@ -9,8 +9,10 @@ reads the settings as the console does, so the runs are recorded in ``JOBCONSOLE
 (default ``.jobconsole/state.sqlite3``), a console can attach to it, and with several
 workers on that file exactly one schedules: the others stand by and one of them takes
 over within a few seconds when the scheduling worker exits or is killed. Every worker
-answers the routes below: a standby with the registry's jobs and the history the
-scheduling worker recorded.
+answers the reads below: a standby with the registry's jobs and the history the
+scheduling worker recorded. An action asked of a standby is refused (here: 503, with the
+pid of the worker that schedules), never done in the wrong process; a console or
+``jobconsole run JOB`` reaches the scheduling worker directly.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException
 
-from jobs import Execution, JobNotFoundError, JobSnapshot, SchedulerService
+from jobs import Execution, JobNotFoundError, JobSnapshot, SchedulerService, StandbyError
 
 scheduler_service = SchedulerService()  # settings from the environment and .env
 
@@ -51,6 +53,16 @@ async def show_job(job_id: str, limit: int = 10) -> dict[str, Any]:
         raise HTTPException(status_code=404, detail=str(exc)) from None
     executions: list[Execution] = scheduler_service.recent_executions(job_id, limit=limit)
     return {"job": job, "executions": executions}
+
+
+@app.post("/jobs/{job_id}/run")
+async def run_job(job_id: str) -> Execution:
+    try:
+        return scheduler_service.run_job_now(job_id)
+    except JobNotFoundError as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from None
+    except StandbyError as exc:  # another worker schedules: ask again, or ask it
+        raise HTTPException(status_code=503, detail=str(exc)) from None
 
 
 @app.get("/scheduler")

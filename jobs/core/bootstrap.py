@@ -5,32 +5,11 @@ Shared by the console, ``run --headless`` and ``list``, so all three see the sam
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from jobs.core.registry_loader import RegistryError, load_registry_entries
 from jobs.core.service import SchedulerService
 from jobs.core.settings import Settings
 
-
-class RegistryError(Exception):
-    """The registry module named by JOBCONSOLE_REGISTRY cannot be used at all."""
-
-
-def load_registry_entries(module_name: str) -> list[Any]:
-    try:
-        module = importlib.import_module(module_name)
-    except Exception as exc:
-        raise RegistryError(
-            f"JOBCONSOLE_REGISTRY={module_name!r}: the module cannot be imported: "
-            f"{type(exc).__name__}: {exc}"
-        ) from exc
-    entries = getattr(module, "REGISTERED_JOBS", None)
-    if not isinstance(entries, list | tuple):
-        raise RegistryError(
-            f"JOBCONSOLE_REGISTRY={module_name!r}: the module has no REGISTERED_JOBS list "
-            "(expected REGISTERED_JOBS: list[CronJobConfig])"
-        )
-    return list(entries)
+__all__ = ["RegistryError", "build_service", "load_registry_entries"]
 
 
 def build_service(

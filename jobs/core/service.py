@@ -267,7 +267,7 @@ class SchedulerService:
         imported or has no such list raises ``RegistryError`` saying so.
         """
         if entries is None:
-            from jobs.core.bootstrap import RegistryError, load_registry_entries
+            from jobs.core.registry_loader import RegistryError, load_registry_entries
 
             try:
                 entries = load_registry_entries(self.settings.registry)

@@ -3,21 +3,26 @@
 the scheduling worker and another takes over within 10 s; across many runs and the kill,
 no run is lost or doubled.
 
-Runs are driven with run-now through the app's own route (no wall-clock minute): the
-request lands on whichever worker the kernel gives it to, a standby refuses it (503,
-naming the worker that schedules) and the test asks again; so every accepted request
-must be exactly one execution in the state file, and every execution exactly one call of
-the job's code (the job writes its execution's scheduled time to a file of its own).
+Runs are driven with run-now (no wall-clock minute), two ways: through the app's own
+route, which lands on whichever worker the kernel gives it to (a standby refuses it with
+503, naming the worker that schedules, and the test asks again), and through the control
+API that the scheduling worker serves on the state file's socket (the takeover serves it
+too). Every accepted run must be exactly one execution in the state file, and every
+execution exactly one call of the job's code (the job writes its pid to a file of its
+own).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import urllib.error
@@ -30,6 +35,8 @@ from typing import Any
 
 import pytest
 
+from jobs.core.control.paths import socket_path
+from jobs.core.control.remote import RemoteClient
 from jobs.core.lock import holder
 from jobs.core.records import ExecutionStatus
 from jobs.core.store import Store
@@ -61,7 +68,7 @@ def free_port() -> int:
 class App:
     """uvicorn serving ``examples/fastapi_app.py`` with several workers."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, runtime: Path) -> None:
         name = f"fastapi_registry_{uuid.uuid4().hex[:8]}"
         (tmp_path / f"{name}.py").write_text(textwrap.dedent(JOBS))
         self.state = tmp_path / "state.sqlite3"
@@ -72,6 +79,7 @@ class App:
             JOBCONSOLE_REGISTRY=name,
             JOBCONSOLE_SHUTDOWN_TIMEOUT_SECONDS="1",
             COUNT_FILE=str(self.count_file),
+            XDG_RUNTIME_DIR=str(runtime),
             PYTHONPATH=f"{tmp_path}{os.pathsep}{REPO}",
         )
         self.log = open(tmp_path / "uvicorn.log", "wb")  # noqa: SIM115 (closed in stop())
@@ -120,12 +128,17 @@ class App:
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[App]:
-    served = App(tmp_path)
+def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[App]:
+    # A short runtime directory of its own (pytest's tmp_path is too long for a socket
+    # name), shared with the workers so that socket_path() finds theirs.
+    runtime = Path(tempfile.mkdtemp(prefix="jc-", dir="/tmp"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    served = App(tmp_path, runtime)
     try:
         yield served
     finally:
         served.stop()
+        shutil.rmtree(runtime, ignore_errors=True)
 
 
 def until(done, what: str, timeout: float = 20) -> None:  # type: ignore[no-untyped-def]
@@ -171,6 +184,26 @@ def wait_committed(app: App, ids: set[int]) -> None:
     until(done, "the runs committed as succeeded")
 
 
+def through_the_api(app: App, runs: int) -> tuple[int | None, list[int]]:
+    """``runs`` run-nows through the control API, each committed before the next: (the
+    pid the API says schedules, the execution ids)."""
+
+    async def drive() -> tuple[int | None, list[int]]:
+        client = RemoteClient(socket_path(app.state))
+        await client.start()
+        try:
+            ids = []
+            for _ in range(runs):
+                execution = await client.run_job_now("count")
+                ids.append(execution.id)
+                await asyncio.to_thread(wait_committed, app, {execution.id})
+            return client.status().host_pid, ids
+        finally:
+            await client.stop()
+
+    return asyncio.run(drive())
+
+
 def test_three_workers_one_schedules_and_a_standby_takes_over_after_sigkill(app: App) -> None:
     until(lambda: len(app.workers()) == WORKERS and serving(app), "uvicorn serving")
     until(lambda: holder(app.state) is not None, "a worker scheduling")
@@ -199,6 +232,9 @@ def test_three_workers_one_schedules_and_a_standby_takes_over_after_sigkill(app:
         accepted.add(execution["id"])
         wait_committed(app, {execution["id"]})  # else the next is skipped: one at a time
     assert refused > 0, "no request reached a standby"
+    served_by, ids = through_the_api(app, 10)
+    assert served_by == first
+    accepted.update(ids)
 
     os.kill(first, signal.SIGKILL)
     killed_at, killed = datetime.now(UTC), time.monotonic()
@@ -213,6 +249,10 @@ def test_three_workers_one_schedules_and_a_standby_takes_over_after_sigkill(app:
     assert time.monotonic() - killed < 10
 
     until(lambda: len(app.workers()) == WORKERS, "uvicorn replacing the dead worker")
+    served_by, ids = through_the_api(app, 10)  # the takeover serves the control API too
+    assert served_by == second
+    assert not set(ids) & accepted, "an execution id given twice"
+    accepted.update(ids)
     for _ in range(30):
         _, execution = run_once(app)
         assert execution["id"] not in accepted, "an execution id given twice"
@@ -220,14 +260,14 @@ def test_three_workers_one_schedules_and_a_standby_takes_over_after_sigkill(app:
         wait_committed(app, {execution["id"]})
 
     executions = stored(app)
-    assert len(executions) == len(accepted) == 60  # none lost, none doubled
+    assert len(executions) == len(accepted) == 80  # none lost, none doubled
     assert {e.id for e in executions} == accepted
     ran_in = app.count_file.read_text().split()
-    assert len(ran_in) == 60, "the job's code ran a different number of times"
+    assert len(ran_in) == 80, "the job's code ran a different number of times"
     assert set(ran_in) == {str(first), str(second)}
-    assert ran_in.count(str(first)) == 30
+    assert ran_in.count(str(first)) == 40
 
     answers = [app.request("GET", "/scheduler")[1] for _ in range(20)]
     assert {answer["scheduling_pid"] for answer in answers} == {second}
     status, shown = app.request("GET", "/jobs/count?limit=100")
-    assert status == 200 and len(shown["executions"]) == 60  # from any worker
+    assert status == 200 and len(shown["executions"]) == 80  # from any worker

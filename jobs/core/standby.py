@@ -171,10 +171,16 @@ class Standby:
             reader.close()
 
     def refusal(self, action: str) -> str:
+        from jobs.core.control.paths import ControlPathError, socket_path
+
+        try:
+            where = f": its control API is at {socket_path(self.path)}"
+        except (ControlPathError, OSError):
+            where = ""
         return (
             f"cannot {action}: this process (pid {os.getpid()}) stands by and schedules "
-            f"nothing; {self.info.holder} schedules from state file {self.path}: "
-            "act through that process"
+            f"nothing; {self.info.holder} schedules from state file {self.path}. Act "
+            f"through that process (a console attaches to it{where})"
         )
 
 

@@ -191,9 +191,14 @@ def cmd_cron(args: argparse.Namespace) -> int:
 
 
 def _boot(  # type: ignore[no-untyped-def]
-    durable: bool = True, read_only: bool = False, reset: bool = False, role: str = "library"
+    durable: bool = True,
+    read_only: bool = False,
+    reset: bool = False,
+    role: str = "library",
+    at_start: bool = False,
 ):
-    """Settings, state and registry, or a message for stderr."""
+    """Settings, state and registry, or a message for stderr. ``at_start``: the state file
+    is opened by ``start()``, which waits while another process holds it."""
     from jobs.core.bootstrap import RegistryError, build_service
     from jobs.core.settings import SettingsError
     from jobs.core.store import StateError, reset_state
@@ -204,14 +209,17 @@ def _boot(  # type: ignore[no-untyped-def]
     logging.getLogger("jobconsole").addHandler(quiet)
     try:
         settings = _settings()
-        if reset:
+        if reset and settings.state_path is not None:
             moved = reset_state(settings.state_path)
             if moved:
                 _warn(f"moved {settings.state_path} aside to {moved}")
-        if read_only and not os.path.lexists(settings.state_path):
+        if read_only and not (settings.state_path and os.path.lexists(settings.state_path)):
             durable = False
-        service = build_service(settings, durable=durable, read_only=read_only, role=role)
-        service.load_state()
+        service = build_service(
+            settings, durable=durable, read_only=read_only, role=role, at_start=at_start
+        )
+        if not at_start:
+            service.load_state()
         return service, None
     except (SettingsError, RegistryError, StateError) as exc:
         return None, str(exc)
@@ -267,6 +275,9 @@ def cmd_history(args: argparse.Namespace) -> int:
 
     try:
         settings = _settings()
+        if settings.state_path is None:
+            print("no history: JOBCONSOLE_STATE is empty, so runs are not recorded")
+            return 0
         if not os.path.lexists(settings.state_path):
             print(f"no history yet: {settings.state_path} does not exist")
             return 0
@@ -298,7 +309,8 @@ def _keep_job_info_logs() -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     _keep_job_info_logs()
-    service, error = _boot(role="run --headless")
+    # The state file is opened by start(), which waits while another scheduler holds it.
+    service, error = _boot(role="run --headless", at_start=True)
     if service is None:
         return _fail(error)
     import asyncio
@@ -388,14 +400,34 @@ EXECUTOR_GRACE_SECONDS = 1.0
 async def _run_headless(service) -> int:  # type: ignore[no-untyped-def]
     import asyncio
 
+    from jobs.core.lifecycle import RunState
     from jobs.core.records import EventKind
+    from jobs.core.store import StateError
     from tui import plain_text
 
     out, err = sys.stdout, sys.stderr
     for message in service.boot_errors:
         _warn(message)
+    waiting = False
+
+    def say_running() -> None:
+        if service.disabled_reason:
+            print(f"jobconsole: {service.disabled_reason}", file=out, flush=True)
+        else:
+            active = [job for job in service.get_jobs() if job.enabled and job.error is None]
+            print(
+                f"jobconsole: running {len(active)} job(s) in {service.tz.key}; Ctrl-C to stop",
+                file=out,
+                flush=True,
+            )
 
     def on_event(event) -> None:  # type: ignore[no-untyped-def]
+        nonlocal waiting
+        if waiting and service.run_state in (RunState.STARTING, RunState.STARTED):
+            waiting = False  # the holder is gone: this process schedules now
+            say_running()
+        if event.details.get("standby"):
+            return  # said below, in words of its own
         if event.kind in (EventKind.STATE_ERROR, EventKind.STATE_RECOVERED):
             _warn(event.message, err)
         else:
@@ -418,16 +450,22 @@ async def _run_headless(service) -> int:  # type: ignore[no-untyped-def]
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, on_signal)
-    service.start()
-    if service.disabled_reason:
-        print(f"jobconsole: {service.disabled_reason}", file=out, flush=True)
-    else:
-        active = [job for job in service.get_jobs() if job.enabled and job.error is None]
+    try:
+        service.start()
+    except StateError as exc:
+        _warn(str(exc))
+        return EXIT_USAGE
+    standby = service.standby
+    if standby is not None:
+        waiting = True
         print(
-            f"jobconsole: running {len(active)} job(s) in {service.tz.key}; Ctrl-C to stop",
+            f"jobconsole: state file {standby.state_path} is in use by {standby.holder}; "
+            "waiting to take over when it stops (Ctrl-C to stop)",
             file=out,
             flush=True,
         )
+    else:
+        say_running()
     await stop.wait()
     print("jobconsole: shutting down…", file=out, flush=True)
     task = service.shutdown()
@@ -439,6 +477,13 @@ async def _run_headless(service) -> int:  # type: ignore[no-untyped-def]
     if not executor.done():
         _exit_past_threads_left(0)
     return 0
+
+
+def _output_log(settings):  # type: ignore[no-untyped-def]
+    """Where the console sends what jobs' children write: beside the state file, or beside
+    the default one when there is none."""
+    state = settings.state_path or type(settings)().state_path
+    return state.with_name("console-output.log")
 
 
 def cmd_console(args: argparse.Namespace) -> int:
@@ -454,7 +499,7 @@ def cmd_console(args: argparse.Namespace) -> int:
     from tui.app import JobConsoleApp
     from tui.terminal import own_terminal
 
-    with own_terminal(service.settings.state_path.with_name("console-output.log")):
+    with own_terminal(_output_log(service.settings)):
         app = JobConsoleApp(LocalClient(service), manage_gc=True)
         app.run()
     return app.return_code or 0

@@ -74,7 +74,7 @@ class ControlServer:
     """
 
     #: Frames an event-stream client may fall behind by before it is dropped.
-    STREAM_QUEUE = 2000
+    STREAM_QUEUE = 10_000
     #: A comment frame this often, so a client can tell a quiet host from a lost one.
     HEARTBEAT_SECONDS = 1.0
     #: The largest request body (registering a job takes a few hundred bytes).
@@ -260,10 +260,12 @@ class ControlServer:
                     pid,
                     self._uid,
                 )
-            raise ControlError(
-                f"only user id {self._uid} may use this scheduler's control API; you are "
-                f"user id {uid}",
-                status=403,
+            return _error(
+                ControlError(
+                    f"only user id {self._uid} may use this scheduler's control API; you "
+                    f"are user id {uid}",
+                    status=403,
+                )
             )
         return await handler(request)
 

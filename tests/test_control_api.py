@@ -514,3 +514,17 @@ def test_commands_that_only_read_never_import_aiohttp(tmp_path: Path, command: l
         timeout=60,
     )  # fmt: skip
     assert result.stdout.splitlines()[-1] == "False 0", result.stdout + result.stderr
+
+
+async def test_a_state_file_in_trouble_shows_in_the_attached_status(
+    host: SchedulerService, client: RemoteClient
+) -> None:
+    heard: list[SchedulerEvent] = []
+    client.subscribe(heard.append)
+    assert client.status().state_error is None
+    os.remove(host.settings.state_path)
+    host.run_job_now("yearly")
+    await until(lambda: client.status().state_error is not None)
+    (event,) = [e for e in heard if e.kind is EventKind.STATE_ERROR]
+    assert "was deleted or replaced while in use" in event.message
+    assert (await client.host_status())["state_error"] == client.status().state_error

@@ -525,6 +525,7 @@ async def test_a_state_file_in_trouble_shows_in_the_attached_status(
     os.remove(host.settings.state_path)
     host.run_job_now("yearly")
     await until(lambda: client.status().state_error is not None)
-    (event,) = [e for e in heard if e.kind is EventKind.STATE_ERROR]
-    assert "was deleted or replaced while in use" in event.message
+    event = next(e for e in heard if e.kind is EventKind.STATE_ERROR)
+    assert str(host.settings.state_path) in event.message
+    assert client.status().state_error == event.details["reason"]
     assert (await client.host_status())["state_error"] == client.status().state_error

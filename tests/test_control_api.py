@@ -36,6 +36,7 @@ from jobs.core.records import (
     Execution,
     ExecutionStatus,
     JobSnapshot,
+    JobSource,
     JobState,
     SchedulerEvent,
     SchedulerStatus,
@@ -44,6 +45,7 @@ from jobs.core.records import (
 from jobs.core.service import SchedulerService
 from jobs.core.settings import Settings
 from jobs.core.store import Store
+from tests import records
 from tests.test_signals import Headless, kill_and_reap, launch, process_gone
 from tests.test_store import subprocess_env
 
@@ -149,10 +151,11 @@ def test_every_value_crosses_the_wire_whole() -> None:
     from datetime import UTC, datetime, timedelta, timezone
 
     at = datetime(2026, 3, 1, 12, 0, 5, 123456, tzinfo=timezone(timedelta(hours=2)))
-    snapshot = JobSnapshot(
-        "a/b?c", "m:f", "*/5 * * * *", None, "Europe/Paris", JobState.PAUSED,
-        next_run_time=at, last_status=ExecutionStatus.TIMED_OUT, last_duration=1.5,
-        run_count=3, timeout_seconds=9.0, source="code",
+    snapshot = records.snapshot(
+        "a/b?c", func_ref="m:f", cron_expression="*/5 * * * *", timezone="Europe/Paris",
+        state=JobState.PAUSED, next_run_time=at, last_status=ExecutionStatus.TIMED_OUT,
+        last_duration=1.5, run_count=3, timeout_seconds=9.0, isolation="process",
+        description="given", source=JobSource.REGISTRY,
     )  # fmt: skip
     execution = Execution(
         7, "a/b?c", ExecutionStatus.FAILED, at, at, at + timedelta(seconds=1),
@@ -177,7 +180,7 @@ def test_every_value_crosses_the_wire_whole() -> None:
 
 
 def test_an_unknown_field_is_ignored_and_a_missing_one_takes_its_default() -> None:
-    data = json.loads(wire.dumps(JobSnapshot("a", "m:f", YEARLY, None, "UTC", JobState.SCHEDULED)))
+    data = json.loads(wire.dumps(records.snapshot("a", cron_expression=YEARLY)))
     data["a_field_of_a_newer_host"] = {"x": 1}
     del data["run_count"]
     assert wire.load(JobSnapshot, data).run_count == 0

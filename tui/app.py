@@ -519,6 +519,8 @@ class JobConsoleApp(App[None]):
         if job_id is None:
             return
         await self._apply_events()  # the new job's row
+        if self._table.get_job(job_id) is None:  # attached: its event is still on the way
+            self._table.upsert(await self.client.get_job(job_id))
         if not self._table.select(job_id):  # the filter hides it: show everything
             bar = self.query_one(FilterBar)
             bar.value = ""
@@ -560,7 +562,7 @@ class JobConsoleApp(App[None]):
 
     async def action_pause(self) -> None:
         job = await self._selected()
-        if job is None:
+        if job is None or self._refused_read_only("pause a job"):
             return
         if job.state is JobState.PAUSED:
             self._notify(f"{job.job_id} is already paused: r resumes it")
@@ -574,7 +576,7 @@ class JobConsoleApp(App[None]):
 
     async def action_resume(self) -> None:
         job = await self._selected()
-        if job is None:
+        if job is None or self._refused_read_only("resume a job"):
             return
         if job.state is not JobState.PAUSED:
             self._notify(f"{job.job_id} is not paused (it is {job.state})")
@@ -588,7 +590,7 @@ class JobConsoleApp(App[None]):
 
     async def action_run_now(self) -> None:
         job = await self._selected()
-        if job is None:
+        if job is None or self._refused_read_only("run a job"):
             return
         try:
             execution = await self.client.run_job_now(job.job_id)

@@ -548,8 +548,7 @@ def _console_attached(args: argparse.Namespace) -> int | None:
     """
     import asyncio
 
-    from jobs.core.control.paths import socket_path
-
+    from jobs.core.control.paths import ControlPathError, socket_path
     from jobs.core.settings import SettingsError
     from tui import attach
     from tui.terminal import own_terminal
@@ -564,7 +563,10 @@ def _console_attached(args: argparse.Namespace) -> int | None:
         socket, state = Path(args.connect), None
     else:
         assert settings is not None
-        socket, state = socket_path(settings.state_path), settings.state_path
+        try:
+            socket, state = socket_path(settings.state_path), settings.state_path
+        except ControlPathError as exc:
+            return _fail(str(exc))
     host = attach.LocalHost(settings) if state is not None and not args.read_only else None
 
     async def console() -> int | None:

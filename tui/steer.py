@@ -67,14 +67,17 @@ def main(args: argparse.Namespace, warn: Warn) -> int:
 
 
 async def _steer(args: argparse.Namespace, settings: Settings | None, connect: str | None) -> int:
-    from jobs.core.control.paths import socket_path
+    from jobs.core.control.paths import ControlPathError, socket_path
 
     verb = args.command
     if connect is not None:
         socket, state = Path(connect), None
     else:
         assert settings is not None
-        socket, state = socket_path(settings.state_path), settings.state_path
+        try:
+            socket, state = socket_path(settings.state_path), settings.state_path
+        except ControlPathError as exc:
+            raise _Exit(EXIT_USAGE, str(exc)) from None
     for _ in range(3):  # a scheduler may come and go between connecting and the lock
         try:
             client = await attach.connect(

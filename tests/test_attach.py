@@ -21,6 +21,7 @@ from jobs.core.control.paths import socket_path
 from jobs.core.control.remote import RemoteClient
 from jobs.core.records import EventKind, JobState, SchedulerEvent
 from jobs.core.settings import Settings
+from tests.console_pty import Console
 from tests.test_app import status_text, toasts, type_text
 from tests.test_lock import headless_env, registry
 from tests.test_signals import JOBCONSOLE, Headless, kill_and_reap, launch
@@ -337,3 +338,23 @@ async def test_read_only_refuses_every_change_and_does_not_offer_them(
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         assert [title for title, _ in app.help_sections()][-1] == "Not while attached read-only"
+
+
+# ------------------------------------------------------------- the real command
+
+
+async def test_jobconsole_in_a_terminal_attaches_and_q_only_detaches(
+    place: Host, host: Headless, other: RemoteClient
+) -> None:
+    console = Console(place.folder, place.env)
+    try:
+        console.until(lambda: b"attached to pid" in console.screen, "the attached console")
+        assert f"attached to pid {host.proc.pid} (run --headless)".encode() in console.screen
+        assert b"alpha" in console.screen
+        console.type(b"q")
+        console.exit_time(15)
+        assert console.proc.returncode == 0
+    finally:
+        console.close()
+    assert host.proc.returncode is None
+    assert other.status().connected and len(await other.get_jobs()) == 3

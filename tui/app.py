@@ -448,13 +448,7 @@ class JobConsoleApp(App[None]):
         self._notify(str(error), severity="error", timeout=10)
 
     def _notify_host_gone(self) -> None:
-        key = self._host_key()
-        hint = f"; {key} schedules the jobs here" if key else ""
-        self._notify(
-            f"The scheduler this console was attached to has gone: nothing can be done "
-            f"until one is back (this console reconnects by itself){hint}",
-            severity="warning",
-        )
+        self._notify(attach.gone_message(self._host_key()), severity="warning")
 
     def _refused_read_only(self, action: str) -> bool:
         """Say why, when attached read-only; before a form opens for nothing."""
@@ -731,24 +725,11 @@ class JobConsoleApp(App[None]):
 
     async def action_host_here(self) -> None:
         """Attached, once the host has gone: take the state file and schedule here."""
-        status = self.client.status()
         if self._refused_read_only("schedule the jobs here"):
             return
-        if not status.attached:
-            self._notify("This console schedules the jobs itself: it is attached to nothing")
-            return
-        if self._host_here is None:
-            self._notify(
-                "Attached with --connect: the state file is on the other side; start a "
-                "scheduler there ('jobconsole run --headless')",
-                severity="warning",
-            )
-            return
-        if status.connected:
-            self._notify(
-                f"pid {status.host_pid} ({plain_text.visible(status.role)}) schedules "
-                "these jobs: this console can schedule them only once it has gone"
-            )
+        why = attach.cannot_host_here(self.client.status(), self._host_here is not None)
+        if why is not None:
+            self._notify(why, severity="warning")
             return
         from jobs.core.bootstrap import RegistryError
         from jobs.core.store import StateError, StateLockedError

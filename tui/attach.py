@@ -124,6 +124,33 @@ def back_message(status: SchedulerStatus) -> str:
     return f"attached to {_host(status)} again; jobs and history reloaded"
 
 
+def gone_message(host_key: str | None = None) -> str:
+    """What an action says while the host is gone."""
+    hint = f"; {host_key} schedules the jobs here" if host_key else ""
+    return (
+        "The scheduler this console was attached to has gone: nothing can be done until "
+        f"one is back (this console reconnects by itself){hint}"
+    )
+
+
+def cannot_host_here(status: SchedulerStatus, state_known: bool) -> str | None:
+    """Why this console cannot start scheduling now, or None when it can (attached, the
+    host gone, and the state file here: not through ``--connect``)."""
+    if not status.attached:
+        return "This console schedules the jobs itself: it is attached to nothing"
+    if not state_known:
+        return (
+            "Attached with --connect: the state file is on the other side; start a "
+            "scheduler there ('jobconsole run --headless')"
+        )
+    if status.connected:
+        return (
+            f"{_host(status)} schedules these jobs: this console can schedule them only "
+            "once it has gone"
+        )
+    return None
+
+
 def show_actions(node: Any, actions: Collection[str], show: bool) -> None:
     """Show or hide ``node``'s keys for ``actions`` in the footer, for this instance only.
 

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     import asyncio
 
     from jobs.core import engine
+    from jobs.core.control.server import ControlServer
 
 log = logging.getLogger("jobconsole")
 
@@ -95,6 +96,7 @@ class SchedulerService:
             self._store, self.settings, self._clock, self._jobs, self._announce_execution
         )
         self._loop: asyncio.AbstractEventLoop | None = None  # set by start()
+        self._control: ControlServer | None = None
         self._store.set_reporter(self._on_store_report)
 
     @property
@@ -312,6 +314,7 @@ class SchedulerService:
         for notice in self._pending_notices:
             self._emit(EventKind.WARNING, job_id=None, message=notice)
         self._pending_notices.clear()
+        self.serve_control()
         if not self.settings.background_jobs_enabled:
             self._run_state = RunState.STARTED
             self._emit(EventKind.SCHEDULER_STOPPED, message=self.disabled_reason or "")
@@ -389,6 +392,31 @@ class SchedulerService:
             if still:
                 await asyncio.wait(still, timeout=max(1.0, grace))
         self._finish_shutdown()
+        await self.stop_control()
+
+    def serve_control(self) -> None:
+        """Serve the control API (``jobs/core/control/``) on the state file's socket, so a
+        console or a command can attach: wherever this process begins scheduling from a
+        state file. One that cannot be served is a warning; the jobs run all the same."""
+        store = self._store
+        if self._control is not None or not store.persistent or store.read_only:
+            return
+        from jobs.core.control.server import ControlServer
+
+        state_path = getattr(store, "path", None) or self.settings.state_path
+        try:
+            self._control = ControlServer.serve(self, state_path)
+        except Exception as exc:
+            message = f"the control API is not served, so no console can attach: {exc}"
+            log.warning("%s", message)
+            self._emit(EventKind.WARNING, job_id=None, message=message)
+
+    async def stop_control(self) -> None:
+        """Stop serving the control API and remove its socket (at shutdown, or when this
+        process hands scheduling over)."""
+        control, self._control = self._control, None
+        if control is not None:
+            await control.close()
 
     def _finish_shutdown(self) -> None:
         if not self._run_state.active:

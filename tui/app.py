@@ -162,7 +162,8 @@ class JobConsoleApp(App[None]):
             quitting=lambda: self._shutting_down,
         )
         self._starting = False
-        self._all_scheduled = False  # until the service says SCHEDULER_STARTED
+        # Until the service says SCHEDULER_STARTED; an attached console's host has.
+        self._all_scheduled = client.status().attached
         self._events = EventQueue(lambda: self.post_message(self.SchedulerEvents()))
         self.tz: tzinfo = client.status().tz
         if client.status().read_only:
@@ -218,7 +219,6 @@ class JobConsoleApp(App[None]):
             return
         self._starting = False
         if self.client.status().attached:
-            self._all_scheduled = True
             jobs = [job for i in self._table.job_ids() if (job := self._table.get_job(i))]
         else:
             await self.client.start()
@@ -323,7 +323,7 @@ class JobConsoleApp(App[None]):
         await old.stop(timeout=0)
         self._events.take()  # the old scheduler's news
         self._unsubscribe = client.subscribe(self._events.put)
-        self._all_scheduled = False
+        self._all_scheduled = client.status().attached
         await self._load_history()
         self._events.supersede_jobs()
         self._table.set_jobs(await client.get_jobs())
@@ -379,7 +379,7 @@ class JobConsoleApp(App[None]):
         elif self._shutting_down:
             note = "detaching" if status.attached else "waiting for running jobs to end"
             state = SchedulerState.STOPPING
-        elif self._starting:
+        elif self._starting and not status.attached:
             state, note = SchedulerState.STARTING, ""
         elif status.running and not self._all_scheduled:
             # Past the first 250, jobs reach APScheduler a chunk per loop iteration.

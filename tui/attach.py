@@ -23,9 +23,8 @@ from typing import TYPE_CHECKING, Any
 from tui.plain_text import visible
 
 if TYPE_CHECKING:
-    from jobs.core.control.remote import RemoteClient
-
     from jobs.core.client import SchedulerClient, SchedulerStatus
+    from jobs.core.control.remote import RemoteClient
     from jobs.core.settings import Settings
 
 #: The exit status of a command that found no scheduler to attach to (as systemctl's 3).
@@ -60,8 +59,7 @@ async def connect(
     Raises ``NoHost`` when nobody answers.
     """
     from jobs.core.control.remote import RemoteClient
-
-    from jobs.core.errors import HostUnavailableError
+    from jobs.core.errors import HostUnavailableError, JobError
     from jobs.core.lock import holder
 
     deadline = time.monotonic() + wait
@@ -70,9 +68,11 @@ async def connect(
         try:
             await client.start()
             return client
-        except HostUnavailableError as exc:
+        except JobError as exc:
             with contextlib.suppress(Exception):
                 await client.stop()
+            if not isinstance(exc, HostUnavailableError):  # it answers, and refuses
+                raise NoHost(f"the scheduler on {socket} refused: {exc}") from None
             if state is None:
                 raise NoHost(f"no scheduler answers on {socket}: {exc}") from None
             found = holder(state)

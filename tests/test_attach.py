@@ -322,9 +322,12 @@ async def test_read_only_refuses_every_change_and_does_not_offer_them(
         table = app.query_one(JobTable)
         await until(pilot, lambda: table.job_count == 3)
         assert "attached to pid" in status_text(app) and "read-only" in status_text(app)
-        footer = {key.key for key in app.query("FooterKey")}
-        assert not footer & {"n", "p", "r", "t", "e", "d", "h"}, footer
-        assert {"enter", "question_mark", "q"} <= footer
+
+        def footer() -> set[str]:
+            return {key.key for key in app.query("FooterKey")}
+
+        await until(pilot, lambda: {"enter", "question_mark", "q"} <= footer())
+        assert not footer() & {"n", "p", "r", "t", "e", "d", "h"}, footer()
         for key, action in [("p", "pause a job"), ("t", "run a job"), ("n", "register a job")]:
             await pilot.press(key)
             assert not isinstance(app.screen, RegisterScreen)

@@ -17,17 +17,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui import attach, plain_text
 
 if TYPE_CHECKING:
-    from jobs.core.client import SchedulerClient
-    from jobs.core.records import Execution, JobSnapshot
+    from jobs.core.control.remote import RemoteClient
+    from jobs.core.records import Execution, JobSnapshot, SchedulerStatus
     from jobs.core.settings import Settings
 
 Warn = Callable[[str], None]
@@ -108,14 +106,15 @@ async def _steer(args: argparse.Namespace, settings: Settings | None, connect: s
 # ----------------------------------------------------------- through the API
 
 
-async def _through(client: SchedulerClient, verb: str, args: argparse.Namespace) -> int:
+async def _through(client: RemoteClient, verb: str, args: argparse.Namespace) -> int:
     """The verb, asked of the scheduler that runs."""
     from jobs.core import cron
     from jobs.core.errors import HostUnavailableError, JobError
 
     try:
         if verb == "status":
-            return _print_status(client, await client.get_jobs())
+            answer = await client.host_status()
+            return _print_status(client.status(), answer)
         job_id = args.job_id
         if verb == "run":
             return _ran(await client.run_job_now(job_id))
@@ -137,26 +136,28 @@ async def _through(client: SchedulerClient, verb: str, args: argparse.Namespace)
     return 0
 
 
-def _print_status(client: SchedulerClient, jobs: list[JobSnapshot]) -> int:
+def _print_status(status: SchedulerStatus, answer: dict[str, Any]) -> int:
+    """The host's own account (``GET /status``): its counts, not 10,000 jobs sent over."""
     from jobs.core.records import JobState
 
-    status = client.status()
     if status.disabled_reason:
         state = status.disabled_reason
     else:
         state = "scheduling" if status.running else "not scheduling (starting or stopping)"
     since = ""
     if status.started_at is not None:
-        up = max((datetime.now(UTC) - status.started_at).total_seconds(), 0)
+        up = float(answer.get("uptime_seconds") or 0)
         began = plain_text.clock(status.started_at, status.tz)
-        since = f", up {plain_text.span(up)} (since {began})"
-    counts = Counter(job.state for job in jobs)
-    parts = [f"{counts[kind]:,} {kind}" for kind in JobState if counts[kind]]
-    total = f"{len(jobs):,}" + (f" ({', '.join(parts)})" if parts else "")
+        since = f", up {plain_text.span(max(up, 0))} (since {began})"
+    counts = answer.get("jobs") or {}
+    parts = [f"{counts[kind]:,} {kind}" for kind in JobState if counts.get(kind)]
+    total = f"{answer.get('job_count', sum(counts.values())):,}"
+    total += f" ({', '.join(parts)})" if parts else ""
     lines = [
         f"scheduler: pid {status.host_pid} ({status.role}){since}",
         f"state:     {state}",
         f"socket:    {status.socket or '(unknown)'}",
+        f"file:      {answer.get('state_path') or '(unknown)'}",
         f"timezone:  {status.timezone}",
         f"jobs:      {total}",
     ]

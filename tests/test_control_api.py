@@ -13,7 +13,7 @@ import stat
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -156,7 +156,7 @@ def test_every_value_crosses_the_wire_whole() -> None:
     )  # fmt: skip
     execution = Execution(
         7, "a/b?c", ExecutionStatus.FAILED, at, at, at + timedelta(seconds=1),
-        Trigger.MANUAL, "boom", "Traceback…", "out\x00\udcff", True, ("slow",),
+        Trigger.MANUAL, "boom", "Traceback…", "out\x00 ünï", True, ("slow",),
     )  # fmt: skip
     event = SchedulerEvent(
         EventKind.EXECUTION_FAILED, at, "a/b?c", snapshot, execution, "m", {"k": "v"}
@@ -166,11 +166,14 @@ def test_every_value_crosses_the_wire_whole() -> None:
         host_pid=1, role="run --headless", started_at=datetime.now(UTC), socket="/s",
     )  # fmt: skip
     for value in (snapshot, execution, event, status):
-        back = wire.load(type(value), json.loads(wire.dumps(value)))
+        back = wire.loads(wire.dumps(value), type(value))
+        assert wire.load(type(value), json.loads(wire.dumps(value))) == back
         assert back == value
         for f in fields(value):
             assert type(getattr(back, f.name)) is type(getattr(value, f.name)), f.name
     assert back.started_at.utcoffset() == timedelta(0)
+    odd = wire.loads(wire.dumps(replace(execution, output="bad \udcff byte")), Execution)
+    assert odd.output == "bad ? byte"  # UTF-8 cannot carry a lone surrogate
 
 
 def test_an_unknown_field_is_ignored_and_a_missing_one_takes_its_default() -> None:
@@ -194,7 +197,7 @@ async def test_curl_s_request_for_the_jobs_answers_with_them_as_json(
     jobs = json.loads(out)
     assert [job["job_id"] for job in jobs] == ["yearly"]
     assert jobs[0]["state"] == "scheduled"
-    assert jobs[0]["next_run_time"].endswith("+00:00")
+    assert jobs[0]["next_run_time"] == "2027-01-01T00:00:00Z"
 
 
 async def test_every_read_and_action_through_the_remote_client(
@@ -309,7 +312,7 @@ async def test_http_answers_carry_the_status_of_each_refusal(
     status, body = await answer("GET", "/executions?job=x&limit=5")
     assert status == 200 and [e["job_id"] for e in body] == ["x"]
     status, body = await answer("GET", "/jobs/yearly/next?count=2")
-    assert status == 200 and len(body) == 2 and body[0].endswith("T05:00:00+00:00")
+    assert status == 200 and len(body) == 2 and body[0].endswith("T05:00:00Z")
     status, body = await answer("GET", "/jobs/yearly/next?count=0")
     assert (status, body["field"]) == (400, "count")
 
@@ -511,3 +514,18 @@ def test_commands_that_only_read_never_import_aiohttp(tmp_path: Path, command: l
         timeout=60,
     )  # fmt: skip
     assert result.stdout.splitlines()[-1] == "False 0", result.stdout + result.stderr
+
+
+async def test_a_state_file_in_trouble_shows_in_the_attached_status(
+    host: SchedulerService, client: RemoteClient
+) -> None:
+    heard: list[SchedulerEvent] = []
+    client.subscribe(heard.append)
+    assert client.status().state_error is None
+    os.remove(host.settings.state_path)
+    host.run_job_now("yearly")
+    await until(lambda: client.status().state_error is not None)
+    event = next(e for e in heard if e.kind is EventKind.STATE_ERROR)
+    assert str(host.settings.state_path) in event.message
+    assert client.status().state_error == event.details["reason"]
+    assert (await client.host_status())["state_error"] == client.status().state_error

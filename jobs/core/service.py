@@ -97,6 +97,8 @@ class SchedulerService:
         )
         self._loop: asyncio.AbstractEventLoop | None = None  # set by start()
         self._control: ControlServer | None = None
+        #: Why runs are not being kept in the state file now (short), else None.
+        self.state_error: str | None = None
         self._store.set_reporter(self._on_store_report)
 
     @property
@@ -127,6 +129,7 @@ class SchedulerService:
         (log.error if report.failing else log.warning)("%s", report.message)
 
     def _announce_store_report(self, report: WriteReport) -> None:
+        self.state_error = (report.reason or "see the log") if report.failing else None
         if not self._subscribers:  # nobody would hear the event
             (log.error if report.failing else log.warning)("%s", report.message)
             return

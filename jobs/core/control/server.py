@@ -74,7 +74,7 @@ class ControlServer:
     """
 
     #: Frames an event-stream client may fall behind by before it is dropped.
-    STREAM_QUEUE = 2000
+    STREAM_QUEUE = 10_000
     #: A comment frame this often, so a client can tell a quiet host from a lost one.
     HEARTBEAT_SECONDS = 1.0
     #: The largest request body (registering a job takes a few hundred bytes).
@@ -89,12 +89,11 @@ class ControlServer:
         self._inode = os.stat(path).st_ino
         self._uid = os.getuid()
         self._streams: set[_Stream] = set()
-        self._state_error: str | None = None
         self._functions: list[str] | None = None
         self._refused: weakref.WeakSet[Any] = weakref.WeakSet()
         self._closed = False
         self._loop = asyncio.get_running_loop()
-        self._unsubscribe = service.subscribe(self._hear)
+        self._unsubscribe: Any = None  # subscribed while a client listens, as LocalClient
         self._beat = self._loop.call_later(self.HEARTBEAT_SECONDS, self._heartbeat)
         self._runner = web.AppRunner(self._app(), access_log=None, shutdown_timeout=1.0)
         self._starting = self._loop.create_task(self._begin(), name="jobconsole:control")
@@ -167,7 +166,7 @@ class ControlServer:
             return
         self._closed = True
         _serving.discard(self)
-        self._unsubscribe()
+        self._listen(False)
         self._beat.cancel()
         with contextlib.suppress(FileNotFoundError):
             if os.stat(self.path).st_ino == self._inode:
@@ -194,13 +193,17 @@ class ControlServer:
 
     # ------------------------------------------------------------------ events
 
+    def _listen(self, on: bool) -> None:
+        """Hear the service only while someone listens: an event costs the service a
+        snapshot only when it is heard, and a state file's trouble goes to the log when
+        nobody would hear it."""
+        if on and self._unsubscribe is None:
+            self._unsubscribe = self.service.subscribe(self._hear)
+        elif not on and self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
     def _hear(self, event: SchedulerEvent) -> None:
-        if event.kind is EventKind.STATE_ERROR:
-            self._state_error = event.details.get("reason") or "see the log"
-        elif event.kind is EventKind.STATE_RECOVERED:
-            self._state_error = None
-        if not self._streams:
-            return
         self._send(wire.frame("event", event))
         if event.kind in _STATUS_EVENTS:
             self._send(wire.frame("status", self.status()))
@@ -217,7 +220,7 @@ class ControlServer:
         self._beat = self._loop.call_later(self.HEARTBEAT_SECONDS, self._heartbeat)
 
     def _drop(self, stream: _Stream, why: str) -> None:
-        self._streams.discard(stream)
+        self._forget_stream(stream)
         if stream.dropped:
             return
         stream.dropped = True
@@ -233,6 +236,7 @@ class ControlServer:
         stream = _Stream(self.STREAM_QUEUE, request.transport, _peer(request))
         stream.frames.put_nowait(wire.frame("status", self.status()))
         self._streams.add(stream)
+        self._listen(True)
         try:
             while not stream.dropped:
                 data = await stream.frames.get()
@@ -242,8 +246,13 @@ class ControlServer:
         except (ConnectionError, RuntimeError):  # gone, or dropped: aborted under a write
             pass
         finally:
-            self._streams.discard(stream)
+            self._forget_stream(stream)
         return response
+
+    def _forget_stream(self, stream: _Stream) -> None:
+        self._streams.discard(stream)
+        if not self._streams:
+            self._listen(False)
 
     # ------------------------------------------------------------------ guards
 
@@ -260,10 +269,12 @@ class ControlServer:
                     pid,
                     self._uid,
                 )
-            raise ControlError(
-                f"only user id {self._uid} may use this scheduler's control API; you are "
-                f"user id {uid}",
-                status=403,
+            return _error(
+                ControlError(
+                    f"only user id {self._uid} may use this scheduler's control API; you "
+                    f"are user id {uid}",
+                    status=403,
+                )
             )
         return await handler(request)
 
@@ -291,7 +302,7 @@ class ControlServer:
             timezone=service.tz.key,
             disabled_reason=service.disabled_reason,
             boot_errors=tuple(service.boot_errors),
-            state_error=self._state_error,
+            state_error=service.state_error,
             durable=service.store is not None,
             registry=settings.registry,
             shutdown_timeout_seconds=settings.shutdown_timeout_seconds,

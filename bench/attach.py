@@ -1,4 +1,4 @@
-"""Benchmark 7, the attached console: how late it shows the host's events, how soon it draws.
+"""Benchmark 8, the attached console: how late it shows the host's events, how soon it draws.
 
 Run as ``python bench/attach.py`` (``--seconds N`` of load, default 30; ``--runs N`` first
 frames per case, default 5; ``--quick``; ``--events-only`` or ``--startup-only``).

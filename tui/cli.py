@@ -16,9 +16,12 @@ import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TextIO
 
 EXIT_USAGE = 2
+#: The commands that steer a running scheduler (``tui/steer.py``); ``run JOB`` too.
+STEERING = ("status", "pause", "resume", "remove", "reschedule")
 #: The first instant ``cron --after`` takes: a day past datetime's first, so that a fire
 #: time's instant in any zone (offsets are under a day) is a datetime too.
 _CALENDAR_START = datetime(1, 1, 2, tzinfo=UTC)
@@ -57,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="move a broken state file aside (never deleted) and start with a new one; "
         "only a jobconsole state file or an unreadable SQLite file is moved",
     )
+    _connect_option(parser, default=None)
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="attach to the running scheduler without the power to change anything",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p_cron = sub.add_parser(
@@ -81,13 +90,38 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_run = sub.add_parser(
         "run",
-        help="run the scheduler without the console",
-        description="Run the scheduler; print one line per execution event until Ctrl-C, "
-        "SIGTERM or SIGHUP, then shut down gracefully.",
+        help="run the scheduler without the console (--headless), or run JOB now",
+        description="With --headless: run the scheduler; print one line per execution "
+        "event until Ctrl-C, SIGTERM or SIGHUP, then shut down gracefully. With JOB: ask "
+        "the running scheduler to run that job now (its schedule is unchanged).",
     )
-    p_run.add_argument(
-        "--headless", action="store_true", required=True, help="no console (required)"
+    p_run.add_argument("--headless", action="store_true", help="no console")
+    p_run.add_argument("job_id", nargs="?", metavar="JOB", help="run this job now")
+    _connect_option(p_run)
+
+    p_status = sub.add_parser(
+        "status",
+        help="say whether a scheduler runs, and what it is",
+        description="The running scheduler's pid, role, uptime, socket and job counts "
+        "(exit 0), or a sentence saying none runs (exit 3).",
     )
+    _connect_option(p_status)
+    for verb, what in (
+        ("pause", "pause a job: it does not run on schedule until resumed"),
+        ("resume", "resume a paused job"),
+        ("remove", "remove a job (a registry job stays removed until registered again)"),
+    ):
+        p_verb = sub.add_parser(verb, help=what, description=f"{what[0].upper()}{what[1:]}.")
+        p_verb.add_argument("job_id", metavar="JOB")
+        _connect_option(p_verb)
+    p_resched = sub.add_parser(
+        "reschedule",
+        help="give a job another cron expression",
+        description="Give a job another 5-field cron expression (kept across restarts).",
+    )
+    p_resched.add_argument("job_id", metavar="JOB")
+    p_resched.add_argument("expression", metavar="EXPR", help='e.g. "*/5 * * * *"')
+    _connect_option(p_resched)
 
     p_hist = sub.add_parser(
         "history",
@@ -103,9 +137,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _connect_option(parser: argparse.ArgumentParser, default: object = argparse.SUPPRESS) -> None:
+    # SUPPRESS on the commands, so that `jobconsole --connect S pause JOB` keeps S.
+    parser.add_argument(
+        "--connect",
+        metavar="SOCKET",
+        default=default,
+        help="the control socket of a scheduler elsewhere (e.g. forwarded with ssh -L)",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "run" and args.headless == (args.job_id is not None):
+        parser.error(
+            "run: give --headless or a JOB, not both"
+            if args.headless
+            else "run: the following arguments are required: --headless (or a JOB to run now)"
+        )
+    if args.command == "run" and args.headless and args.connect is not None:
+        parser.error("run --headless schedules here: --connect goes with 'run JOB'")
     try:
+        if args.command in STEERING or (args.command == "run" and args.job_id is not None):
+            from tui import steer
+
+            return steer.main(args, _warn)
         if args.command == "cron":
             return cmd_cron(args)
         if args.command == "list":
@@ -196,12 +253,15 @@ def _boot(  # type: ignore[no-untyped-def]
     reset: bool = False,
     role: str = "library",
     at_start: bool = False,
+    attach: bool = False,
 ):
     """Settings, state and registry, or a message for stderr. ``at_start``: the state file
-    is opened by ``start()``, which waits while another process holds it."""
+    is opened by ``start()``, which waits while another process holds it. ``attach``
+    raises ``StateLockedError`` when a live scheduler holds the state file, to attach to
+    it."""
     from jobs.core.bootstrap import RegistryError, build_service
     from jobs.core.settings import SettingsError
-    from jobs.core.store import StateError, reset_state
+    from jobs.core.store import StateError, StateLockedError, reset_state
 
     # Callers print the boot errors themselves: keep logging's last resort from
     # printing each one a second time (configured handlers still get the records).
@@ -221,6 +281,10 @@ def _boot(  # type: ignore[no-untyped-def]
         if not at_start:
             service.load_state()
         return service, None
+    except StateLockedError as exc:
+        if attach:
+            raise
+        return None, str(exc)
     except (SettingsError, RegistryError, StateError) as exc:
         return None, str(exc)
     finally:
@@ -492,7 +556,22 @@ def cmd_console(args: argparse.Namespace) -> int:
     # the collector back on once the scheduler runs (tui/collector.py).
     gc.disable()
     _keep_job_info_logs()
-    service, error = _boot(reset=args.reset_state, role="console")
+    if args.connect is not None or args.read_only:
+        return _console_attached(args)
+    from jobs.core.store import StateLockedError
+
+    for _ in range(3):  # a scheduler may come and go between the two tries
+        try:
+            service, error = _boot(
+                reset=args.reset_state, role="console", attach=not args.reset_state
+            )
+            break
+        except StateLockedError:
+            code = _console_attached(args)
+            if code is not None:
+                return code
+    else:
+        return _fail("the state file was held and let go three times in a row; try again")
     if service is None:
         return _fail(error)
     from jobs.core.client import LocalClient
@@ -503,6 +582,59 @@ def cmd_console(args: argparse.Namespace) -> int:
         app = JobConsoleApp(LocalClient(service), manage_gc=True)
         app.run()
     return app.return_code or 0
+
+
+def _console_attached(args: argparse.Namespace) -> int | None:
+    """The console on the scheduler that holds the state file (or at ``--connect``).
+
+    Returns None when, after all, nobody holds the state file: then this console hosts.
+    """
+    import asyncio
+
+    from jobs.core.control.paths import ControlPathError, socket_path
+    from jobs.core.settings import SettingsError
+    from tui import attach
+    from tui.terminal import own_terminal
+
+    settings = None
+    try:
+        settings = _settings()
+    except SettingsError as exc:
+        if args.connect is None:
+            return _fail(str(exc))
+    if args.connect is not None:
+        socket, state = Path(args.connect), None
+    else:
+        assert settings is not None
+        try:
+            socket, state = socket_path(settings.state_path), settings.state_path
+        except ControlPathError as exc:
+            return _fail(str(exc))
+    host = attach.LocalHost(settings) if state is not None and not args.read_only else None
+
+    async def console() -> int | None:
+        from tui.app import JobConsoleApp
+
+        try:
+            client = await attach.connect(socket, read_only=args.read_only, state=state)
+        except attach.NoHost as exc:
+            _warn(str(exc))
+            return attach.EXIT_NO_HOST
+        if client is None:
+            if args.read_only:
+                assert state is not None
+                _warn(f"{attach.no_host_running(state)}; --read-only only attaches")
+                return attach.EXIT_NO_HOST
+            return None
+        # Jobs run here only if this console comes to host them: then their children's
+        # output is added to the log beside the state file, never over the host's.
+        output = state.with_name("console-output.log") if state else Path(os.devnull)
+        with own_terminal(output, append=True):
+            app = JobConsoleApp(client, manage_gc=True, host_here=host)
+            await app.run_async()
+        return app.return_code or 0
+
+    return asyncio.run(console())
 
 
 if __name__ == "__main__":  # pragma: no cover

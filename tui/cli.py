@@ -45,6 +45,18 @@ def _count(most: int) -> Callable[[str], int]:
     return parse
 
 
+def _execution_id(raw: str) -> int:
+    """An execution's number, as ``history`` prints it (``#12`` or ``12``)."""
+    text = raw.removeprefix("#")
+    if not text.isascii() or not text.isdigit() or len(text) > 19 or int(text) < 1:
+        from tui.plain_text import visible
+
+        raise argparse.ArgumentTypeError(
+            f"{visible(repr(raw))} is not an execution number (the #N history prints, e.g. 12)"
+        )
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="jobconsole",
@@ -100,6 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--limit", type=_count(1_000_000_000), default=20, help="how many (default 20)"
     )
     p_hist.add_argument("--failed", action="store_true", help="only failures")
+
+    p_show = sub.add_parser(
+        "show",
+        help="print one execution whole: times, output and traceback",
+        description="Print one recorded execution (its #N from history): job, status, "
+        "times, lateness, warnings, the whole captured output and the traceback.",
+    )
+    p_show.add_argument("execution_id", type=_execution_id, help="the #N from history")
     return parser
 
 
@@ -112,6 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_list(args)
         if args.command == "history":
             return cmd_history(args)
+        if args.command == "show":
+            return cmd_show(args)
         if args.command == "run":
             return cmd_run(args)
         return cmd_console(args)
@@ -284,7 +306,33 @@ def cmd_history(args: argparse.Namespace) -> int:
     from jobs.core.cron import zone
 
     tz = zone(settings.tz_name)
-    print("\n".join(plain_text.execution_line(e, tz) for e in executions))
+    print("\n".join(plain_text.execution_line(e, tz, with_id=True) for e in executions))
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from jobs.core.cron import zone
+    from jobs.core.settings import SettingsError
+    from jobs.core.store import StateError, Store
+    from tui import plain_text
+
+    try:
+        settings = _settings()
+        if not os.path.lexists(settings.state_path):
+            return _fail(f"no execution #{args.execution_id}: {settings.state_path} does not exist")
+        store = Store.open(settings, read_only=True)
+    except (SettingsError, StateError) as exc:
+        return _fail(str(exc))
+    try:
+        execution = store.execution(args.execution_id)
+    finally:
+        store.close()
+    if execution is None:
+        return _fail(
+            f"no execution #{args.execution_id} is recorded in {settings.state_path} "
+            "(`jobconsole history` lists them; old ones are pruned)"
+        )
+    print(plain_text.execution_report(execution, zone(settings.tz_name)))
     return 0
 
 

@@ -34,3 +34,19 @@ def chatty() -> None:
     for n in range(1, 50):
         print(f"line {n}")
     print("x" * 5000)
+
+
+def fails_in_a_thread() -> None:
+    """A plain def that fails two calls deep in its own code."""
+    _parse_partner_reply("")
+
+
+def _parse_partner_reply(reply: str) -> None:
+    raise ValueError(f"empty reply {reply!r}")
+
+
+async def fails_inside_the_library() -> None:
+    """Calls back into jobconsole, which refuses: that frame is the job's business."""
+    from jobs.core import funcs
+
+    funcs.resolve("no_such_module_here:job")

@@ -50,3 +50,18 @@ async def fails_inside_the_library() -> None:
     from jobs.core import funcs
 
     funcs.resolve("no_such_module_here:job")
+
+
+def prints_a_thousand_lines() -> None:
+    """More output than the detail view shows, with a needle on a few lines."""
+    for n in range(1, 1001):
+        print(f"line {n}" + ("  NEEDLE here" if n in (250, 500, 750) else ""))
+    print("\x1b]0;pwned\x07 [b]not markup[/b] [/]")
+    raise ValueError("after a thousand lines")
+
+
+async def prints_then_waits() -> None:
+    """Still running a moment after it starts, so its output view opens on a live run."""
+    print("before the wait")
+    await asyncio.sleep(0.6)
+    print("after the wait")

@@ -41,6 +41,7 @@ from tui.screens import (
     EditScheduleScreen,
     HelpScreen,
     JobDetailScreen,
+    OutputScreen,
     RegisterScreen,
 )
 from tui.signals import TerminalWatch
@@ -60,6 +61,8 @@ Clock = Callable[[], datetime]
 
 #: Executions shown in a job's detail view, and loaded when the log is scoped to a job.
 DETAIL_EXECUTIONS = 20
+#: How far back `o` looks for a run that started (missed and skipped ones did not).
+OUTPUT_LOOKBACK = 50
 SCOPED_LOG_HISTORY = 200
 FAILURE_WINDOW = timedelta(hours=1)
 DESCRIBE_SLICE = 100  # ~8 ms of cron-descriptor per loop iteration
@@ -103,6 +106,7 @@ class JobConsoleApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "register", "New", tooltip="Register a new job"),
         Binding("enter", "detail", "Details", tooltip="Show the selected job's details"),
+        Binding("o", "output", "Output", tooltip="The selected job's latest output, whole"),
         Binding("p", "pause", "Pause", tooltip="Pause the selected job"),
         Binding("r", "resume", "Resume", tooltip="Resume the selected job"),
         Binding("t", "run_now", "Run", tooltip="Run the selected job now"),
@@ -233,6 +237,10 @@ class JobConsoleApp(App[None]):
         for screen in list(self.screen_stack):
             if isinstance(screen, JobDetailScreen) and screen.job_id in touched:
                 await self._fill_detail(screen)
+            elif isinstance(screen, OutputScreen):
+                for event in batch.events:
+                    if event.execution is not None and event.execution.id == screen.execution_id:
+                        screen.show(event.execution)
 
     def _apply_event(self, event: SchedulerEvent) -> None:
         execution = event.execution
@@ -441,6 +449,26 @@ class JobConsoleApp(App[None]):
             screen.show(None, [], [])
             return
         screen.show(job, times, executions)
+
+    async def action_output(self) -> None:
+        job = await self._selected()
+        if job is None:
+            return
+        try:
+            executions = await self.client.recent_executions(job.job_id, limit=OUTPUT_LOOKBACK)
+        except JobNotFoundError as exc:
+            self._fail(exc)
+            return
+        ran = next((e for e in executions if e.started_at is not None), None)
+        if ran is None:
+            why = (
+                "is on its first run: o shows it when it ends"
+                if job.state == "running"
+                else ("has not run yet: t runs it now")
+            )
+            self._notify(f"{job.job_id} {why}", severity="warning")
+            return
+        self.push_screen(OutputScreen(ran, tz=self._zone_of(job)))
 
     async def action_pause(self) -> None:
         job = await self._selected()

@@ -21,7 +21,7 @@ from tests.console_pty import Console
 from tests.test_app import SIZE, YEARLY, toasts, type_text, wait_until
 from tui.app import JobConsoleApp
 from tui.screens import JobDetailScreen, OutputScreen
-from tui.widgets import JobTable
+from tui.widgets import ExecutionLog, JobTable
 
 
 def search_status(screen: OutputScreen) -> str:
@@ -166,7 +166,7 @@ def test_v_hands_the_whole_execution_to_the_pager_and_the_console_comes_back(
     try:
         console.until(lambda: b"loud" in console.screen, "the first frame")
         console.type(b"t")
-        console.until(lambda: b"failed" in console.screen, "the run")
+        console.until(lambda: b"RuntimeError: loud failed" in console.screen, "the run")
         console.type(b"o")
         console.until(lambda: b"lines of output" in console.screen, "the output view")
         console.type(b"v")
@@ -187,3 +187,84 @@ def test_v_hands_the_whole_execution_to_the_pager_and_the_console_comes_back(
     assert "  job       loud\n" in report and "  status    failed (manual)\n" in report
     assert "line 1\n" in report and "line 300\n" in report
     assert report.rstrip().endswith("RuntimeError: loud failed")
+
+
+async def test_enter_on_a_log_line_opens_that_run_as_it_ended(service: SchedulerService) -> None:
+    service.register_job("loud", "tests.jobfuncs:prints_a_thousand_lines", YEARLY)
+    service.register_job("quiet", "tests.jobfuncs:quick", YEARLY)
+    app = JobConsoleApp(LocalClient(service))
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(JobTable)
+        log = app.query_one(ExecutionLog)
+        await pilot.press("t")
+        await wait_until(pilot, lambda: table.get_job("loud").run_count == 1)
+        await pilot.press("j", "t")
+        await wait_until(pilot, lambda: table.get_job("quiet").run_count == 1)
+        log.focus()
+        await pilot.pause()
+        # The newest line first: quiet's end. Up three: loud's "started" line.
+        assert "quiet" in log.lines[log.cursor_line] and "succeeded" in log.lines[-1]
+        await pilot.press("k", "k", "k")
+        assert "loud" in log.lines[log.cursor_line] and "started" in log.lines[log.cursor_line]
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, OutputScreen))
+        view = app.screen
+        assert isinstance(view, OutputScreen)
+        assert "failed" in str(view.query_one("#output-title", Static).render())
+        assert len(view.text.split("\n")) == 1001
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.focused is log and "loud" in log.lines[log.cursor_line]
+
+
+async def test_scrolled_up_the_log_counts_the_lines_waiting_below(
+    service: SchedulerService,
+) -> None:
+    service.register_job("quiet", "tests.jobfuncs:quick", YEARLY)
+    app = JobConsoleApp(LocalClient(service))
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(JobTable)
+        log = app.query_one(ExecutionLog)
+        for runs in range(1, 7):
+            service.run_job_now("quiet")
+            await wait_until(pilot, lambda runs=runs: table.get_job("quiet").run_count == runs)
+        log.focus()
+        await pilot.press("home")
+        await pilot.pause()
+        assert not log.border_subtitle
+        for runs in range(7, 9):
+            service.run_job_now("quiet")
+            await wait_until(pilot, lambda runs=runs: table.get_job("quiet").run_count == runs)
+        await pilot.pause()
+        assert log.border_subtitle == "↓ 4 new lines"  # two runs: started and succeeded
+        await pilot.press("end")
+        await pilot.pause()
+        assert not log.border_subtitle
+
+
+async def test_every_kind_of_line_keeps_its_columns_whatever_the_ids_length(
+    service: SchedulerService,
+) -> None:
+    long_id = "nightly_warehouse_export_to_partner_bucket_eu_west"  # 50 characters
+    service.register_job(long_id, "tests.jobfuncs:boom", YEARLY)
+    service.register_job("q", "tests.jobfuncs:quick", YEARLY)
+    app = JobConsoleApp(LocalClient(service))
+    async with app.run_test(size=(160, 40)) as pilot:
+        table = app.query_one(JobTable)
+        log = app.query_one(ExecutionLog)
+        await wait_until(pilot, lambda: any("started" in line for line in log.lines))
+        await pilot.press("t")
+        await wait_until(pilot, lambda: table.get_job(long_id).run_count == 1)
+        await pilot.press("j", "t")
+        await wait_until(pilot, lambda: table.get_job("q").run_count == 1)
+        runs = [line for line in log.lines if "scheduler" not in line]
+        assert len(runs) == 4, runs
+        assert any(line.split()[1:3] == ["scheduler", "started"] for line in log.lines)
+        status_columns = {
+            min(line.find(word) for word in (" started", " succeeded", " failed") if word in line)
+            for line in runs
+        }
+        assert len(status_columns) == 1, runs  # one column, long id or short
+        assert any("nightly_warehouse_export_to_par…" in line for line in runs), runs
+        took = {line.find("s  run now") for line in runs if "started" not in line}
+        assert len(took) == 1, runs

@@ -470,6 +470,14 @@ class JobConsoleApp(App[None]):
             return
         self.push_screen(OutputScreen(ran, tz=self._zone_of(job)))
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # The output view is about one run: the table's keys neither show nor act there.
+        return not isinstance(self.screen, OutputScreen) or action in ("help", "quit")
+
+    def on_execution_log_execution_chosen(self, message: ExecutionLog.ExecutionChosen) -> None:
+        execution = message.execution
+        self.push_screen(OutputScreen(execution, tz=self.tz))
+
     async def action_pause(self) -> None:
         job = await self._selected()
         if job is None:

@@ -231,7 +231,9 @@ class OutputScreen(Screen[None]):
         if e.lateness is not None and e.trigger is Trigger.SCHEDULE and e.lateness > 0:
             facts.append(f"{e.lateness * 1000:.0f} ms late")
         lines = len(e.output.rstrip("\n").split("\n")) if e.output else 0
-        facts.append(f"{lines:,} lines of output" if lines else "no output")
+        facts.append(
+            f"{lines:,} line{'s' if lines != 1 else ''} of output" if lines else "no output"
+        )
         if e.output_truncated:
             facts.append("cut at the capture limit")
         text = " · ".join(facts)

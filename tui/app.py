@@ -43,6 +43,7 @@ from tui.screens import (
     JobDetailScreen,
     OutputScreen,
     RegisterScreen,
+    TimelineScreen,
 )
 from tui.signals import TerminalWatch
 from tui.widgets import (
@@ -118,6 +119,7 @@ class JobConsoleApp(App[None]):
         Binding("s", "sort", "Sort", tooltip="Sort by the next column (or click a header)"),
         Binding("S", "sort_reverse", "Reverse", tooltip="Reverse the sort order", show=False),
         Binding("l", "toggle_log", "Log", tooltip="Log: all jobs or the selected job"),
+        Binding("w", "timeline", "Timeline", tooltip="When the jobs fire: the next 24 hours"),
     ]
 
     class SchedulerEvents(Message):
@@ -471,8 +473,14 @@ class JobConsoleApp(App[None]):
         self.push_screen(OutputScreen(ran, tz=self._zone_of(job)))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # The output view is about one run: the table's keys neither show nor act there.
-        return not isinstance(self.screen, OutputScreen) or action in ("help", "quit")
+        # The output view and the timeline are views of their own: the table's keys
+        # neither show nor act there.
+        focused_view = isinstance(self.screen, OutputScreen | TimelineScreen)
+        return not focused_view or action in ("help", "quit")
+
+    async def action_timeline(self) -> None:
+        jobs = await self.client.get_jobs()
+        self.push_screen(TimelineScreen(jobs, now=self.clock(), tz=self.tz))
 
     def on_execution_log_execution_chosen(self, message: ExecutionLog.ExecutionChosen) -> None:
         execution = message.execution

@@ -6,6 +6,7 @@ from tui.screens.help import HelpScreen
 from tui.screens.job_detail import JobDetailScreen
 from tui.screens.output import OutputScreen
 from tui.screens.register import RegisterScreen
+from tui.screens.timeline import TimelineScreen
 
 __all__ = [
     "ConfirmScreen",
@@ -14,4 +15,5 @@ __all__ = [
     "JobDetailScreen",
     "OutputScreen",
     "RegisterScreen",
+    "TimelineScreen",
 ]

@@ -66,6 +66,15 @@ DETAIL_EXECUTIONS = 20
 OUTPUT_LOOKBACK = 50
 SCOPED_LOG_HISTORY = 200
 FAILURE_WINDOW = timedelta(hours=1)
+_LOGGED_JOB_EVENTS = frozenset(
+    {
+        EventKind.JOB_ADDED,
+        EventKind.JOB_REMOVED,
+        EventKind.JOB_PAUSED,
+        EventKind.JOB_RESUMED,
+        EventKind.JOB_RESCHEDULED,
+    }
+)
 DESCRIBE_SLICE = 100  # ~8 ms of cron-descriptor per loop iteration
 
 
@@ -250,6 +259,10 @@ class JobConsoleApp(App[None]):
             self._log.add(execution)
             if execution.status.is_failure:
                 self._failures.add(entry_time(execution) or event.at)
+        elif event.kind in _LOGGED_JOB_EVENTS or (
+            event.kind is EventKind.JOB_UPDATED and event.message
+        ):
+            self._log.add(event)  # what someone did, here or in another console
         elif event.kind in (
             EventKind.WARNING,
             EventKind.SCHEDULER_STARTED,

@@ -65,6 +65,16 @@ def entry_time(entry: Entry) -> datetime | None:
     return entry.ended_at or entry.started_at or entry.scheduled_time
 
 
+def _event_detail(event: SchedulerEvent) -> str:
+    if event.kind is EventKind.JOB_REMOVED:
+        return ""  # the line says it: "<id>  removed"
+    if event.kind is EventKind.JOB_ADDED and event.job is not None:
+        return f"{event.job.func_ref}  {event.job.cron_expression}"
+    if event.kind is EventKind.JOB_RESCHEDULED:
+        return f"to {event.message}"
+    return event.message
+
+
 def _cell(text: str, width: int) -> str:
     return f"{text:<{width}}" if len(text) <= width else f"{text[: width - 1]}…"
 
@@ -229,8 +239,8 @@ class ExecutionLog(ScrollView, can_focus=True):
             subject = visible(entry.job_id) if entry.job_id else "scheduler"
             segments.append(Segment(f"{_cell(subject, self._id_width)} ", base))
             segments.append(Segment(_cell(kind, STATUS_WIDTH), style))
-            if entry.message:
-                segments.append(Segment(f"{'':>{DURATION_WIDTH}}  {visible(entry.message)}", style))
+            if detail := _event_detail(entry):
+                segments.append(Segment(f"{'':>{DURATION_WIDTH}}  {visible(detail)}", style))
             return segments
         status_style = styled(_STATUS_CLASS[entry.status])
         status = "started" if entry.status is ExecutionStatus.RUNNING else str(entry.status)

@@ -36,6 +36,7 @@ from tui.commands import JobCommands
 from tui.counters import RecentCount
 from tui.event_batch import EventQueue
 from tui.forms import register_error
+from tui.preferences import Preferences, PreferenceStore
 from tui.screens import (
     ConfirmScreen,
     EditScheduleScreen,
@@ -141,9 +142,12 @@ class JobConsoleApp(App[None]):
         clock: Clock | None = None,
         autostart: bool = True,
         manage_gc: bool = False,
+        preferences: PreferenceStore | None = None,
     ) -> None:
         super().__init__()
         self.client = client
+        self.preferences = preferences or PreferenceStore()
+        self.preferences_problem: str | None = None
         self.clock: Clock = clock or _utcnow
         self.autostart = autostart
         self._collector = IdleCollector(self.set_timer) if manage_gc else None
@@ -184,6 +188,7 @@ class JobConsoleApp(App[None]):
         self._events.supersede_jobs()
         self._table.set_jobs(await self.client.get_jobs())
         self._table.focus()
+        await self._apply_preferences()
         if self.autostart:
             # Draw first, then start: with thousands of jobs, handing them all to
             # APScheduler takes a moment the user need not stare at a blank terminal for.
@@ -198,6 +203,32 @@ class JobConsoleApp(App[None]):
         await self._tick()
         # Tick just after each wall-clock second, so countdowns change with the clock.
         self.set_timer(1.02 - time.time() % 1, lambda: self.set_interval(1, self._tick))
+
+    async def _apply_preferences(self) -> None:
+        chosen, problem = self.preferences.load()
+        if problem:
+            self._notify(problem, severity="warning", timeout=10)
+        if chosen.theme in self.available_themes:
+            self.theme = chosen.theme
+        if chosen.sort_column in COLUMN_KEYS:
+            self._table.sort_by(chosen.sort_column, reverse=chosen.sort_reverse)
+        if chosen.log_scope is not None and self._table.get_job(chosen.log_scope) is not None:
+            await self._scope_log(chosen.log_scope)
+
+    def _save_preferences(self) -> None:
+        try:
+            table, log = self._table, self._log
+        except AttributeError:  # ended before it was mounted
+            return
+        problem = self.preferences.save(
+            Preferences(
+                theme=self.theme,
+                sort_column=table.sort_column,
+                sort_reverse=table.sort_reverse,
+                log_scope=log.scope,
+            )
+        )
+        self.preferences_problem = problem  # the command prints it once the terminal is back
 
     async def _start_scheduler(self) -> None:
         """Start the scheduler (once); a key pressed before the first frame starts it too."""
@@ -227,6 +258,7 @@ class JobConsoleApp(App[None]):
         self._terminal.uninstall()
         if self._collector is not None:
             self._collector.stop()
+        self._save_preferences()
         await self.client.stop(timeout=0)
 
     # ------------------------------------------------------- scheduler events

@@ -500,11 +500,14 @@ def cmd_console(args: argparse.Namespace) -> int:
         return _fail(error)
     from jobs.core.client import LocalClient
     from tui.app import JobConsoleApp
+    from tui.preferences import FilePreferences
     from tui.terminal import own_terminal
 
     with own_terminal(service.settings.state_path.with_name("console-output.log")):
-        app = JobConsoleApp(LocalClient(service), manage_gc=True)
+        app = JobConsoleApp(LocalClient(service), manage_gc=True, preferences=FilePreferences())
         app.run()
+    if app.preferences_problem:
+        _warn(app.preferences_problem)
     return app.return_code or 0
 
 

@@ -3,30 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NotRequired, TypedDict
+from typing import Any
 
-#: The longest timeout a job may have, one year: longer is no bound at all, and values
-#: near float's end overflow what adds to them (the loop's deadline, the state file).
-MAX_TIMEOUT_SECONDS = 365 * 24 * 3600
-#: How ``MAX_TIMEOUT_SECONDS`` reads in messages.
-MAX_TIMEOUT_TEXT = f"{MAX_TIMEOUT_SECONDS:,} (365 days)"
+from jobs.core.job_options import MAX_TIMEOUT_SECONDS, MAX_TIMEOUT_TEXT, OptionKeys
+
+__all__ = ["MAX_TIMEOUT_SECONDS", "MAX_TIMEOUT_TEXT", "CronJobConfig"]
 
 
-class CronJobConfig(TypedDict):
+class CronJobConfig(OptionKeys):
     """One registered job. Only ``job_id``, ``func`` and ``cron_expression`` are required.
 
-    ``func`` is a callable or a ``"module:function"`` reference. ``enabled: False`` lists
-    the job as disabled without scheduling it. ``timezone`` overrides JOBCONSOLE_TIMEZONE
-    for this job; ``timeout_seconds`` overrides JOBCONSOLE_JOB_TIMEOUT_SECONDS.
-    ``isolation: "process"`` runs each execution in a child process, so that ``os._exit``,
-    a crash or a runaway allocation fails that execution only (and a timeout can kill it).
+    ``func`` is a callable or a ``"module:function"`` reference. The optional keys are the
+    job's options (``OptionKeys``; what each means: ``JobOptions`` in
+    ``jobs/core/job_options.py``): ``enabled: False`` lists the job as disabled without
+    scheduling it; ``timezone`` overrides JOBCONSOLE_TIMEZONE for this job;
+    ``timeout_seconds`` overrides JOBCONSOLE_JOB_TIMEOUT_SECONDS; ``isolation: "process"``
+    runs each execution in a child process; ``description`` is shown instead of the
+    expression in words.
     """
 
     job_id: str
     func: Callable[[], Any] | str
     cron_expression: str
-    enabled: NotRequired[bool]
-    description: NotRequired[str]
-    timezone: NotRequired[str]
-    timeout_seconds: NotRequired[float]
-    isolation: NotRequired[str]

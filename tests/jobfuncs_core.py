@@ -1,5 +1,6 @@
 """Job functions for the scheduling-core tests, importable as ``tests.jobfuncs_core:name``,
-and the two helpers those tests share: a service factory and an event recorder.
+and the helpers those tests share: a service factory, a fire made due, an event recorder
+and a poll until something holds.
 
 The functions are module-level on purpose: the service records each as
 ``module:qualname`` and can import it again by that reference.
@@ -12,6 +13,7 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -145,6 +147,15 @@ def make_due(service: SchedulerService, job_id: str, when: datetime | None = Non
     assert service._scheduler is not None, "start() the service first"
     service._scheduler.modify_job(job_id, next_run_time=when or datetime.now(UTC))
     service._scheduler.wakeup()
+
+
+async def until(condition: Callable[[], object], timeout: float = 5.0) -> None:
+    """Poll ``condition`` (on the loop, so the service goes on meanwhile) until it holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition {condition} not met within {timeout}s")
+        await asyncio.sleep(0.01)
 
 
 class EventLog:

@@ -20,6 +20,7 @@ from textual.widgets._toast import Toast
 from jobs.core.client import LocalClient
 from jobs.core.records import ExecutionStatus, JobSnapshot, JobState
 from jobs.core.service import SchedulerService
+from tests.records import snapshot
 from tui.app import JobConsoleApp
 from tui.screens import (
     ConfirmScreen,
@@ -495,7 +496,7 @@ async def test_table_order_stays_right_under_random_updates(service: SchedulerSe
         rng = random.Random(7)
         base = datetime(2026, 11, 29, tzinfo=UTC)
         jobs: dict[str, JobSnapshot] = {}
-        template = JobSnapshot("x", "m:f", "* * * * *", "Every minute", "UTC", JobState.SCHEDULED)
+        template = snapshot("x", description="Every minute")
 
         def random_job(job_id: str) -> JobSnapshot:
             return replace(
@@ -504,7 +505,9 @@ async def test_table_order_stays_right_under_random_updates(service: SchedulerSe
                 state=rng.choice(list(JobState)),
                 next_run_time=rng.choice([None, base + timedelta(seconds=rng.randrange(50))]),
                 run_count=rng.randrange(5),
-                given_description=rng.choice(["nightly", "hourly", "weekly"]),
+                options=replace(
+                    template.options, description=rng.choice(["nightly", "hourly", "weekly"])
+                ),
             )
 
         for step in range(400):

@@ -100,3 +100,9 @@ def test_the_client_module_loads_no_textual() -> None:
     code = "import sys, jobs.core.client; print(any(m.startswith('textual') for m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr
+
+
+async def test_status_says_a_state_file_keeps_jobs_and_runs(durable: ServiceFactory) -> None:
+    """What the remove dialog tells: with a state file a removal lasts past a restart."""
+    service = durable()
+    assert service.durable and LocalClient(service).status().durable

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from jobs.core.client import LocalClient
 from jobs.core.records import EventKind, JobSnapshot, JobState, SchedulerEvent
 from jobs.core.service import SchedulerService
+from tests.records import snapshot
 from tui.app import JobConsoleApp
 from tui.event_batch import EventQueue
 from tui.widgets import ExecutionLog, JobTable
@@ -16,7 +17,7 @@ YEARLY = "0 0 1 1 *"
 
 
 def snap(job_id: str, runs: int) -> JobSnapshot:
-    return JobSnapshot(job_id, "m:f", "* * * * *", None, "UTC", JobState.SCHEDULED, run_count=runs)
+    return snapshot(job_id, run_count=runs)
 
 
 def event(kind: EventKind, job_id: str, job: JobSnapshot | None = None) -> SchedulerEvent:

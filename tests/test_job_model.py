@@ -7,6 +7,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 from jobs.core.records import ExecutionStatus, JobSnapshot, JobState
+from tests.records import snapshot
 from tui.job_model import JobTableModel
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -18,13 +19,11 @@ def snap(
     values = {
         "func_ref": f"pkg.mod:{job_id}",
         "cron_expression": "*/5 * * * *",
-        "given_description": kw.pop("description", None),
-        "timezone": "UTC",
         "state": state,
         "next_run_time": NOW + timedelta(minutes=minutes),
     }
     values.update(kw)
-    return JobSnapshot(job_id=job_id, **values)  # type: ignore[arg-type]
+    return snapshot(job_id, **values)
 
 
 def test_rows_sort_by_a_column_either_way_with_no_value_last() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import pytest
 
 from jobs.config import CronJobConfig
@@ -12,9 +14,16 @@ from tui.app import parse_timeout as console_parse_timeout
 
 def test_the_registry_keys_are_the_documented_ones() -> None:
     assert set(CronJobConfig.__annotations__) == job_options.CONFIG_KEYS
-    hints = CronJobConfig.__annotations__
-    required = {k for k, t in hints.items() if "NotRequired" not in str(t)}
-    assert required == job_options.REQUIRED_KEYS
+    assert CronJobConfig.__required_keys__ == job_options.REQUIRED_KEYS
+    assert CronJobConfig.__optional_keys__ == set(job_options.NAMES)
+
+
+def test_each_option_is_a_key_of_the_same_type_for_the_registry_and_register_job() -> None:
+    """``OptionKeys`` (what a registry entry and ``register_job`` take) follows JobOptions."""
+    keys = job_options.OptionKeys.__annotations__
+    assert tuple(keys) == job_options.NAMES
+    for f in fields(job_options.JobOptions):
+        assert f.type.removesuffix(" | None") == keys[f.name].__forward_arg__, f.name
 
 
 REFUSED = "is not a number of seconds above 0 and at most 31,536,000 (365 days)"
@@ -41,3 +50,9 @@ def test_a_typed_timeout_out_of_range_is_refused_naming_it(text: str) -> None:
 def test_a_bad_timeout_names_the_job_and_the_value(value: object) -> None:
     with pytest.raises(InvalidJobError, match=r"job 'j': timeout_seconds=.* is not valid"):
         job_options.check_timeout("j", value)
+
+
+def test_no_option_is_named_as_the_state_file_names_a_registrys_own_value() -> None:
+    """The state file's JSON column keeps the registry's own value of an editable option
+    as ``code_NAME`` beside the options themselves."""
+    assert not [name for name in job_options.NAMES if name.startswith("code_")]

@@ -32,6 +32,7 @@ from jobs import EventKind, Execution, ExecutionStatus, InvalidJobError, Trigger
 from jobs.core.records import SchedulerEvent
 from jobs.core.service import SchedulerService
 from tests import jobfuncs_misbehaving as funcs
+from tests.jobfuncs_core import make_due, until
 
 YEARLY = "0 0 1 1 *"
 REF = "tests.jobfuncs_misbehaving:"
@@ -77,24 +78,11 @@ class Recorder:
 
     async def until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
         """Poll ``predicate`` (about events or anything else) until it holds."""
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"condition not met within {timeout}s")
-            await asyncio.sleep(0.01)
+        await until(predicate, timeout)
 
     def executions(self, job_id: str) -> list[Execution]:
         """Every record of ``job_id``'s executions, oldest first (started ones included)."""
         return [e.execution for e in self.events if e.execution is not None and e.job_id == job_id]
-
-
-def fire_at(service: SchedulerService, job_id: str, when: datetime) -> None:
-    """Make the real APScheduler fire ``job_id`` at ``when``, without waiting for its cron.
-
-    The service has no public way to move a fire time, so this reaches its scheduler.
-    """
-    assert service._scheduler is not None, "the scheduler is not running"
-    service._scheduler.modify_job(job_id, next_run_time=when)
 
 
 async def assert_still_works(service: SchedulerService, recorder: Recorder) -> None:
@@ -102,7 +90,7 @@ async def assert_still_works(service: SchedulerService, recorder: Recorder) -> N
     assert service.is_running, "the scheduler stopped after the misbehaving job"
     probe_id = f"probe_{len(recorder.events)}"
     service.register_job(probe_id, funcs.quick, YEARLY)
-    fire_at(service, probe_id, datetime.now(UTC))
+    make_due(service, probe_id, datetime.now(UTC))
     await recorder.until(lambda: bool(finals_of(recorder, probe_id)), timeout=3)
     (probe,) = finals_of(recorder, probe_id)
     assert probe.status is ExecutionStatus.SUCCEEDED, probe
@@ -253,7 +241,7 @@ async def test_async_job_blocking_the_loop_succeeds_with_a_warning_and_others_ru
     ticker = service.run_job_now("ticker")
     await recorder.until(lambda: len(funcs.SEEN.get("thread_ticks", [])) >= 3)
     # Due half-way through the block: the real scheduler must fire it once the loop is free.
-    fire_at(service, "scheduled_during", datetime.now(UTC) + timedelta(seconds=0.5))
+    make_due(service, "scheduled_during", datetime.now(UTC) + timedelta(seconds=0.5))
     blocker = service.run_job_now("blocker")
     alongside = service.run_job_now("alongside")  # started in the same tick as the blocker
 
@@ -453,7 +441,7 @@ async def test_job_logging_10000_records_a_second_is_captured_bounded_and_others
         delays.append(time.monotonic() - launched)
     due = datetime.now(UTC) + timedelta(seconds=0.1)
     service.register_job("scheduled_during", funcs.quick, YEARLY)
-    fire_at(service, "scheduled_during", due)
+    make_due(service, "scheduled_during", due)
     await recorder.until(lambda: bool(finals_of(recorder, "scheduled_during")))
     done = await recorder.final(flood, timeout=5)
 
@@ -548,7 +536,7 @@ async def test_overlapping_run_is_skipped_naming_the_running_execution(
 
     first = service.run_job_now("overlap")
     manual = service.run_job_now("overlap")
-    fire_at(service, "overlap", datetime.now(UTC))  # the schedule overlaps it too
+    make_due(service, "overlap", datetime.now(UTC))  # the schedule overlaps it too
     await recorder.until(lambda: len(finals_of(recorder, "overlap")) == 2)
 
     assert first.status is ExecutionStatus.RUNNING
@@ -589,7 +577,7 @@ async def test_1000_jobs_due_at_the_same_second_all_run_once_and_promptly(
         service.register_job(job_id, funcs.quick if n % 2 else funcs.plain_quick, YEARLY)
     due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
     for job_id in ids:
-        fire_at(service, job_id, due)
+        make_due(service, job_id, due)
 
     def all_final() -> bool:
         return sum(1 for e in recorder.finals.values() if e.job_id.startswith("job_")) >= 1000

@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from jobs.core import cron, restore
+from jobs.core.job_options import JobOptions
 from jobs.core.state_store import StoredJob
+from tests.records import stored_job
 
 UTC_ZONE = ZoneInfo("UTC")
 
@@ -16,6 +18,10 @@ UTC_ZONE = ZoneInfo("UTC")
 class Code:
     cron_expression: str = "0 * * * *"
     timeout_seconds: float | None = None
+
+    @property
+    def options(self) -> JobOptions:
+        return JobOptions(timezone="UTC", timeout_seconds=self.timeout_seconds)
 
 
 @dataclass
@@ -26,21 +32,7 @@ class Fires:
 
 
 def row(job_id: str, **changes: object) -> StoredJob:
-    values: dict[str, object] = {
-        "job_id": job_id,
-        "func_ref": "tests.jobfuncs:ok",
-        "cron_expression": "0 * * * *",
-        "code_cron_expression": "0 * * * *",
-        "timezone": "UTC",
-        "source": "code",
-        "enabled": True,
-        "paused": False,
-        "removed": False,
-        "timeout_seconds": None,
-        "description": None,
-    }
-    values.update(changes)
-    return StoredJob(**values)  # type: ignore[arg-type]
+    return stored_job(job_id, **changes)
 
 
 def test_a_code_job_keeps_its_pause_and_the_consoles_expression_and_timeout() -> None:
@@ -59,7 +51,7 @@ def test_a_code_job_keeps_its_pause_and_the_consoles_expression_and_timeout() ->
     (kept,) = merged.kept
     assert kept.paused
     assert kept.schedule is not None and kept.schedule.expression == "*/5 * * * *"
-    assert (kept.timeout_kept, kept.timeout_seconds) == (True, 3.0)
+    assert kept.options is not None and kept.options.timeout_seconds == 3.0
     assert merged.notices == []
 
 
@@ -69,7 +61,7 @@ def test_the_registrys_changed_expression_and_timeout_replace_the_stored_ones() 
         [row("a", cron_expression="*/5 * * * *", timeout_seconds=3.0, code_timeout_seconds=10.0)],
     )
     (kept,) = merged.kept
-    assert kept.schedule is None and not kept.timeout_kept
+    assert kept.schedule is None and kept.options is None  # the registry's own apply
     assert merged.notices == [
         "a: the registry's cron expression changed from '0 * * * *' to '0 9 * * *'; "
         "it replaces the one stored",

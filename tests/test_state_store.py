@@ -13,6 +13,7 @@ from jobs.core.memory_store import RECENT_PER_JOB, MemoryStore
 from jobs.core.records import Execution, ExecutionStatus
 from jobs.core.state_store import StateStore, StoredJob
 from jobs.core.store import Store
+from tests.records import stored_job
 
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 
@@ -32,21 +33,9 @@ def run(store: StateStore, job_id: str, status: ExecutionStatus, minute: int = 0
 
 
 def row(job_id: str, **changes: object) -> StoredJob:
-    values: dict[str, object] = {
-        "job_id": job_id,
-        "func_ref": "tests.jobfuncs:ok",
-        "cron_expression": "* * * * *",
-        "code_cron_expression": "* * * * *",
-        "timezone": "UTC",
-        "source": "registry",
-        "enabled": True,
-        "paused": False,
-        "removed": False,
-        "timeout_seconds": None,
-        "description": None,
-    }
-    values.update(changes)
-    return StoredJob(**values)  # type: ignore[arg-type]
+    return stored_job(
+        job_id, cron_expression="* * * * *", code_cron_expression="* * * * *", **changes
+    )
 
 
 @pytest.fixture(params=["memory", "sqlite"])

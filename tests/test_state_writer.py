@@ -17,7 +17,7 @@ import subprocess
 import sys
 import textwrap
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from jobs.core.client import LocalClient
 from jobs.core.service import SchedulerService
 from jobs.core.settings import Settings
 from jobs.core.store import Store, WriteReport
+from tests.jobfuncs_core import until
 
 REPO = Path(__file__).resolve().parents[1]
 YEARLY = "0 0 1 1 *"
@@ -101,14 +102,6 @@ async def run_and_wait(service: SchedulerService, job_id: str) -> Execution:
         unsubscribe()
     service.store.flush()
     return execution
-
-
-async def until(condition: Callable[[], object], timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {condition}")
-        await asyncio.sleep(0.01)
 
 
 # ------------------------------------------------------------------- any text is stored

@@ -43,6 +43,7 @@ from jobs.core.store import (
     reset_state,
 )
 from tests import jobfuncs_store
+from tests.records import stored_job
 
 REPO = Path(__file__).resolve().parents[1]
 YEARLY = "0 0 1 1 *"
@@ -586,6 +587,7 @@ from jobs.core.service import SchedulerService
 from jobs.core.settings import Settings
 from jobs.core.store import Store
 from tests import jobfuncs_store
+from tests.records import stored_job
 
 
 async def main(path: Path) -> None:
@@ -1277,18 +1279,11 @@ def test_prune_keeps_the_newest_rows_and_drops_old_ones(tmp_path: Path) -> None:
 
 
 def stored(job_id: str) -> StoredJob:
-    return StoredJob(
-        job_id=job_id,
+    return stored_job(
+        job_id,
         func_ref="tests.jobfuncs_store:ok",
         cron_expression=YEARLY,
         code_cron_expression=YEARLY,
-        timezone="UTC",
-        source="code",
-        enabled=True,
-        paused=False,
-        removed=False,
-        timeout_seconds=None,
-        description=None,
     )
 
 

@@ -21,7 +21,8 @@ from jobs import ExecutionStatus
 from jobs.core.service import SchedulerService
 from jobs.core.settings import Settings
 from tests import jobfuncs_takeover as funcs
-from tests.test_misbehaving import YEARLY, assert_still_works, finals_of, fire_at, start
+from tests.jobfuncs_core import make_due
+from tests.test_misbehaving import YEARLY, assert_still_works, finals_of, start
 
 REF = "tests.jobfuncs_takeover:"
 
@@ -150,8 +151,8 @@ async def test_a_job_due_while_another_stalls_records_its_real_start(
     service.register_job("other", REF + other, YEARLY)
     # Due at the same instant: launched in one loop iteration, the staller first.
     due = datetime.now(UTC) + timedelta(seconds=0.3)
-    fire_at(service, "staller", due)
-    fire_at(service, "other", due + timedelta(microseconds=1))
+    make_due(service, "staller", due)
+    make_due(service, "other", due + timedelta(microseconds=1))
 
     await recorder.until(lambda: bool(finals_of(recorder, "other")), timeout=10)
     await recorder.until(lambda: bool(finals_of(recorder, "staller")), timeout=10)

@@ -29,7 +29,14 @@ from jobs.core import cron
 from jobs.core.client import SchedulerClient
 from jobs.core.errors import DuplicateJobError, InvalidJobError, JobError, JobNotFoundError
 from jobs.core.job_options import parse_timeout
-from jobs.core.records import EventKind, Execution, JobSnapshot, JobState, SchedulerEvent
+from jobs.core.records import (
+    EventKind,
+    Execution,
+    JobSnapshot,
+    JobSource,
+    JobState,
+    SchedulerEvent,
+)
 from tui import plain_text
 from tui.collector import IdleCollector
 from tui.commands import JobCommands
@@ -619,7 +626,7 @@ class JobConsoleApp(App[None]):
             return
         status = self.client.status()
         durable = status.durable
-        if job.source == "code":
+        if job.source is JobSource.REGISTRY:
             detail = f"It comes from the registry ({status.registry}): " + (
                 "it stays removed, also after a restart, until registered again with n."
                 if durable

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from jobs.core.records import ExecutionStatus, JobSnapshot, JobState
-from tui import plain_text
+from jobs.core.records import JobSnapshot, JobState
+from tui import plain_text, status_style
 from tui.plain_text import visible
 
 SortKey = tuple[Any, ...]
@@ -46,16 +46,7 @@ _STATE_CLASS = {
     JobState.DISABLED: "job-table--muted",
     JobState.ERROR: "job-table--error",
 }
-_STATUS_CLASS = {
-    ExecutionStatus.RUNNING: "job-table--running",
-    ExecutionStatus.SUCCEEDED: "job-table--success",
-    ExecutionStatus.FAILED: "job-table--error",
-    ExecutionStatus.TIMED_OUT: "job-table--error",
-    ExecutionStatus.INTERRUPTED: "job-table--error",
-    ExecutionStatus.MISSED: "job-table--warning",
-    ExecutionStatus.SKIPPED: "job-table--warning",
-    ExecutionStatus.CANCELLED: "job-table--warning",
-}
+_STATUS_CLASS = status_style.component_classes("job-table")
 
 
 @dataclass(frozen=True, slots=True)

@@ -174,7 +174,7 @@ class LocalClient(SchedulerClient):
             disabled_reason=service.disabled_reason,
             boot_errors=tuple(service.boot_errors),
             state_error=self._state_error,
-            durable=service.store is not None,
+            durable=service.durable,
             registry=settings.registry,
             shutdown_timeout_seconds=settings.shutdown_timeout_seconds,
             host_pid=os.getpid(),

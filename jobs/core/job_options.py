@@ -1,22 +1,32 @@
-"""A job's options, defined once: what a registry entry (``CronJobConfig``) may hold, what
-``register_job`` takes, how each is checked, and which of them a stored row keeps and
-gives back when a console job is registered again.
+"""A job's options, defined once: ``JobOptions`` holds everything about a job besides its
+id, its function and its cron expression, and each field says how the option is checked,
+how the detail view labels it and whether the console may change it. The registry's
+entries (``CronJobConfig``), ``register_job``'s keywords, the job in memory, its snapshot,
+its stored row and the restore rules all read this one definition.
 
-Adding an option: add it to ``OPTIONS`` (with its check), to the job's fields (``LiveJob``,
-``StoredJob``, and ``JobSnapshot`` if the console shows it), to ``register_job``'s keywords
-and ``CronJobConfig``, and a migration adding its column to the state file.
+Adding an option: a field of ``JobOptions`` (made by ``option()``) and its key in
+``OptionKeys``, both below; then the code that acts on it reads ``job.options.NAME``. The
+SQLite store keeps it in its ``options`` column (JSON: the value must be a JSON value)
+without a migration.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, field, fields
+from operator import itemgetter
+from typing import Any, TypedDict
 
-from jobs.config import MAX_TIMEOUT_SECONDS, MAX_TIMEOUT_TEXT
+from jobs.core import cron
 from jobs.core.errors import InvalidJobError, shown
+
+#: The longest timeout a job may have, one year: longer is no bound at all, and values
+#: near float's end overflow what adds to them (the loop's deadline, the state file).
+MAX_TIMEOUT_SECONDS = 365 * 24 * 3600
+#: How ``MAX_TIMEOUT_SECONDS`` reads in messages.
+MAX_TIMEOUT_TEXT = f"{MAX_TIMEOUT_SECONDS:,} (365 days)"
 
 _SPACE_BUT_BLANK = re.compile(r"[^\S ]")  # tabs, newlines and other white space
 #: Control, format (bidi overrides, zero-width), surrogate and line-breaking characters:
@@ -105,48 +115,148 @@ def _check_isolation(job_id: str, value: Any) -> str | None:
     return value if value in ISOLATIONS else None
 
 
+def _check_timezone(job_id: str, value: Any) -> str | None:
+    """A zone's name, or None (also for "") for the service's zone; TimezoneError names it."""
+    if not value:
+        return None
+    cron.zone(value)
+    return value
+
+
+def _yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def _timeout_text(value: float | None) -> str:
+    return f"{value:g}s" if value else "none"
+
+
+def _isolation_text(value: str | None) -> str:
+    return value or "none (runs in this process)"
+
+
 @dataclass(frozen=True, slots=True)
 class Option:
-    """One option of a job. A ``plain`` one is held under its own name by the job in
-    memory, its stored row and the keywords of ``register_job``, checked by ``check`` and
-    given back as it was stored; the others (the id, the function, the expression, the
-    zone) are turned into something else (a function, a schedule, a zone) on the way in."""
+    """What one field of ``JobOptions`` is. ``check(job_id, value)`` returns the value to
+    keep or raises an error naming the job and the value. ``label`` names it in the
+    detail view (None: not listed there), ``text`` writes its value there. An ``editable``
+    option may be changed in the console: for a registry job the change is kept across
+    restarts while the registry's own value stays the same (see ``restore.py``)."""
 
     name: str
-    required: bool = False
-    default: Any = None
-    check: Callable[[str, Any], Any] | None = None
-
-    @property
-    def plain(self) -> bool:
-        return self.check is not None
+    default: Any
+    check: Callable[[str, Any], Any]
+    label: str | None = None
+    text: Callable[[Any], str] = str
+    editable: bool = False
 
 
-OPTIONS: tuple[Option, ...] = (
-    Option("job_id", required=True),
-    Option("func", required=True),
-    Option("cron_expression", required=True),
-    Option("timezone"),
-    Option("timeout_seconds", check=check_timeout),
-    Option("isolation", check=_check_isolation),
-    Option("enabled", default=True, check=_check_enabled),
-    Option("description", check=_check_description),
-)
-
-#: The keys a registry entry may hold, and those it must.
-CONFIG_KEYS = frozenset(option.name for option in OPTIONS)
-REQUIRED_KEYS = frozenset(option.name for option in OPTIONS if option.required)
-#: The options held under their own name everywhere (see ``Option.plain``).
-PLAIN = tuple(option for option in OPTIONS if option.plain)
-PLAIN_NAMES = tuple(option.name for option in PLAIN)
-DEFAULTS = {option.name: option.default for option in PLAIN}
+def option(
+    default: Any,
+    check: Callable[[str, Any], Any],
+    *,
+    label: str | None = None,
+    text: Callable[[Any], str] = str,
+    editable: bool = False,
+) -> Any:
+    """A field of ``JobOptions``, with what ``Option`` says of it."""
+    spec = {"check": check, "label": label, "text": text, "editable": editable}
+    return field(default=default, metadata={"option": spec})
 
 
-def check_plain(job_id: str, given: dict[str, Any]) -> dict[str, Any]:
-    """The plain options, checked in ``OPTIONS`` order, with defaults for those not given
-    (a registry entry gives one or two: 10,000 of them add up)."""
-    checked = dict(DEFAULTS)
-    for option in PLAIN:
-        if option.name in given:
-            checked[option.name] = option.check(job_id, given[option.name])  # type: ignore[misc]
-    return checked
+@dataclass(frozen=True, slots=True)
+class JobOptions:
+    """A job's options, as given (a registry entry, ``register_job``), held (the job in
+    memory, its snapshot, its stored row) and compared (restore). Fields are listed in the
+    order they are checked and shown.
+
+    ``timezone`` is an IANA zone for this job (given: None for the service's zone; held:
+    the zone's name always). ``enabled=False`` lists the job as disabled without
+    scheduling it. ``timeout_seconds`` overrides JOBCONSOLE_JOB_TIMEOUT_SECONDS.
+    ``isolation="process"`` runs each execution in a child process, so that ``os._exit``,
+    a crash or a runaway allocation fails that execution only (and a timeout can kill it).
+    ``description`` is shown instead of the expression in words.
+    """
+
+    timezone: str | None = option(None, _check_timezone, label="time zone")
+    enabled: bool = option(True, _check_enabled, label="enabled", text=_yes_no)
+    timeout_seconds: float | None = option(
+        None, check_timeout, label="timeout", text=_timeout_text, editable=True
+    )
+    isolation: str | None = option(None, _check_isolation, label="isolation", text=_isolation_text)
+    description: str | None = option(None, _check_description)
+
+
+class OptionKeys(TypedDict, total=False):
+    """The options as a registry entry (``CronJobConfig``) and ``register_job`` take them:
+    one key per field of ``JobOptions`` (a test holds the two together)."""
+
+    timezone: str
+    enabled: bool
+    timeout_seconds: float
+    isolation: str
+    description: str
+
+
+def _spec(f: Any) -> Option:
+    return Option(f.name, f.default if f.default is not MISSING else None, **f.metadata["option"])
+
+
+#: Every option, in ``JobOptions``' order.
+OPTIONS: tuple[Option, ...] = tuple(_spec(f) for f in fields(JobOptions))
+NAMES: tuple[str, ...] = tuple(o.name for o in OPTIONS)
+#: The options the console may change (see ``Option.editable``).
+EDITABLE: tuple[Option, ...] = tuple(o for o in OPTIONS if o.editable)
+#: What the detail view lists, in order.
+SHOWN: tuple[Option, ...] = tuple(o for o in OPTIONS if o.label is not None)
+DEFAULT = JobOptions()
+_DEFAULTS = {o.name: o.default for o in OPTIONS}
+
+#: The keys of a registry entry besides the options, all required.
+REQUIRED_KEYS = frozenset({"job_id", "func", "cron_expression"})
+#: The keys a registry entry may hold.
+CONFIG_KEYS = REQUIRED_KEYS | frozenset(NAMES)
+
+
+def unknown_options(given: Mapping[str, Any]) -> list[str]:
+    """The names in ``given`` that are no option, sorted."""
+    if given.keys() <= _DEFAULTS.keys():
+        return []
+    return sorted(name for name in given if name not in _DEFAULTS)
+
+
+def checked(job_id: str, given: Mapping[str, Any]) -> dict[str, Any]:
+    """Every option, those in ``given`` checked in ``OPTIONS`` order, the rest at their
+    defaults (a registry entry gives one or two: 10,000 of them add up). Unknown names
+    are the caller's to refuse (``unknown_options``)."""
+    values = dict(_DEFAULTS)
+    if given:
+        for spec in OPTIONS:
+            if spec.name in given:
+                values[spec.name] = spec.check(job_id, given[spec.name])
+    return values
+
+
+_REST = tuple(name for name in NAMES if name != "timezone")
+_rest_of = itemgetter(*_REST)
+_REST_DEFAULTS = _rest_of(_DEFAULTS)
+_SHARED: dict[str, JobOptions] = {}
+
+
+def freeze(values: dict[str, Any]) -> JobOptions:
+    """``JobOptions`` from ``checked`` values with the zone resolved. Most registry entries
+    give nothing but defaults: they share one value per zone (10,000 of them made one each
+    took a sixth of the registry's load)."""
+    if _rest_of(values) == _REST_DEFAULTS:
+        zone = values["timezone"]
+        shared = _SHARED.get(zone)
+        if shared is None:
+            shared = _SHARED[zone] = JobOptions(**values)
+        return shared
+    return JobOptions(**values)
+
+
+def options_of(values: Mapping[str, Any]) -> JobOptions:
+    """Options from stored values (already checked once), ignoring names no option has
+    (a state file written by a later version) and defaulting those it lacks (an earlier)."""
+    return JobOptions(**{name: values[name] for name in NAMES if name in values})

@@ -7,13 +7,13 @@ Snapshots (``JobSnapshot``) are taken from these; nothing outside the service ho
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from operator import attrgetter
+from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from jobs.core import cron, funcs, job_options
 from jobs.core.errors import InvalidJobError
+from jobs.core.job_options import DEFAULT, JobOptions
 from jobs.core.records import JobSource, LastRun
 from jobs.core.state_store import StoredJob
 
@@ -23,8 +23,8 @@ class LiveJob:
     """A job as the service holds it: its options, its state and its counts.
 
     ``source`` says where it was defined (``JobSource``: the registry, or the console);
-    ``code_cron`` and ``code_timeout`` are the
-    registry's own values, to tell a console edit from a change in the registry.
+    ``code_cron`` and ``code_options`` are the registry's own values (None for a console
+    job), to tell a console edit from a change in the registry.
     """
 
     job_id: str
@@ -32,15 +32,12 @@ class LiveJob:
     func_ref: str
     schedule: cron.CronSchedule
     tz: ZoneInfo
-    enabled: bool = True
+    options: JobOptions = DEFAULT
     paused: bool = False
-    timeout_seconds: float | None = None
-    description: str | None = None
-    source: str = JobSource.CONSOLE
+    source: JobSource = JobSource.CONSOLE
     code_cron: str | None = None
-    code_timeout: float | None = None
+    code_options: JobOptions | None = None
     transient: bool = False
-    isolation: str | None = None
     error: str | None = None
     run_count: int = 0
     failure_count: int = 0
@@ -48,7 +45,7 @@ class LiveJob:
 
     @property
     def schedulable(self) -> bool:
-        return self.enabled and self.error is None and self.func is not None
+        return self.options.enabled and self.error is None and self.func is not None
 
     @property
     def cron_expression(self) -> str:
@@ -60,12 +57,11 @@ def build(
     func: Callable[..., Any] | str,
     cron_expression: str,
     default_tz: ZoneInfo,
-    *,
-    timezone: str | None = None,
     **options: Any,
 ) -> LiveJob:
     """A job from its options, every one checked first (InvalidJobError, CronError,
-    TimezoneError name the one at fault); ``options`` are ``job_options.PLAIN``'s."""
+    TimezoneError name the one at fault); ``options`` are ``JobOptions``' fields (the
+    caller refuses other names: ``job_options.unknown_options``)."""
     job_options.check_job_id(job_id)
     if isinstance(func, str):
         ref = func.strip()
@@ -77,10 +73,12 @@ def build(
         ref = funcs.reference_of(func) or funcs.display_name(func)
     funcs.check_callable(func_obj, job_id)
     schedule = cron.parse(cron_expression)
-    tz = cron.zone(timezone) if timezone else default_tz
-    plain = job_options.check_plain(job_id, options)
+    values = job_options.checked(job_id, options)
+    zone = values["timezone"]
+    tz = cron.zone(zone) if zone else default_tz
+    values["timezone"] = tz.key
     transient = funcs.reference_of(func_obj) is None
-    if plain["isolation"] == "process" and transient:
+    if values["isolation"] == "process" and transient:
         raise InvalidJobError(
             f"job {job_id!r}: isolation='process' needs a module-level function that a "
             f"child process can import; {ref} is not one"
@@ -91,22 +89,22 @@ def build(
         func_ref=ref,
         schedule=schedule,
         tz=tz,
+        options=job_options.freeze(values),
         transient=transient,
-        **plain,
     )
 
 
 def from_row(row: StoredJob, default_tz: ZoneInfo) -> LiveJob:
     """A console job registered again from its row; one that cannot be (its function no
     longer imports, say) is shown in the error state with the reason, never dropped."""
+    stored = row.options
     try:
         job = build(
             row.job_id,
             row.func_ref,
             row.cron_expression,
             default_tz,
-            timezone=row.timezone,
-            **{name: getattr(row, name) for name in job_options.PLAIN_NAMES},
+            **{name: getattr(stored, name) for name in job_options.NAMES},
         )
     except Exception as exc:
         try:
@@ -114,7 +112,7 @@ def from_row(row: StoredJob, default_tz: ZoneInfo) -> LiveJob:
         except cron.CronError:
             schedule = cron.parse("@yearly")
         try:
-            tz = cron.zone(row.timezone)
+            tz = cron.zone(stored.timezone or "")
         except cron.TimezoneError:
             tz = default_tz
         job = LiveJob(
@@ -123,8 +121,7 @@ def from_row(row: StoredJob, default_tz: ZoneInfo) -> LiveJob:
             func_ref=row.func_ref,
             schedule=schedule,
             tz=tz,
-            enabled=row.enabled,
-            description=row.description,
+            options=replace(stored, timezone=tz.key),
             error=f"cannot be restored: {exc}",
         )
     job.source = JobSource.CONSOLE
@@ -135,17 +132,13 @@ def from_row(row: StoredJob, default_tz: ZoneInfo) -> LiveJob:
 def row_of(job: LiveJob, *, removed: bool = False) -> StoredJob:
     """What the store keeps of ``job``."""
     return StoredJob(
-        job_id=job.job_id,
-        func_ref=job.func_ref,
-        cron_expression=job.schedule.expression,
-        code_cron_expression=job.code_cron,
-        timezone=job.tz.key,
-        source=job.source,
-        paused=job.paused,
-        removed=removed,
-        code_timeout_seconds=job.code_timeout,
-        **dict(zip(job_options.PLAIN_NAMES, _plain_of(job), strict=True)),
+        job.job_id,
+        job.func_ref,
+        job.schedule.expression,
+        job.source,
+        job.options,
+        job.paused,
+        removed,
+        job.code_cron,
+        job.code_options,
     )
-
-
-_plain_of = attrgetter(*job_options.PLAIN_NAMES)

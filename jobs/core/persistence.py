@@ -68,8 +68,8 @@ class Persistence:
             job.paused = kept.paused
             if kept.schedule is not None:
                 job.schedule = kept.schedule
-            if kept.timeout_kept:
-                job.timeout_seconds = kept.timeout_seconds
+            if kept.options is not None:
+                job.options = kept.options
         for job_id in merged.dropped:
             del jobs[job_id]
         if not store.read_only:

@@ -10,6 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from jobs.core import cron
+from jobs.core.job_options import DEFAULT, JobOptions
 
 
 class JobState(StrEnum):
@@ -138,25 +139,44 @@ class LastRun:
 
 @dataclass(frozen=True, slots=True)
 class JobSnapshot:
-    """What a job is, where it stands and how its runs went, at one moment."""
+    """What a job is, where it stands and how its runs went, at one moment. Its options
+    (``options``, with the zone's name always set) are also read as attributes of their
+    own: ``timezone``, ``enabled``, ``timeout_seconds``, ``isolation``, and
+    ``given_description`` for the description as given."""
 
     job_id: str
     func_ref: str
     cron_expression: str
-    given_description: str | None
-    timezone: str
     state: JobState
+    options: JobOptions = DEFAULT
     next_run_time: datetime | None = None
     last_run_time: datetime | None = None
     last_status: ExecutionStatus | None = None
     last_duration: float | None = None
     run_count: int = 0
     failure_count: int = 0
-    enabled: bool = True
     error: str | None = None
-    timeout_seconds: float | None = None
-    isolation: str | None = None
-    source: str = JobSource.CONSOLE
+    source: JobSource = JobSource.CONSOLE
+
+    @property
+    def given_description(self) -> str | None:
+        return self.options.description
+
+    @property
+    def timezone(self) -> str:
+        return self.options.timezone or ""
+
+    @property
+    def enabled(self) -> bool:
+        return self.options.enabled
+
+    @property
+    def timeout_seconds(self) -> float | None:
+        return self.options.timeout_seconds
+
+    @property
+    def isolation(self) -> str | None:
+        return self.options.isolation
 
     @property
     def description(self) -> str:

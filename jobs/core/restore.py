@@ -6,8 +6,9 @@ The rules (also in the README):
 
 - Jobs defined in code (the registry, or ``register_job`` before ``start()``) are the
   source of truth for *what* exists. A code job keeps its stored pause. A cron expression
-  edited in the console is kept until the code's own expression changes; then the code
-  wins and the log says so. A code job removed in the console stays removed until it is
+  or an option edited in the console (the options ``job_options.EDITABLE`` names: the
+  timeout) is kept until the code's own value changes; then the code wins and the log
+  says so. A code job removed in the console stays removed until it is
   registered again from the console.
 - A code job that code no longer defines is gone at the next start (its history stays);
   the log says so once.
@@ -28,12 +29,13 @@ The rules (also in the README):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from jobs.core import cron
+from jobs.core import cron, job_options
+from jobs.core.job_options import DEFAULT, JobOptions
 from jobs.core.records import JobSource
 from jobs.core.state_store import StoredJob
 
@@ -47,7 +49,7 @@ class CodeJob(Protocol):
     @property
     def cron_expression(self) -> str: ...
     @property
-    def timeout_seconds(self) -> float | None: ...
+    def options(self) -> JobOptions: ...
 
 
 class Scheduled(Protocol):
@@ -64,13 +66,13 @@ class Scheduled(Protocol):
 @dataclass(frozen=True, slots=True)
 class Kept:
     """What a code job keeps of its stored row: its pause, the console's expression while
-    the registry's is unchanged (``schedule``), and likewise its timeout."""
+    the registry's is unchanged (``schedule``), and likewise its edited options
+    (``options``: the registry's, with those edits; None when nothing was kept)."""
 
     job_id: str
     paused: bool
     schedule: cron.CronSchedule | None = None
-    timeout_kept: bool = False
-    timeout_seconds: float | None = None
+    options: JobOptions | None = None
 
 
 @dataclass(slots=True)
@@ -133,20 +135,25 @@ def _kept(job: CodeJob, row: StoredJob, notices: list[str]) -> Kept:
             f"{row.job_id}: the registry's cron expression changed from "
             f"{row.code_cron_expression!r} to {expression!r}; it replaces the one stored"
         )
-    timeout_kept = row.code_timeout_seconds == job.timeout_seconds
-    if not timeout_kept:
-        notices.append(
-            f"{row.job_id}: the registry's timeout changed from "
-            f"{row.code_timeout_seconds!r} to {job.timeout_seconds!r}; "
-            "it replaces the one stored"
-        )
-    return Kept(
-        row.job_id,
-        row.paused,
-        schedule,
-        timeout_kept,
-        row.timeout_seconds if timeout_kept else None,
-    )
+    return Kept(row.job_id, row.paused, schedule, _kept_options(job.options, row, notices))
+
+
+def _kept_options(code: JobOptions, row: StoredJob, notices: list[str]) -> JobOptions | None:
+    """The registry's options with the console's edits of each editable option whose
+    registry value is still the one the row was saved with; a changed one wins, said so."""
+    was = row.code_options or DEFAULT
+    edits = {}
+    for option in job_options.EDITABLE:
+        name = option.name
+        before, now = getattr(was, name), getattr(code, name)
+        if before != now:
+            notices.append(
+                f"{row.job_id}: the registry's {option.label or name} changed from "
+                f"{before!r} to {now!r}; it replaces the one stored"
+            )
+        elif getattr(row.options, name) != now:
+            edits[name] = getattr(row.options, name)
+    return replace(code, **edits) if edits else None
 
 
 def unsaved(rows: Iterable[StoredJob], stored: Mapping[str, StoredJob]) -> list[StoredJob]:

@@ -153,7 +153,7 @@ class Runner:
         from jobs.core import isolation, running
 
         buffer = capture.OutputBuffer(self.settings.output_limit_bytes)
-        timeout = job.timeout_seconds or self.settings.job_timeout_seconds
+        timeout = job.options.timeout_seconds or self.settings.job_timeout_seconds
         warnings: list[str] = []
         error = trace = None
         timed = None
@@ -170,7 +170,7 @@ class Runner:
             with capture.capturing(buffer), running.noting(warnings):
                 assert job.func is not None
                 async with asyncio.timeout_at(launched + timeout if timeout else None):
-                    if job.isolation == "process":
+                    if job.options.isolation == "process":
                         begin()
                         await isolation.run(job.func_ref, buffer)
                     elif funcs.is_async(job.func):
@@ -187,7 +187,7 @@ class Runner:
         except TimeoutError:
             status = ExecutionStatus.TIMED_OUT
             error = f"TimeoutError: timed out after {timeout:g}s"
-            if job.isolation is None and not funcs.is_async(job.func):  # type: ignore[arg-type]
+            if job.options.isolation is None and not funcs.is_async(job.func):  # type: ignore[arg-type]
                 warnings.append(
                     "a thread cannot be stopped: it is still running in the background; "
                     "the job's slot is free for its next run"
@@ -200,7 +200,7 @@ class Runner:
         except asyncio.CancelledError:
             status = ExecutionStatus.CANCELLED
             error = "cancelled: the scheduler shut down before the job finished"
-            if job.isolation is None and not funcs.is_async(job.func):  # type: ignore[arg-type]
+            if job.options.isolation is None and not funcs.is_async(job.func):  # type: ignore[arg-type]
                 warnings.append("its thread cannot be stopped and may still be running")
             elif timed is not None and timed.abandoned:
                 warnings.append("it ignored its cancellation and may still be running")

@@ -19,11 +19,13 @@ import logging
 import os
 import weakref
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from jobs.core import capture, cron, job_options, live_jobs
 from jobs.core.errors import DuplicateJobError, InvalidJobError, JobNotFoundError
+from jobs.core.job_options import OptionKeys, check_timeout
 from jobs.core.lifecycle import RunState
 from jobs.core.live_jobs import LiveJob
 from jobs.core.memory_store import MemoryStore
@@ -99,9 +101,15 @@ class SchedulerService:
 
     @property
     def store(self) -> StateStore | None:
-        """The store when it outlives the process (a state file), else None: what a caller
-        asks to say whether a change survives a restart."""
+        """The store when it outlives the process (a state file), else None (kept for
+        callers that use the store itself; ask ``durable`` to know whether state lasts)."""
         return self._store if self._store.persistent else None
+
+    @property
+    def durable(self) -> bool:
+        """Whether jobs and runs outlive the process (a state file): what a caller asks to
+        say whether a change survives a restart."""
+        return self._store.persistent
 
     # ------------------------------------------------------------------ events
 
@@ -156,14 +164,11 @@ class SchedulerService:
         func: Callable[..., Any] | str,
         cron_expression: str,
         *,
-        enabled: bool = True,
-        timezone: str | None = None,
-        description: str | None = None,
-        timeout_seconds: float | None = None,
-        isolation: str | None = None,
         replace_existing: bool = False,
+        **options: Unpack[OptionKeys],
     ) -> JobSnapshot:
         """Add a job. Every argument is checked first; a failed call changes nothing.
+        ``options`` are the job's, by name (``OptionKeys``; what each means: ``JobOptions``).
 
         Jobs registered before ``start()`` are code-defined (like the registry); jobs
         registered while running are stored and restored at the next start. A job replaced
@@ -175,17 +180,10 @@ class SchedulerService:
         registered after that could not be merged with what the file holds for it, so it
         is refused with a RuntimeError.
         """
-        job = self._add(
-            job_id,
-            func,
-            cron_expression,
-            enabled=enabled,
-            timezone=timezone,
-            description=description,
-            timeout_seconds=timeout_seconds,
-            isolation=isolation,
-            replace_existing=replace_existing,
-        )
+        unknown = job_options.unknown_options(options)
+        if unknown:
+            raise TypeError(f"register_job() got an unexpected keyword argument {unknown[0]!r}")
+        job = self._add(job_id, func, cron_expression, replace_existing=replace_existing, **options)
         return self._snapshot(job)
 
     def _add(
@@ -218,7 +216,7 @@ class SchedulerService:
         job.source = JobSource.CONSOLE if active else JobSource.REGISTRY
         if not active:
             job.code_cron = job.schedule.expression
-            job.code_timeout = job.timeout_seconds
+            job.code_options = job.options
         self._jobs[job.job_id] = job
         self._persistence.save(job)
         self._scheduling.schedule(job)
@@ -457,7 +455,7 @@ class SchedulerService:
     def set_timeout(self, job_id: str, timeout_seconds: float | None) -> JobSnapshot:
         self._load_first()
         job = self._get(job_id)
-        job.timeout_seconds = job_options.check_timeout(job_id, timeout_seconds)
+        job.options = replace(job.options, timeout_seconds=check_timeout(job_id, timeout_seconds))
         self._persist(job)
         limit = job.timeout_seconds
         self._emit(
@@ -515,7 +513,8 @@ class SchedulerService:
             raise JobNotFoundError(job_id) from None
 
     def _snapshot(self, job: LiveJob) -> JobSnapshot:
-        if not job.enabled:
+        options = job.options
+        if not options.enabled:
             state = JobState.DISABLED
         elif job.error is not None:
             state = JobState.ERROR
@@ -531,19 +530,15 @@ class SchedulerService:
             job_id=job.job_id,
             func_ref=job.func_ref,
             cron_expression=job.schedule.expression,
-            given_description=job.description,
-            timezone=job.tz.key,
             state=state,
+            options=options,
             next_run_time=next_run,
             last_run_time=last.run_time if last else None,
             last_status=last.status if last else None,
             last_duration=last.duration if last else None,
             run_count=job.run_count,
             failure_count=job.failure_count,
-            enabled=job.enabled,
             error=job.error,
-            timeout_seconds=job.timeout_seconds,
-            isolation=job.isolation,
             source=job.source,
         )
 

@@ -14,9 +14,8 @@ from typing import Any
 
 from dotenv import dotenv_values
 
-from jobs.config import MAX_TIMEOUT_TEXT
 from jobs.core.cron import TimezoneError, zone
-from jobs.core.job_options import is_timeout
+from jobs.core.job_options import MAX_TIMEOUT_TEXT, parse_timeout
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -110,15 +109,6 @@ def _row_count(raw: str) -> int:
     return value
 
 
-def _optional_seconds(raw: str) -> float | None:
-    if raw == "" or raw.lower() == "none":
-        return None
-    value = _seconds(raw)
-    if not is_timeout(value):  # a job's own timeout has the same bound
-        raise ValueError(raw)
-    return value
-
-
 def _positive_int(raw: str) -> int:
     value = int(raw)
     if value < 1:
@@ -166,7 +156,7 @@ KEYS: dict[str, tuple[str, Callable[[str], Any], str]] = {
     ),
     "JOBCONSOLE_JOB_TIMEOUT_SECONDS": (
         "job_timeout_seconds",
-        _optional_seconds,
+        parse_timeout,  # a job's own timeout, read as the edit form reads it
         f"a number of seconds above 0 and at most {MAX_TIMEOUT_TEXT}, or empty for no timeout",
     ),
     "JOBCONSOLE_OUTPUT_LIMIT_BYTES": ("output_limit_bytes", _positive_int, "a whole number >= 1"),

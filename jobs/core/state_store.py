@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from jobs.core.records import Execution, LastRun
+from jobs.core.job_options import JobOptions
+from jobs.core.records import Execution, JobSource, LastRun
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,22 +37,20 @@ class WriteReport:
 @dataclass(frozen=True, slots=True)
 class StoredJob:
     """A job as the store keeps it: its options, where it came from and what the console
-    changed (the ``code_*`` fields are the registry's own values, to tell an edit from a
-    change in the registry)."""
+    changed. ``code_cron_expression`` and ``code_options`` are the registry's own values
+    (None for a console job), to tell an edit in the console from a change in the
+    registry; of ``code_options`` a store need keep only the editable options
+    (``job_options.EDITABLE``): the others are always the row's own."""
 
     job_id: str
     func_ref: str
     cron_expression: str
-    code_cron_expression: str | None
-    timezone: str
-    source: str
-    enabled: bool
-    paused: bool
-    removed: bool
-    timeout_seconds: float | None
-    description: str | None
-    isolation: str | None = None
-    code_timeout_seconds: float | None = None
+    source: JobSource
+    options: JobOptions
+    paused: bool = False
+    removed: bool = False
+    code_cron_expression: str | None = None
+    code_options: JobOptions | None = None
 
 
 @dataclass(frozen=True, slots=True)

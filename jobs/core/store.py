@@ -23,15 +23,24 @@ import sqlite3
 import stat
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import fields
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from jobs.core import job_options
 from jobs.core.lock import StateError, StateLock
 from jobs.core.lock import StateLockedError as StateLockedError  # where callers import it from
-from jobs.core.records import COUNTED, FAILURES, Execution, ExecutionStatus, LastRun, Trigger
+from jobs.core.records import (
+    COUNTED,
+    FAILURES,
+    Execution,
+    ExecutionStatus,
+    JobSource,
+    LastRun,
+    Trigger,
+)
 from jobs.core.settings import Settings
 from jobs.core.state_store import JobStats, Reporter, StateStore, StoredJob, WriteReport
 
@@ -39,7 +48,9 @@ __all__ = ["JobStats", "StateError", "StateLockedError", "Store", "StoredJob", "
 
 log = logging.getLogger("jobconsole.store")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: The oldest schema a reader reads as it is (a writer upgrades it first).
+OLDEST_READABLE = 1
 _FAILED = tuple(sorted(s.value for s in FAILURES))
 
 # Each entry migrates from version N (its index) to N + 1.
@@ -89,6 +100,10 @@ _MIGRATIONS: list[str] = [
         last_execution_id INTEGER
     );
     """,
+    # The options that have no column of their own, as one JSON object (see _job_params).
+    """
+    ALTER TABLE jobs ADD COLUMN options TEXT NOT NULL DEFAULT '{}';
+    """,
 ]
 
 _COUNTED = frozenset(s.value for s in COUNTED)
@@ -127,6 +142,14 @@ class _Call(NamedTuple):
     run: Callable[[sqlite3.Connection], None]
 
 
+class _Statement(NamedTuple):
+    """A statement the writer runs, queued with its parameters; ``action`` names it in a
+    report when it fails, formatted with them (ids only, never user text)."""
+
+    sql: str
+    action: str
+
+
 def _iso(when: datetime | None) -> str | None:
     return when.astimezone(UTC).isoformat() if when is not None else None
 
@@ -135,23 +158,119 @@ def _dt(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-#: A job's row: one column per field of StoredJob, of the same name.
-_JOB_FIELDS = tuple(f.name for f in fields(StoredJob))
-_job_values = attrgetter(*_JOB_FIELDS)
-_JOB_FLAGS = frozenset(f.name for f in fields(StoredJob) if f.type == "bool")
-_SAVE_JOB = (
-    f"INSERT OR REPLACE INTO jobs ({', '.join(_JOB_FIELDS)}, updated_at) "
-    f"VALUES ({', '.join('?' * (len(_JOB_FIELDS) + 1))})"
+# A job's row. The options of the first schema have a column each (and the registry's own
+# timeout one too); every other option, and the registry's own value of an editable one
+# among them (as "code_NAME"), is in the ``options`` column as a JSON object. An option
+# added to ``JobOptions`` needs no change here and no migration.
+_OPTION_COLUMNS = ("timezone", "enabled", "timeout_seconds", "isolation", "description")
+_CODE_COLUMNS = {"timeout_seconds": "code_timeout_seconds"}
+_IN_JSON = tuple(name for name in job_options.NAMES if name not in _OPTION_COLUMNS)
+_CODE_IN_JSON = tuple(
+    o.name for o in job_options.EDITABLE if o.name not in _CODE_COLUMNS and o.name in _IN_JSON
 )
+_EDITABLE = tuple(o.name for o in job_options.EDITABLE)
 
 
-def _stored_job(row: tuple[Any, ...]) -> StoredJob:
-    return StoredJob(
-        **{
-            name: bool(value) if name in _JOB_FLAGS else value
-            for name, value in zip(_JOB_FIELDS, row, strict=True)
-        }
+def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """The values of ``names`` of an object, as a tuple (an ``attrgetter``, as fast as
+    hand-written attribute lists, but one name or none give a tuple too)."""
+    if len(names) > 1:
+        return attrgetter(*names)
+    if names:
+        return lambda obj: (getattr(obj, names[0]),)
+    return lambda obj: ()
+
+
+_own_columns = _getter(_OPTION_COLUMNS)
+_code_columns = _getter(tuple(_CODE_COLUMNS))
+_in_json = _getter(_IN_JSON)
+_code_in_json = _getter(_CODE_IN_JSON)
+_NO_CODE = (None,) * len(_CODE_COLUMNS)
+_JOB_COLUMNS = (
+    "job_id, func_ref, cron_expression, source, paused, removed, code_cron_expression, "
+    f"{', '.join(_CODE_COLUMNS.values())}, {', '.join(_OPTION_COLUMNS)}"
+)
+_SAVE_JOB = _Statement(
+    f"INSERT OR REPLACE INTO jobs ({_JOB_COLUMNS}, options, updated_at) "
+    f"VALUES ({', '.join('?' * (len(_JOB_COLUMNS.split(',')) + 2))})",
+    "writing a job's settings",
+)
+_DELETE_JOB = _Statement("DELETE FROM jobs WHERE job_id = ?", "removing a job")
+#: Where a stored source reads as something else (a file edited by hand): not the console's.
+_SOURCES = {source.value: source for source in JobSource}
+
+
+def _job_params(job: StoredJob, when: str | None) -> tuple[Any, ...]:
+    options, code = job.options, job.code_options
+    extra = dict(zip(_IN_JSON, _in_json(options), strict=True))
+    if code is not None:
+        extra.update(
+            (f"code_{name}", value)
+            for name, value in zip(_CODE_IN_JSON, _code_in_json(code), strict=True)
+        )
+    return (
+        job.job_id,
+        job.func_ref,
+        job.cron_expression,
+        job.source,
+        job.paused,
+        job.removed,
+        job.code_cron_expression,
+        *(_code_columns(code) if code is not None else _NO_CODE),
+        *_own_columns(options),
+        json.dumps(extra) if extra else "{}",
+        when,
     )
+
+
+_Options = tuple[JobSource, job_options.JobOptions, job_options.JobOptions | None]
+
+
+def _stored_options(key: tuple[Any, ...]) -> _Options:
+    """A row's source, options and the registry's own options, from its source and the
+    columns that hold options (``key``: source, code columns, own columns, the JSON)."""
+    source_text, *columns, extra = key
+    code_own = columns[: len(_CODE_COLUMNS)]
+    values = dict(zip(_OPTION_COLUMNS, columns[len(_CODE_COLUMNS) :], strict=True))
+    values["enabled"] = bool(values["enabled"])
+    code_values = dict(zip(_CODE_COLUMNS, code_own, strict=True))
+    if extra and extra != "{}":
+        for name, value in json.loads(extra).items():
+            if name.startswith("code_"):
+                code_values[name[5:]] = value
+            else:
+                values[name] = value
+    options = job_options.options_of(values)
+    source = _SOURCES.get(source_text, JobSource.REGISTRY)
+    code = None
+    if source is JobSource.REGISTRY:
+        # The row's own options but for the registry's values of the editable ones.
+        edited = {
+            name: code_values[name]
+            for name in _EDITABLE
+            if name in code_values and code_values[name] != getattr(options, name)
+        }
+        code = replace(options, **edited) if edited else options
+    return source, options, code
+
+
+def _stored_jobs(rows: list[tuple[Any, ...]]) -> list[StoredJob]:
+    """The rows as read (``_JOB_COLUMNS``, then the JSON). Rows with the same options
+    share their values: 10,000 registry jobs have a handful of different ones."""
+    made: dict[tuple[Any, ...], _Options] = {}
+    jobs = []
+    for row in rows:
+        key = row[3:4] + row[7:]
+        found = made.get(key)
+        if found is None:
+            found = made[key] = _stored_options(key)
+        source, options, code = found
+        jobs.append(
+            StoredJob(
+                row[0], row[1], row[2], source, options, bool(row[4]), bool(row[5]), row[6], code
+            )
+        )
+    return jobs
 
 
 _EXECUTION_COLUMNS = (
@@ -201,6 +320,23 @@ def _execution_params(e: Execution) -> tuple[Any, ...]:
         int(e.output_truncated),
         json.dumps(list(e.warnings)),
     )
+
+
+_RECORD_EXECUTION = _Statement(
+    f"INSERT OR REPLACE INTO executions ({_EXECUTION_COLUMNS}) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "writing execution #{0}",
+)
+_COUNT_EXECUTION = _Statement(
+    "INSERT INTO job_stats (job_id, run_count, failure_count, last_execution_id) "
+    "VALUES (?, 1, ?, ?) ON CONFLICT (job_id) DO UPDATE SET "
+    "run_count = run_count + 1, failure_count = failure_count + excluded.failure_count,"
+    " last_execution_id = excluded.last_execution_id",
+    "counting execution #{2}",
+)
+_SET_META = _Statement(
+    "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", "writing meta data ({0})"
+)
 
 
 def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
@@ -303,33 +439,18 @@ def _visible(item: Any) -> Any:
     gives for a file name that is not UTF-8), with such characters written as ``\\udcff``."""
     if isinstance(item, _Call):
         return item
-    sql, params = item
-    return sql, tuple(
+    statement, params = item
+    return statement, tuple(
         p.encode("utf-8", "backslashreplace").decode("utf-8") if isinstance(p, str) else p
         for p in params
     )
 
 
-_RECORD_EXECUTION = "INSERT OR REPLACE INTO executions"
-
-# How a report names a failed statement, by how it starts: ids only, never user text.
-_ACTIONS = (
-    (_RECORD_EXECUTION, "writing execution #{0}"),
-    ("INSERT INTO job_stats", "counting execution #{2}"),
-    ("INSERT OR REPLACE INTO jobs", "writing a job's settings"),
-    ("DELETE FROM jobs", "removing a job"),
-    ("INSERT OR REPLACE INTO meta", "writing meta data ({0})"),
-)
-
-
 def _action(item: Any) -> str:
     if isinstance(item, _Call):
         return item.action
-    sql, params = item
-    for start, action in _ACTIONS:
-        if sql.startswith(start):
-            return action.format(*params)
-    return "writing to it"
+    statement, params = item
+    return statement.action.format(*params)
 
 
 def _size(item: Any) -> int:
@@ -482,6 +603,7 @@ class Store(StateStore):
         self._lost = 0  # writes that failed since the trouble was reported
         self._needed = 0  # how large a write must succeed to call a failure over
         self._pid = os.getpid()
+        self._version = SCHEMA_VERSION  # the file's schema: an older one is only read
 
     # ------------------------------------------------------------------ opening
 
@@ -546,8 +668,16 @@ class Store(StateStore):
                 f"one knows up to {SCHEMA_VERSION}); it was left untouched. Upgrade jobconsole, "
                 "or set JOBCONSOLE_STATE to another path"
             )
+        if read_only and version < OLDEST_READABLE:
+            conn.close()
+            raise StateError(
+                f"state file {path} has an older schema ({version}); start jobconsole once "
+                "to upgrade it"
+            )
         store = cls(path, conn, read_only)
-        if not read_only:
+        if read_only:
+            store._version = version
+        else:
             try:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
@@ -561,12 +691,6 @@ class Store(StateStore):
                 target=store._write_loop, name="jobconsole-store", daemon=True
             )
             store._writer.start()
-        elif version < SCHEMA_VERSION:
-            conn.close()
-            raise StateError(
-                f"state file {path} has an older schema ({version}); start jobconsole once "
-                "to upgrade it"
-            )
         return store
 
     @staticmethod
@@ -621,10 +745,10 @@ class Store(StateStore):
     def closed(self) -> bool:
         return self._closed
 
-    def _submit(self, sql: str, params: Iterable[Any] = ()) -> None:
+    def _submit(self, statement: _Statement, params: tuple[Any, ...]) -> None:
         if self.read_only or self._closed or self.forked:
             return
-        self._queue.put((sql, tuple(params)))
+        self._queue.put((statement, params))
 
     def _write_loop(self) -> None:
         """Commit what is queued, a batch at a time, until told to stop; nothing a write
@@ -751,7 +875,8 @@ class Store(StateStore):
                 if isinstance(item, _Call):
                     item.run(conn)
                 else:
-                    conn.execute(*item)
+                    statement, params = item
+                    conn.execute(statement.sql, params)
             conn.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(sqlite3.Error):
@@ -772,29 +897,19 @@ class Store(StateStore):
         return value
 
     def record_execution(self, execution: Execution) -> None:
-        self._submit(
-            f"{_RECORD_EXECUTION} ({_EXECUTION_COLUMNS}) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            _execution_params(execution),
-        )
+        self._submit(_RECORD_EXECUTION, _execution_params(execution))
         if execution.status.value in _COUNTED:
             failed = int(execution.status.is_failure)
-            self._submit(
-                "INSERT INTO job_stats (job_id, run_count, failure_count, last_execution_id) "
-                "VALUES (?, 1, ?, ?) ON CONFLICT (job_id) DO UPDATE SET "
-                "run_count = run_count + 1, failure_count = failure_count + excluded.failure_count,"
-                " last_execution_id = excluded.last_execution_id",
-                (execution.job_id, failed, execution.id),
-            )
+            self._submit(_COUNT_EXECUTION, (execution.job_id, failed, execution.id))
 
     def save_job(self, job: StoredJob) -> None:
-        self._submit(_SAVE_JOB, (*_job_values(job), _iso(datetime.now(UTC))))
+        self._submit(_SAVE_JOB, _job_params(job, _iso(datetime.now(UTC))))
 
     def delete_job(self, job_id: str) -> None:
-        self._submit("DELETE FROM jobs WHERE job_id = ?", (job_id,))
+        self._submit(_DELETE_JOB, (job_id,))
 
     def set_meta(self, key: str, value: str) -> None:
-        self._submit("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+        self._submit(_SET_META, (key, value))
 
     def mark_alive(self, when: datetime) -> None:
         self.set_meta("last_alive", _iso(when) or "")
@@ -849,10 +964,11 @@ class Store(StateStore):
         return {job_id: when for job_id, text in rows if (when := _dt(text)) is not None}
 
     def load_jobs(self) -> list[StoredJob]:
+        options = "options" if self._version >= 2 else "'{}'"  # an older file, read-only
         rows = self._read.execute(
-            f"SELECT {', '.join(_JOB_FIELDS)} FROM jobs ORDER BY rowid"
+            f"SELECT {_JOB_COLUMNS}, {options} FROM jobs ORDER BY rowid"
         ).fetchall()
-        return [_stored_job(row) for row in rows]
+        return _stored_jobs(rows)
 
     def job_stats(self) -> dict[str, JobStats]:
         rows = self._read.execute(

@@ -19,8 +19,9 @@ from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from jobs.core.records import Execution, ExecutionStatus, JobSnapshot, Trigger
-from tui import plain_text
+from jobs.core import job_options
+from jobs.core.records import Execution, JobSnapshot, JobSource, Trigger
+from tui import plain_text, status_style
 from tui.plain_text import visible
 from tui.widgets.footer import Footer
 
@@ -32,13 +33,7 @@ OUTPUT_LINES = 200
 OLDER_OUTPUT_LINES = 10
 LINE_CHARS = 400
 
-_STATUS_STYLE = {
-    ExecutionStatus.SUCCEEDED: "$text-success",
-    ExecutionStatus.FAILED: "$text-error",
-    ExecutionStatus.TIMED_OUT: "$text-error",
-    ExecutionStatus.INTERRUPTED: "$text-error",
-    ExecutionStatus.RUNNING: "$text-primary",
-}
+_STATUS_STYLE = status_style.theme_styles()
 
 
 class JobDetailScreen(ModalScreen[None]):
@@ -118,14 +113,15 @@ class JobDetailScreen(ModalScreen[None]):
     # -------------------------------------------------------------- internals
 
     def _config(self, job: JobSnapshot) -> Content:
+        options = job.options
         rows = [
             ("function", job.func_ref),
             ("cron", f"{job.cron_expression}  ({job.description})"),
-            ("time zone", job.timezone),
-            ("enabled", "yes" if job.enabled else "no"),
-            ("timeout", f"{job.timeout_seconds:g}s" if job.timeout_seconds else "none"),
-            ("isolation", job.isolation or "none (runs in this process)"),
-            ("defined in", "the registry" if job.source == "code" else "the console (stored)"),
+            *((o.label, o.text(getattr(options, o.name))) for o in job_options.SHOWN),
+            (
+                "defined in",
+                "the registry" if job.source is JobSource.REGISTRY else "the console (stored)",
+            ),
             ("runs", f"{job.run_count}, {job.failure_count} failed"),
         ]
         if job.last_status is not None:

@@ -25,7 +25,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from jobs.core.records import EventKind, Execution, ExecutionStatus, SchedulerEvent, Trigger
-from tui import plain_text
+from tui import plain_text, status_style
 from tui.plain_text import visible
 from tui.widgets._scrolling import set_virtual_size
 from tui.widgets._styles import PassStyles
@@ -42,16 +42,7 @@ ID_WIDTH_MIN, ID_WIDTH_MAX = 16, 32
 STATUS_WIDTH = 11
 DURATION_WIDTH = 8
 
-_STATUS_CLASS = {
-    ExecutionStatus.RUNNING: "execution-log--running",
-    ExecutionStatus.SUCCEEDED: "execution-log--success",
-    ExecutionStatus.FAILED: "execution-log--error",
-    ExecutionStatus.TIMED_OUT: "execution-log--error",
-    ExecutionStatus.INTERRUPTED: "execution-log--error",
-    ExecutionStatus.MISSED: "execution-log--warning",
-    ExecutionStatus.SKIPPED: "execution-log--warning",
-    ExecutionStatus.CANCELLED: "execution-log--warning",
-}
+_STATUS_CLASS = status_style.component_classes("execution-log")
 
 _EVENT_CLASS = {
     EventKind.WARNING: "execution-log--warning",

@@ -60,8 +60,12 @@ def prints_a_thousand_lines() -> None:
     raise ValueError("after a thousand lines")
 
 
+#: Set by a test to let ``prints_then_waits`` finish (it runs on the test's own loop).
+RELEASE: list[asyncio.Event] = []
+
+
 async def prints_then_waits() -> None:
-    """Still running a moment after it starts, so its output view opens on a live run."""
+    """Runs until the test releases it, so its output view opens on a live run."""
     print("before the wait")
-    await asyncio.sleep(0.6)
+    await RELEASE[-1].wait()
     print("after the wait")

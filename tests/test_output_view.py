@@ -7,6 +7,7 @@ that ends while its view is open, and ``$PAGER`` through a real pty.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ from textual.widgets import Static, TextArea
 from jobs.core.client import LocalClient
 from jobs.core.service import SchedulerService
 from jobs.core.settings import KEYS
+from tests import jobfuncs
 from tests.conftest import ServiceFactory
 from tests.console_pty import Console
 from tests.test_app import SIZE, YEARLY, toasts, type_text, wait_until
@@ -106,15 +108,19 @@ async def test_a_run_that_ends_while_its_view_is_open_is_shown_ended(
 ) -> None:
     service = durable()  # a state file keeps the running run, so `o` can open it
     service.register_job("slowish", "tests.jobfuncs:prints_then_waits", YEARLY)
+    jobfuncs.RELEASE.append(asyncio.Event())
     app = JobConsoleApp(LocalClient(service))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("t")
-        await pilot.pause(0.1)
+        await wait_until(
+            pilot, lambda: app.query_one(JobTable).get_job("slowish").state == "running"
+        )
         await pilot.press("o")
         await wait_until(pilot, lambda: isinstance(app.screen, OutputScreen))
         view = app.screen
         assert isinstance(view, OutputScreen)
         assert "running" in str(view.query_one("#output-title", Static).render())
+        jobfuncs.RELEASE[-1].set()
         await wait_until(
             pilot, lambda: "succeeded" in str(view.query_one("#output-title", Static).render())
         )

@@ -457,7 +457,7 @@ class SchedulerService:
         job = self._get(job_id)
         job.options = replace(job.options, timeout_seconds=check_timeout(job_id, timeout_seconds))
         self._persist(job)
-        limit = job.timeout_seconds
+        limit = job.options.timeout_seconds
         self._emit(
             EventKind.JOB_UPDATED, job, message=f"timeout {limit:g}s" if limit else "no timeout"
         )

@@ -27,11 +27,12 @@ from textual.widgets import Input, Static, TextArea
 from textual.widgets.text_area import Selection
 
 from jobs.core.records import Execution, Trigger
-from tui import plain_text
+from tui import plain_text, status_style
 from tui.plain_text import visible
 from tui.widgets.footer import Footer
 
 DEFAULT_PAGER = "less"
+_STYLES = status_style.theme_styles()
 
 
 class OutputScreen(Screen[None]):
@@ -81,7 +82,7 @@ class OutputScreen(Screen[None]):
     def show(self, execution: Execution) -> None:
         """Redraw for ``execution`` (the same run, later: it may have ended meanwhile)."""
         self.execution = e = execution
-        style = "$text-error" if e.status.is_failure else "$text-success"
+        style = _STYLES.get(e.status, "$text-warning")
         self.query_one("#output-title", Static).update(
             Content.assemble(
                 (f"#{e.id}  ", "bold"),

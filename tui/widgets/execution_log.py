@@ -233,10 +233,10 @@ class ExecutionLog(ScrollView, can_focus=True):
             if detail := _event_detail(entry):
                 segments.append(Segment(f"{'':>{DURATION_WIDTH}}  {visible(detail)}", style))
             return segments
-        status_style = styled(_STATUS_CLASS[entry.status])
+        look = styled(_STATUS_CLASS[entry.status])
         status = "started" if entry.status is ExecutionStatus.RUNNING else str(entry.status)
         segments.append(Segment(f"{_cell(visible(entry.job_id), self._id_width)} ", base))
-        segments.append(Segment(f"{status:<{STATUS_WIDTH}}", status_style))
+        segments.append(Segment(f"{status:<{STATUS_WIDTH}}", look))
         took = (
             "" if entry.status is ExecutionStatus.RUNNING else plain_text.duration(entry.duration)
         )
@@ -244,9 +244,7 @@ class ExecutionLog(ScrollView, can_focus=True):
         if entry.trigger is Trigger.MANUAL:
             segments.append(Segment("  run now", styled("execution-log--muted")))
         if entry.error_line:
-            error_style = (
-                status_style if entry.status.is_failure else styled("execution-log--warning")
-            )
+            error_style = look if entry.status.is_failure else styled("execution-log--warning")
             segments.append(Segment(f"  {visible(entry.error_line)}", error_style))
         for warning in entry.warnings:
             segments.append(

@@ -14,6 +14,7 @@ from jobs.core.errors import (
     InvalidJobError,
     JobError,
     JobNotFoundError,
+    StandbyError,
 )
 from jobs.core.records import (
     EventKind,
@@ -43,6 +44,7 @@ __all__ = [
     "SchedulerService",
     "Settings",
     "SettingsError",
+    "StandbyError",
     "TimezoneError",
     "Trigger",
 ]

@@ -32,6 +32,7 @@ from jobs import (
 )
 from jobs.core.bootstrap import RegistryError, build_service
 from jobs.core.settings import KEYS
+from jobs.core.store import Store
 from tests import jobfuncs_core as jf
 from tests.jobfuncs_core import EventLog, make_due
 
@@ -1049,7 +1050,12 @@ async def test_the_documented_scheduler_api_example(
     finally:
         await scheduler_service.shutdown()  # type: ignore[misc]
     assert not scheduler_service.is_running
-    assert not (tmp_path / ".jobconsole").exists()  # no state file unless asked for
+    # Durable as the console is (issue 13): the default state file, opened by start().
+    reader = Store.open_path(tmp_path / ".jobconsole" / "state.sqlite3", read_only=True)
+    try:
+        assert [e.id for e in reader.executions()] == [ran.id]
+    finally:
+        reader.close()
 
 
 # ------------------------------------------------------------------ lifecycle edges

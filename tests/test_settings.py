@@ -111,7 +111,6 @@ def test_boolean_spellings(raw: str, expected: bool) -> None:
         ("JOBCONSOLE_TIMEZONE", "utc+1", "an IANA time zone"),
         ("JOBCONSOLE_REGISTRY", "my-jobs", "a dotted module name"),
         ("JOBCONSOLE_REGISTRY", "jobs..registry", "a dotted module name"),
-        ("JOBCONSOLE_STATE", "", "a file path"),
         ("JOBCONSOLE_MISFIRE_GRACE_SECONDS", "-1", "a number of seconds, 0 or more"),
         ("JOBCONSOLE_MISFIRE_GRACE_SECONDS", "soon", "a number of seconds, 0 or more"),
         ("JOBCONSOLE_MISFIRE_GRACE_SECONDS", "nan", "a number of seconds, 0 or more"),
@@ -137,6 +136,19 @@ def test_a_bad_value_names_the_key_and_the_value(
     (clean_env / ".env").write_text(f"{key}={raw}\n")
     with pytest.raises(SettingsError, match=f"^{key}=.* \\(from .env\\): expected "):
         Settings.load(environ={})
+
+
+def test_an_empty_state_path_means_no_state_file(clean_env: Path) -> None:
+    assert Settings.load(environ={"JOBCONSOLE_STATE": ""}, env_file=None).state_path is None
+    (clean_env / ".env").write_text("JOBCONSOLE_STATE=\n")
+    assert Settings.load(environ={}).state_path is None
+    assert Settings.load(environ={"JOBCONSOLE_STATE": "x.db"}).state_path == Path("x.db")
+
+
+def test_a_bad_value_carries_no_parser_traceback() -> None:
+    with pytest.raises(SettingsError) as info:
+        Settings.load(environ={"JOBCONSOLE_MISFIRE_GRACE_SECONDS": "soon"}, env_file=None)
+    assert info.value.__suppress_context__ and info.value.__cause__ is None
 
 
 @pytest.mark.parametrize("key", sorted(set(KEYS) - {"JOBCONSOLE_STATE"}))  # any path will do

@@ -1169,27 +1169,20 @@ def write_registry(folder: Path) -> str:
     return name
 
 
-async def test_second_headless_run_on_the_same_state_exits_2_with_the_holder(
+async def test_second_headless_run_on_the_same_state_waits_naming_the_holder(
     tmp_path: Path,
 ) -> None:
+    """Issue 13: the second waits to take over instead of exiting 2; it schedules nothing
+    meanwhile, and ``history`` still reads alongside."""
     path = tmp_path / "state" / "state.sqlite3"
     env = subprocess_env(
         JOBCONSOLE_STATE=str(path),
         JOBCONSOLE_REGISTRY=write_registry(tmp_path),
         PYTHONPATH=f"{tmp_path}{os.pathsep}{REPO}",
     )
-    first = await asyncio.create_subprocess_exec(
-        str(JOBCONSOLE),
-        "run",
-        "--headless",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        await read_until(first.stdout, "jobconsole: running 1 job(s)")
-        second = await asyncio.create_subprocess_exec(
+
+    async def headless() -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
             str(JOBCONSOLE),
             "run",
             "--headless",
@@ -1198,13 +1191,15 @@ async def test_second_headless_run_on_the_same_state_exits_2_with_the_holder(
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
-        out, err = await asyncio.wait_for(second.communicate(), 15)
-        assert second.returncode == 2, (out, err)
-        message = err.decode()
-        assert str(path) in message
-        assert f"pid {first.pid}" in message
-        assert "in use by another jobconsole" in message
-        assert b"running" not in out  # it scheduled nothing
+
+    first = await headless()
+    second = None
+    try:
+        await read_until(first.stdout, "jobconsole: running 1 job(s)")
+        second = await headless()
+        line = await read_until(second.stdout, "waiting to take over")
+        assert str(path) in line
+        assert f"in use by pid {first.pid}, jobconsole run --headless" in line
         # `history` reads alongside the running scheduler.
         hist = await asyncio.create_subprocess_exec(
             str(JOBCONSOLE),
@@ -1217,10 +1212,16 @@ async def test_second_headless_run_on_the_same_state_exits_2_with_the_holder(
         h_out, h_err = await asyncio.wait_for(hist.communicate(), 15)
         assert hist.returncode == 0, h_err
         assert b"no executions recorded" in h_out
+        second.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(second.communicate(), 15)
+        assert second.returncode == 0, (out, err)
+        assert b"running" not in out  # it scheduled nothing
         first.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(first.wait(), 15) == 0
     finally:
         await kill_and_reap(first)
+        if second is not None:
+            await kill_and_reap(second)
 
 
 # ------------------------------------------------------------- the file itself

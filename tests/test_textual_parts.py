@@ -34,3 +34,16 @@ def test_the_footer_still_recomposes_on_compact() -> None:
     reactive again after a recompose (tests/test_footer.py checks the leak itself)."""
     assert isinstance(inspect.getattr_static(Footer, "compact"), Reactive)
     assert "data_bind(compact=Footer.compact)" in inspect.getsource(Footer)  # the leak
+
+
+def test_a_nodes_keys_can_be_hidden_from_the_footer_for_that_node_only() -> None:
+    """tui/attach.py: a read-only console hides its keys for changes (they still work and
+    say why) by replacing the node's own copies of its Bindings with ``show=False`` ones."""
+    import dataclasses
+
+    from textual.binding import Binding
+
+    app = App()
+    assert isinstance(app._bindings.key_to_bindings, dict)
+    assert dataclasses.is_dataclass(Binding) and "show" in Binding.__dataclass_fields__
+    assert "binding.show" in inspect.getsource(Footer.compose)

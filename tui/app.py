@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -27,7 +28,14 @@ from textual.widgets import Input, Static
 
 from jobs.core import cron
 from jobs.core.client import SchedulerClient
-from jobs.core.errors import DuplicateJobError, InvalidJobError, JobError, JobNotFoundError
+from jobs.core.errors import (
+    DuplicateJobError,
+    HostUnavailableError,
+    InvalidJobError,
+    JobError,
+    JobNotFoundError,
+    ReadOnlyError,
+)
 from jobs.core.job_options import parse_timeout
 from jobs.core.records import (
     EventKind,
@@ -37,7 +45,7 @@ from jobs.core.records import (
     JobState,
     SchedulerEvent,
 )
-from tui import plain_text
+from tui import attach, plain_text
 from tui.collector import IdleCollector
 from tui.commands import JobCommands
 from tui.counters import RecentCount
@@ -114,6 +122,10 @@ class JobConsoleApp(App[None]):
     (``tui/collector.py``): start-up's objects are frozen out of its sight and full
     collections wait for a quiet keyboard. It is process-wide, so only the command sets
     it; the command also holds the collector off until start-up is done.
+
+    An attached console (a started ``RemoteClient``: ``client.status().attached``) steers
+    a scheduler in another process; ``host_here`` lets it schedule itself once that host
+    has gone (``tui/attach.py``), and a read-only one does not offer what it cannot do.
     """
 
     CSS_PATH = "app.tcss"
@@ -137,6 +149,13 @@ class JobConsoleApp(App[None]):
         Binding("S", "sort_reverse", "Reverse", tooltip="Reverse the sort order", show=False),
         Binding("l", "toggle_log", "Log", tooltip="Log: all jobs or the selected job"),
         Binding("w", "timeline", "Timeline", tooltip="When the jobs fire: the next 24 hours"),
+        Binding(
+            "h",
+            "host_here",
+            "Host here",
+            tooltip="Attached and the host has gone: schedule the jobs in this console",
+            show=False,  # in the footer only while the host is gone
+        ),
     ]
 
     class SchedulerEvents(Message):
@@ -149,10 +168,12 @@ class JobConsoleApp(App[None]):
         clock: Clock | None = None,
         autostart: bool = True,
         manage_gc: bool = False,
+        host_here: attach.LocalHost | None = None,
         preferences: PreferenceStore | None = None,
     ) -> None:
         super().__init__()
         self.client = client
+        self._host_here = host_here
         self.preferences = preferences or PreferenceStore()
         self.preferences_problem: str | None = None
         self.clock: Clock = clock or _utcnow
@@ -167,9 +188,12 @@ class JobConsoleApp(App[None]):
             quitting=lambda: self._shutting_down,
         )
         self._starting = False
-        self._all_scheduled = False  # until the service says SCHEDULER_STARTED
+        # Until the service says SCHEDULER_STARTED; an attached console's host has.
+        self._all_scheduled = client.status().attached
         self._events = EventQueue(lambda: self.post_message(self.SchedulerEvents()))
         self.tz: tzinfo = client.status().tz
+        if client.status().read_only:
+            attach.show_actions(self, attach.CHANGING_ACTIONS, show=False)
 
     # ---------------------------------------------------------------- layout
 
@@ -186,11 +210,7 @@ class JobConsoleApp(App[None]):
         self._table = self.query_one("#jobs", JobTable)
         self._log = self.query_one("#log", ExecutionLog)
         self._status = self.query_one(StatusBar)
-        history = await self.client.recent_executions(limit=MAX_ENTRIES)
-        self._log.load(sorted(history, key=_log_order))
-        for execution in sorted(history, key=_log_order):
-            if execution.status.is_failure:
-                self._failures.add(entry_time(execution) or self.clock())
+        await self._load_history()
         self._unsubscribe = self.client.subscribe(self._events.put)
         self._events.supersede_jobs()
         self._table.set_jobs(await self.client.get_jobs())
@@ -237,15 +257,27 @@ class JobConsoleApp(App[None]):
         )
         self.preferences_problem = problem  # the command prints it once the terminal is back
 
+    async def _load_history(self) -> None:
+        history = sorted(await self.client.recent_executions(limit=MAX_ENTRIES), key=_log_order)
+        self._log.load(history)
+        self._failures = RecentCount(FAILURE_WINDOW)
+        for execution in history:
+            if execution.status.is_failure:
+                self._failures.add(entry_time(execution) or self.clock())
+
     async def _start_scheduler(self) -> None:
-        """Start the scheduler (once); a key pressed before the first frame starts it too."""
+        """Start the scheduler (once); a key pressed before the first frame starts it too.
+        An attached client was started before the app: its host schedules already."""
         if not self._starting:
             return
         self._starting = False
-        await self.client.start()
-        self._events.supersede_jobs()
-        jobs = await self.client.get_jobs()
-        self._table.set_jobs(jobs)  # now with their next run times
+        if self.client.status().attached:
+            jobs = [job for i in self._table.job_ids() if (job := self._table.get_job(i))]
+        else:
+            await self.client.start()
+            self._events.supersede_jobs()
+            jobs = await self.client.get_jobs()
+            self._table.set_jobs(jobs)  # now with their next run times
         self._refresh_status()
         if self._collector is not None:
             self._collector.start()
@@ -283,6 +315,8 @@ class JobConsoleApp(App[None]):
         for event in batch.events:
             self._apply_event(event)
         self._refresh_status()
+        if any(event.kind is EventKind.HOST_BACK for event in batch.events):
+            await self._host_back()
         touched = batch.job_ids
         for screen in list(self.screen_stack):
             if isinstance(screen, JobDetailScreen) and screen.job_id in touched:
@@ -320,6 +354,50 @@ class JobConsoleApp(App[None]):
                     # Every job is with APScheduler now (handed over in chunks after
                     # start): keep what that built out of the collector's walks too.
                     self._collector.freeze()
+        elif event.kind is EventKind.HOST_LOST:
+            message = attach.lost_message(self.client.status(), self._host_key())
+            self._log.add(dataclasses.replace(event, message=message))
+            self._notify(message, severity="error", timeout=10)
+            attach.show_actions(self, {"host_here"}, show=self._host_key() is not None)
+
+    async def _host_back(self) -> None:
+        """A scheduler answers again (perhaps another process, after a takeover): read
+        everything afresh, as at start-up, and say so."""
+        attach.show_actions(self, {"host_here"}, show=False)
+        try:
+            await self._load_history()
+            self._events.supersede_jobs()
+            self._table.set_jobs(await self.client.get_jobs())
+        except HostUnavailableError:
+            return  # gone again: its HOST_LOST is on its way
+        status = self.client.status()
+        message = attach.back_message(status)
+        self._log.add(SchedulerEvent(kind=EventKind.HOST_BACK, at=self.clock(), message=message))
+        self._notify(message)
+
+    async def switch_client(self, client: SchedulerClient) -> None:
+        """Watch and steer another scheduler with the same widgets: the old client is
+        stopped (a remote one only detaches), the new one heard and read afresh, then
+        started (an in-process one begins scheduling)."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        old, self.client = self.client, client
+        await old.stop(timeout=0)
+        self._events.take()  # the old scheduler's news
+        self._unsubscribe = client.subscribe(self._events.put)
+        self._all_scheduled = client.status().attached
+        await self._load_history()
+        self._events.supersede_jobs()
+        self._table.set_jobs(await client.get_jobs())
+        status = client.status()
+        banner = self.query_one("#banner", Static)
+        banner.update(status.disabled_reason or "")
+        banner.display = status.disabled_reason is not None
+        for message in status.boot_errors:
+            self._notify(message, title="Not loaded", severity="error", timeout=30)
+        attach.show_actions(self, {"host_here"}, show=False)
+        self._starting = True
+        await self._start_scheduler()
 
     async def _tick(self) -> None:
         """Once a second: countdowns, the clock and the counts (and, when the keyboard
@@ -341,6 +419,8 @@ class JobConsoleApp(App[None]):
         run time after announcing its start, and a skipped or missed run announces nothing
         after that, so the snapshot we hold would keep saying "now"."""
         late = now - timedelta(seconds=1)
+        if not self.client.status().connected:
+            return  # the last picture stays as it was
         for job_id in self._table.visible_job_ids():
             job = self._table.get_job(job_id)
             if job is None or job.next_run_time is None or job.next_run_time >= late:
@@ -349,14 +429,19 @@ class JobConsoleApp(App[None]):
                 self._table.upsert(await self.client.get_job(job_id))
             except JobNotFoundError:
                 self._table.remove(job_id)
+            except HostUnavailableError:
+                return
 
     def _refresh_status(self, now: datetime | None = None) -> None:
         now = now or self.clock()
         counts = self._table.state_counts()
         status = self.client.status()
-        if self._shutting_down:
-            state, note = SchedulerState.STOPPING, "waiting for running jobs to end"
-        elif self._starting:
+        if status.attached and not status.connected:
+            state, note = SchedulerState.LOST, ""
+        elif self._shutting_down:
+            note = "detaching" if status.attached else "waiting for running jobs to end"
+            state = SchedulerState.STOPPING
+        elif self._starting and not status.attached:
             state, note = SchedulerState.STARTING, ""
         elif status.running and not self._all_scheduled:
             # Past the first 250, jobs reach APScheduler a chunk per loop iteration.
@@ -379,6 +464,7 @@ class JobConsoleApp(App[None]):
                 paused=counts[JobState.PAUSED],
                 failures_last_hour=self._failures.count(now),
                 state_error=plain_text.visible(status.state_error or ""),
+                host=attach.host_label(status, self._host_key()),
             )
         )
 
@@ -412,6 +498,9 @@ class JobConsoleApp(App[None]):
 
     async def _selected(self) -> JobSnapshot | None:
         await self._start_scheduler()
+        if not self.client.status().connected:
+            self._notify_host_gone()
+            return None
         job = self._table.selected_job
         if job is None:
             self._notify("No job selected: press n to register one", severity="warning")
@@ -419,6 +508,16 @@ class JobConsoleApp(App[None]):
 
     def _fail(self, error: Exception) -> None:
         self._notify(str(error), severity="error", timeout=10)
+
+    def _notify_host_gone(self) -> None:
+        self._notify(attach.gone_message(self._host_key()), severity="warning")
+
+    def _refused_read_only(self, action: str) -> bool:
+        """Say why, when attached read-only; before a form opens for nothing."""
+        if not self.client.status().read_only:
+            return False
+        self._fail(ReadOnlyError(action))
+        return True
 
     def _notify(
         self,
@@ -442,6 +541,11 @@ class JobConsoleApp(App[None]):
 
     async def action_register(self) -> None:
         await self._start_scheduler()
+        if self._refused_read_only("register a job"):
+            return
+        if not self.client.status().connected:
+            self._notify_host_gone()
+            return
         self.push_screen(
             RegisterScreen(
                 functions=await self.client.function_refs(),
@@ -462,6 +566,8 @@ class JobConsoleApp(App[None]):
             job = await self.client.register_job(message.job_id, message.func, message.cron)
         except (DuplicateJobError, InvalidJobError, cron.CronError, cron.TimezoneError) as exc:
             form.show_error(*register_error(exc))
+        except JobError as exc:  # no host to ask, or attached read-only
+            form.show_error("func", str(exc))
         else:
             form.dismiss(job.job_id)
 
@@ -469,6 +575,8 @@ class JobConsoleApp(App[None]):
         if job_id is None:
             return
         await self._apply_events()  # the new job's row
+        if self._table.get_job(job_id) is None:  # attached: its event is still on the way
+            self._table.upsert(await self.client.get_job(job_id))
         if not self._table.select(job_id):  # the filter hides it: show everything
             bar = self.query_one(FilterBar)
             bar.value = ""
@@ -486,10 +594,12 @@ class JobConsoleApp(App[None]):
     async def _open_detail(self, job_id: str) -> None:
         try:
             job = await self.client.get_job(job_id)
-        except JobNotFoundError as exc:
+        except JobError as exc:
             self._fail(exc)
             return
         screen = JobDetailScreen(job, [], [], tz=self._zone_of(job))
+        if self.client.status().read_only:
+            attach.show_actions(screen, attach.CHANGING_ACTIONS, show=False)
         await self._fill_detail(screen)
         self.push_screen(screen)
 
@@ -502,6 +612,8 @@ class JobConsoleApp(App[None]):
         except JobNotFoundError:
             screen.show(None, [], [])
             return
+        except HostUnavailableError:
+            return  # the last picture stays
         screen.show(job, times, executions)
 
     async def action_output(self) -> None:
@@ -540,7 +652,7 @@ class JobConsoleApp(App[None]):
 
     async def action_pause(self) -> None:
         job = await self._selected()
-        if job is None:
+        if job is None or self._refused_read_only("pause a job"):
             return
         if job.state is JobState.PAUSED:
             self._notify(f"{job.job_id} is already paused: r resumes it")
@@ -554,7 +666,7 @@ class JobConsoleApp(App[None]):
 
     async def action_resume(self) -> None:
         job = await self._selected()
-        if job is None:
+        if job is None or self._refused_read_only("resume a job"):
             return
         if job.state is not JobState.PAUSED:
             self._notify(f"{job.job_id} is not paused (it is {job.state})")
@@ -568,7 +680,7 @@ class JobConsoleApp(App[None]):
 
     async def action_run_now(self) -> None:
         job = await self._selected()
-        if job is None:
+        if job is None or self._refused_read_only("run a job"):
             return
         try:
             execution = await self.client.run_job_now(job.job_id)
@@ -584,7 +696,7 @@ class JobConsoleApp(App[None]):
 
     async def action_edit(self) -> None:
         job = await self._selected()
-        if job is not None:
+        if job is not None and not self._refused_read_only("edit a job"):
             self.push_screen(EditScheduleScreen(job, tz=self._zone_of(job), clock=self.clock))
 
     async def on_edit_schedule_screen_submitted(
@@ -622,7 +734,7 @@ class JobConsoleApp(App[None]):
 
     async def action_remove(self) -> None:
         job = await self._selected()
-        if job is None:
+        if job is None or self._refused_read_only("remove a job"):
             return
         status = self.client.status()
         durable = status.durable
@@ -675,7 +787,7 @@ class JobConsoleApp(App[None]):
     async def _scope_log(self, job_id: str) -> None:
         try:
             history = await self.client.recent_executions(job_id, limit=SCOPED_LOG_HISTORY)
-        except JobNotFoundError:
+        except (JobNotFoundError, HostUnavailableError):
             history = []
         self._log.show_job(job_id, sorted(history, key=_log_order))
 
@@ -693,7 +805,7 @@ class JobConsoleApp(App[None]):
         self._shutting_down = True
         running = self._table.state_counts()[JobState.RUNNING]
         status = self.client.status()
-        if running and status.running and not self._terminal.terminal_gone:
+        if running and status.running and not status.attached and not self._terminal.terminal_gone:
             grace = status.shutdown_timeout_seconds
             self._notify(
                 f"Waiting up to {grace:g}s for {running} running job(s); "
@@ -706,6 +818,32 @@ class JobConsoleApp(App[None]):
     async def _shut_down_and_exit(self) -> None:
         await self.client.stop()
         self.exit()
+
+    async def action_host_here(self) -> None:
+        """Attached, once the host has gone: take the state file and schedule here."""
+        if self._refused_read_only("schedule the jobs here"):
+            return
+        why = attach.cannot_host_here(self.client.status(), self._host_here is not None)
+        if why is not None:
+            self._notify(why, severity="warning")
+            return
+        from jobs.core.bootstrap import RegistryError
+        from jobs.core.store import StateError, StateLockedError
+
+        try:
+            client = self._host_here.build()
+        except StateLockedError:
+            self._notify(
+                "Another scheduler holds the state file now: this console attaches to it "
+                "as soon as it answers",
+                severity="warning",
+            )
+            return
+        except (StateError, RegistryError) as exc:
+            self._fail(exc)
+            return
+        await self.switch_client(client)
+        self._notify(f"Scheduling here: this console hosts the jobs now ({self._host_here.state})")
 
     # ------------------------------------------------------------ bindings
 
@@ -720,22 +858,45 @@ class JobConsoleApp(App[None]):
             ),
             Binding("tab", "focus_next", "Next pane", tooltip="Move between the table and log"),
         ]
-        return [
-            ("Jobs", list(Binding.make_bindings(self.BINDINGS))),
+        jobs = [b for b in Binding.make_bindings(self.BINDINGS) if self._offered(b.action)]
+        sections = [
+            ("Jobs", jobs),
             ("Moving in the table", list(Binding.make_bindings(JobTable.BINDINGS))),
             ("In the filter", list(Binding.make_bindings(FilterBar.BINDINGS))),
             ("Anywhere", anywhere),
         ]
+        if self.client.status().read_only:
+            refused = [
+                b
+                for b in Binding.make_bindings(self.BINDINGS)
+                if b.action in attach.CHANGING_ACTIONS and b.action != "host_here"
+            ]
+            sections.append(("Not while attached read-only", refused))
+        return sections
 
     def palette_commands(self) -> list[tuple[str, str, str]]:
         """``(name, help, action)`` for the command palette, one per console key."""
         commands = []
         for binding in Binding.make_bindings(self.BINDINGS):
+            if not self._offered(binding.action):
+                continue
             name = binding.tooltip or binding.description
             commands.append((name, f"key {self.get_key_display(binding)}", binding.action))
         return commands
 
     # -------------------------------------------------------------- helpers
+
+    def _offered(self, action: str) -> bool:
+        """Whether the help and the palette list ``action``: not a change, read-only."""
+        return not (self.client.status().read_only and action in attach.CHANGING_ACTIONS)
+
+    def _host_key(self) -> str | None:
+        """The key that schedules here, when this console could (attached, not read-only,
+        its state file known); else None."""
+        status = self.client.status()
+        if not status.attached or status.read_only or self._host_here is None:
+            return None
+        return "h"
 
     def _zone_of(self, job: JobSnapshot) -> tzinfo:
         try:

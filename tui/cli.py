@@ -16,9 +16,12 @@ import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TextIO
 
 EXIT_USAGE = 2
+#: The commands that steer a running scheduler (``tui/steer.py``); ``run JOB`` too.
+STEERING = ("status", "pause", "resume", "remove", "reschedule")
 #: The first instant ``cron --after`` takes: a day past datetime's first, so that a fire
 #: time's instant in any zone (offsets are under a day) is a datetime too.
 _CALENDAR_START = datetime(1, 1, 2, tzinfo=UTC)
@@ -69,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="move a broken state file aside (never deleted) and start with a new one; "
         "only a jobconsole state file or an unreadable SQLite file is moved",
     )
+    _connect_option(parser, default=None)
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="attach to the running scheduler without the power to change anything",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p_cron = sub.add_parser(
@@ -93,13 +102,38 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_run = sub.add_parser(
         "run",
-        help="run the scheduler without the console",
-        description="Run the scheduler; print one line per execution event until Ctrl-C, "
-        "SIGTERM or SIGHUP, then shut down gracefully.",
+        help="run the scheduler without the console (--headless), or run JOB now",
+        description="With --headless: run the scheduler; print one line per execution "
+        "event until Ctrl-C, SIGTERM or SIGHUP, then shut down gracefully. With JOB: ask "
+        "the running scheduler to run that job now (its schedule is unchanged).",
     )
-    p_run.add_argument(
-        "--headless", action="store_true", required=True, help="no console (required)"
+    p_run.add_argument("--headless", action="store_true", help="no console")
+    p_run.add_argument("job_id", nargs="?", metavar="JOB", help="run this job now")
+    _connect_option(p_run)
+
+    p_status = sub.add_parser(
+        "status",
+        help="say whether a scheduler runs, and what it is",
+        description="The running scheduler's pid, role, uptime, socket and job counts "
+        "(exit 0), or a sentence saying none runs (exit 3).",
     )
+    _connect_option(p_status)
+    for verb, what in (
+        ("pause", "pause a job: it does not run on schedule until resumed"),
+        ("resume", "resume a paused job"),
+        ("remove", "remove a job (a registry job stays removed until registered again)"),
+    ):
+        p_verb = sub.add_parser(verb, help=what, description=f"{what[0].upper()}{what[1:]}.")
+        p_verb.add_argument("job_id", metavar="JOB")
+        _connect_option(p_verb)
+    p_resched = sub.add_parser(
+        "reschedule",
+        help="give a job another cron expression",
+        description="Give a job another 5-field cron expression (kept across restarts).",
+    )
+    p_resched.add_argument("job_id", metavar="JOB")
+    p_resched.add_argument("expression", metavar="EXPR", help='e.g. "*/5 * * * *"')
+    _connect_option(p_resched)
 
     p_hist = sub.add_parser(
         "history",
@@ -123,9 +157,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _connect_option(parser: argparse.ArgumentParser, default: object = argparse.SUPPRESS) -> None:
+    # SUPPRESS on the commands, so that `jobconsole --connect S pause JOB` keeps S.
+    parser.add_argument(
+        "--connect",
+        metavar="SOCKET",
+        default=default,
+        help="the control socket of a scheduler elsewhere (e.g. forwarded with ssh -L)",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "run" and args.headless == (args.job_id is not None):
+        parser.error(
+            "run: give --headless or a JOB, not both"
+            if args.headless
+            else "run: the following arguments are required: --headless (or a JOB to run now)"
+        )
+    if args.command == "run" and args.headless and args.connect is not None:
+        parser.error("run --headless schedules here: --connect goes with 'run JOB'")
     try:
+        if args.command in STEERING or (args.command == "run" and args.job_id is not None):
+            from tui import steer
+
+            return steer.main(args, _warn)
         if args.command == "cron":
             return cmd_cron(args)
         if args.command == "list":
@@ -213,12 +270,20 @@ def cmd_cron(args: argparse.Namespace) -> int:
 
 
 def _boot(  # type: ignore[no-untyped-def]
-    durable: bool = True, read_only: bool = False, reset: bool = False, role: str = "library"
+    durable: bool = True,
+    read_only: bool = False,
+    reset: bool = False,
+    role: str = "library",
+    at_start: bool = False,
+    attach: bool = False,
 ):
-    """Settings, state and registry, or a message for stderr."""
+    """Settings, state and registry, or a message for stderr. ``at_start``: the state file
+    is opened by ``start()``, which waits while another process holds it. ``attach``
+    raises ``StateLockedError`` when a live scheduler holds the state file, to attach to
+    it."""
     from jobs.core.bootstrap import RegistryError, build_service
     from jobs.core.settings import SettingsError
-    from jobs.core.store import StateError, reset_state
+    from jobs.core.store import StateError, StateLockedError, reset_state
 
     # Callers print the boot errors themselves: keep logging's last resort from
     # printing each one a second time (configured handlers still get the records).
@@ -226,15 +291,22 @@ def _boot(  # type: ignore[no-untyped-def]
     logging.getLogger("jobconsole").addHandler(quiet)
     try:
         settings = _settings()
-        if reset:
+        if reset and settings.state_path is not None:
             moved = reset_state(settings.state_path)
             if moved:
                 _warn(f"moved {settings.state_path} aside to {moved}")
-        if read_only and not os.path.lexists(settings.state_path):
+        if read_only and not (settings.state_path and os.path.lexists(settings.state_path)):
             durable = False
-        service = build_service(settings, durable=durable, read_only=read_only, role=role)
-        service.load_state()
+        service = build_service(
+            settings, durable=durable, read_only=read_only, role=role, at_start=at_start
+        )
+        if not at_start:
+            service.load_state()
         return service, None
+    except StateLockedError as exc:
+        if attach:
+            raise
+        return None, str(exc)
     except (SettingsError, RegistryError, StateError) as exc:
         return None, str(exc)
     finally:
@@ -289,6 +361,9 @@ def cmd_history(args: argparse.Namespace) -> int:
 
     try:
         settings = _settings()
+        if settings.state_path is None:
+            print("no history: JOBCONSOLE_STATE is empty, so runs are not recorded")
+            return 0
         if not os.path.lexists(settings.state_path):
             print(f"no history yet: {settings.state_path} does not exist")
             return 0
@@ -346,7 +421,8 @@ def _keep_job_info_logs() -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     _keep_job_info_logs()
-    service, error = _boot(role="run --headless")
+    # The state file is opened by start(), which waits while another scheduler holds it.
+    service, error = _boot(role="run --headless", at_start=True)
     if service is None:
         return _fail(error)
     import asyncio
@@ -436,14 +512,34 @@ EXECUTOR_GRACE_SECONDS = 1.0
 async def _run_headless(service) -> int:  # type: ignore[no-untyped-def]
     import asyncio
 
+    from jobs.core.lifecycle import RunState
     from jobs.core.records import EventKind
+    from jobs.core.store import StateError
     from tui import plain_text
 
     out, err = sys.stdout, sys.stderr
     for message in service.boot_errors:
         _warn(message)
+    waiting = False
+
+    def say_running() -> None:
+        if service.disabled_reason:
+            print(f"jobconsole: {service.disabled_reason}", file=out, flush=True)
+        else:
+            active = [job for job in service.get_jobs() if job.enabled and job.error is None]
+            print(
+                f"jobconsole: running {len(active)} job(s) in {service.tz.key}; Ctrl-C to stop",
+                file=out,
+                flush=True,
+            )
 
     def on_event(event) -> None:  # type: ignore[no-untyped-def]
+        nonlocal waiting
+        if waiting and service.run_state in (RunState.STARTING, RunState.STARTED):
+            waiting = False  # the holder is gone: this process schedules now
+            say_running()
+        if event.details.get("standby"):
+            return  # said below, in words of its own
         if event.kind in (EventKind.STATE_ERROR, EventKind.STATE_RECOVERED):
             _warn(event.message, err)
         else:
@@ -466,16 +562,22 @@ async def _run_headless(service) -> int:  # type: ignore[no-untyped-def]
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, on_signal)
-    service.start()
-    if service.disabled_reason:
-        print(f"jobconsole: {service.disabled_reason}", file=out, flush=True)
-    else:
-        active = [job for job in service.get_jobs() if job.enabled and job.error is None]
+    try:
+        service.start()
+    except StateError as exc:
+        _warn(str(exc))
+        return EXIT_USAGE
+    standby = service.standby
+    if standby is not None:
+        waiting = True
         print(
-            f"jobconsole: running {len(active)} job(s) in {service.tz.key}; Ctrl-C to stop",
+            f"jobconsole: state file {standby.state_path} is in use by {standby.holder}; "
+            "waiting to take over when it stops (Ctrl-C to stop)",
             file=out,
             flush=True,
         )
+    else:
+        say_running()
     await stop.wait()
     print("jobconsole: shutting down…", file=out, flush=True)
     task = service.shutdown()
@@ -489,13 +591,35 @@ async def _run_headless(service) -> int:  # type: ignore[no-untyped-def]
     return 0
 
 
+def _output_log(settings):  # type: ignore[no-untyped-def]
+    """Where the console sends what jobs' children write: beside the state file, or beside
+    the default one when there is none."""
+    state = settings.state_path or type(settings)().state_path
+    return state.with_name("console-output.log")
+
+
 def cmd_console(args: argparse.Namespace) -> int:
     # Start-up allocates an object or more per job and frees almost nothing: collecting
     # meanwhile only walks them again and again. The app freezes what is alive and turns
     # the collector back on once the scheduler runs (tui/collector.py).
     gc.disable()
     _keep_job_info_logs()
-    service, error = _boot(reset=args.reset_state, role="console")
+    if args.connect is not None or args.read_only:
+        return _console_attached(args)
+    from jobs.core.store import StateLockedError
+
+    for _ in range(3):  # a scheduler may come and go between the two tries
+        try:
+            service, error = _boot(
+                reset=args.reset_state, role="console", attach=not args.reset_state
+            )
+            break
+        except StateLockedError:
+            code = _console_attached(args)
+            if code is not None:
+                return code
+    else:
+        return _fail("the state file was held and let go three times in a row; try again")
     if service is None:
         return _fail(error)
     from jobs.core.client import LocalClient
@@ -503,12 +627,70 @@ def cmd_console(args: argparse.Namespace) -> int:
     from tui.preferences import FilePreferences
     from tui.terminal import own_terminal
 
-    with own_terminal(service.settings.state_path.with_name("console-output.log")):
+    with own_terminal(_output_log(service.settings)):
         app = JobConsoleApp(LocalClient(service), manage_gc=True, preferences=FilePreferences())
         app.run()
     if app.preferences_problem:
         _warn(app.preferences_problem)
     return app.return_code or 0
+
+
+def _console_attached(args: argparse.Namespace) -> int | None:
+    """The console on the scheduler that holds the state file (or at ``--connect``).
+
+    Returns None when, after all, nobody holds the state file: then this console hosts.
+    """
+    import asyncio
+
+    from jobs.core.control.paths import ControlPathError, socket_path
+    from jobs.core.settings import SettingsError
+    from tui import attach
+    from tui.terminal import own_terminal
+
+    settings = None
+    try:
+        settings = _settings()
+    except SettingsError as exc:
+        if args.connect is None:
+            return _fail(str(exc))
+    if args.connect is not None:
+        socket, state = Path(args.connect), None
+    else:
+        assert settings is not None
+        try:
+            socket, state = socket_path(settings.state_path), settings.state_path
+        except ControlPathError as exc:
+            return _fail(str(exc))
+    host = attach.LocalHost(settings) if state is not None and not args.read_only else None
+
+    async def console() -> int | None:
+        from tui.app import JobConsoleApp
+        from tui.preferences import FilePreferences
+
+        try:
+            client = await attach.connect(socket, read_only=args.read_only, state=state)
+        except attach.NoHost as exc:
+            _warn(str(exc))
+            return attach.EXIT_NO_HOST
+        if client is None:
+            if args.read_only:
+                assert state is not None
+                _warn(f"{attach.no_host_running(state)}; --read-only only attaches")
+                return attach.EXIT_NO_HOST
+            return None
+        # Jobs run here only if this console comes to host them: then their children's
+        # output is added to the log beside the state file, never over the host's.
+        output = state.with_name("console-output.log") if state else Path(os.devnull)
+        with own_terminal(output, append=True):
+            app = JobConsoleApp(
+                client, manage_gc=True, host_here=host, preferences=FilePreferences()
+            )
+            await app.run_async()
+        if app.preferences_problem:
+            _warn(app.preferences_problem)
+        return app.return_code or 0
+
+    return asyncio.run(console())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -17,8 +17,9 @@ from pathlib import Path
 
 
 @contextmanager
-def own_terminal(output: Path) -> Iterator[Path | None]:
-    """Send descriptors 1 and 2 to ``output`` (emptied first) and give Textual the terminal.
+def own_terminal(output: Path, append: bool = False) -> Iterator[Path | None]:
+    """Send descriptors 1 and 2 to ``output`` (emptied first, unless ``append``) and give
+    Textual the terminal.
 
     Yields the file in use, or None when it cannot be opened or stdio is not a terminal
     (then nothing changes). Everything is put back on the way out.
@@ -28,7 +29,8 @@ def own_terminal(output: Path) -> Iterator[Path | None]:
         yield None
         return
     try:
-        sink = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+        keep = os.O_APPEND if append else os.O_TRUNC
+        sink = os.open(output, os.O_WRONLY | os.O_CREAT | keep | os.O_CLOEXEC, 0o600)
     except OSError:
         yield None
         return

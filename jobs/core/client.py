@@ -22,54 +22,19 @@ from __future__ import annotations
 import abc
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from jobs.core import funcs
-from jobs.core.records import EventKind, Execution, JobSnapshot, SchedulerEvent
+from jobs.core.records import (
+    EventKind,
+    Execution,
+    JobSnapshot,
+    SchedulerEvent,
+    SchedulerStatus,
+)
 from jobs.core.service import SchedulerService
 
 Subscriber = Callable[[SchedulerEvent], None]
-
-
-@dataclass(frozen=True, slots=True)
-class SchedulerStatus:
-    """What the console shows of the scheduler itself, and needs to word its notes.
-
-    ``running``: jobs fire (true from ``start()`` until a shutdown begins).
-    ``disabled_reason``: why scheduling is off by configuration, else None.
-    ``boot_errors``: registry entries that could not be loaded, one message each.
-    ``state_error``: why runs are not being kept in the state file now, else None.
-    ``durable``: a state file keeps jobs and runs across restarts.
-    ``registry``: the module the code-defined jobs come from.
-    ``shutdown_timeout_seconds``: how long running jobs get when the scheduler stops.
-    """
-
-    running: bool
-    timezone: str
-    disabled_reason: str | None
-    boot_errors: tuple[str, ...]
-    state_error: str | None
-    durable: bool
-    registry: str
-    shutdown_timeout_seconds: float
-    #: The process that schedules: its pid, what it is (``"console"``, ``"run --headless"``,
-    #: ``"library"``) and when it began scheduling; the control API's socket while served.
-    host_pid: int | None = None
-    role: str = "console"
-    started_at: datetime | None = None
-    socket: str | None = None
-    #: This client watches a scheduler in another process (``RemoteClient``).
-    attached: bool = False
-    #: False while an attached client has lost its host (it keeps trying).
-    connected: bool = True
-    #: Attached without the power to change anything (``--read-only``).
-    read_only: bool = False
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
 
 
 class SchedulerClient(abc.ABC):

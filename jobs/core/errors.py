@@ -60,3 +60,8 @@ class ReadOnlyError(JobError, PermissionError):
 
     def __init__(self, action: str) -> None:
         super().__init__(f"attached read-only: cannot {action}; attach without --read-only")
+
+
+class StandbyError(JobError, RuntimeError):
+    """An action asked of a service that stands by: another process schedules from its
+    state file, and acting here would act on jobs that do not fire here."""

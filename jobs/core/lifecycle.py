@@ -5,6 +5,10 @@ disagree.
 ``STARTING``: ``start()`` ran; jobs are handed to APScheduler a chunk per loop iteration and
 those handed over already fire. A state of its own because ``SCHEDULER_STARTED`` is only
 announced at its end, and a ``shutdown()`` now must stop the hand-over too.
+``STANDBY``: ``start()`` found the state file held by another live process, which schedules
+from it; this one fires nothing and tries the hold again about every second, and when it
+gets it (the other process exited or died) goes on to ``STARTING``, catching up by the
+state file's rules. Not active: nothing here may act as if it scheduled.
 ``STARTED``: every job is scheduled (or scheduling is off by the settings).
 ``STOPPING``: ``shutdown()`` ran; nothing fires any more, running jobs get their grace.
 ``STOPPED``: drained and the store closed. A service on a store that can be used again
@@ -18,6 +22,7 @@ from enum import StrEnum
 
 class RunState(StrEnum):
     CREATED = "created"
+    STANDBY = "standby"
     STARTING = "starting"
     STARTED = "started"
     STOPPING = "stopping"

@@ -74,6 +74,32 @@ def holder(state: Path) -> tuple[int, int] | None:
     return pid, uid
 
 
+def holder_info(state: Path) -> tuple[int | None, str | None]:
+    """(pid, role) of whoever holds ``state``, each None when it cannot be told: the pid
+    from the socket (else the lock file), the role (``"console"``, ``"run --headless"``,
+    ``"library"``) from the lock file's second line when that file is the holder's."""
+    found = holder(state)
+    pid = found[0] if found else None
+    try:
+        fd = os.open(
+            Path(state).with_name(Path(state).name + ".lock"),
+            os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
+        )
+    except OSError:
+        return pid, None
+    try:
+        lines = os.pread(fd, 200, 0).decode(errors="replace").splitlines()
+    except OSError:
+        lines = []
+    finally:
+        os.close(fd)
+    written = lines[0].removeprefix("pid ") if lines else ""
+    if pid is None and written.isdigit():
+        pid = int(written)
+    role = lines[1].strip() if len(lines) > 1 and written == str(pid) else None
+    return pid, role or None
+
+
 def _in_use(state: Path, who: str) -> StateLockedError:
     return StateLockedError(
         f"state file {state} is in use by another jobconsole ({who}); only one console or "
@@ -96,10 +122,13 @@ class StateLock:
 
     Raises ``StateLockedError`` (naming the holder's pid) while another process holds it,
     and ``StateError`` when the lock file cannot be used. ``release()`` gives it back.
+    ``role`` (what this process is) goes in the lock file after the pid, for
+    ``holder_info``.
     """
 
-    def __init__(self, state: Path) -> None:
+    def __init__(self, state: Path, role: str | None = None) -> None:
         self.state = Path(state)
+        self.role = role
         self.path = self.state.with_name(self.state.name + ".lock")
         self._socket: socket.socket | None = None
         self._fd: int | None = None
@@ -156,13 +185,18 @@ class StateLock:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                pid = os.pread(fd, 200, 0).decode(errors="replace").strip() or "pid unknown"
+                written = os.pread(fd, 200, 0).decode(errors="replace").strip()
+                pid = written.splitlines()[0] if written else "pid unknown"
                 raise _in_use(self.state, pid) from None
             except OSError as exc:
                 why = f"cannot be locked ({exc.strerror or exc})"
                 raise _unwritable(self.state, self.path, why) from exc
             os.ftruncate(fd, 0)
-            os.pwrite(fd, f"pid {os.getpid()}".encode(), 0)
+            text = f"pid {os.getpid()}"
+            role = "".join(ch for ch in self.role or "" if ch.isprintable())
+            if role:
+                text += f"\n{role}"
+            os.pwrite(fd, text.encode(), 0)
         except BaseException:
             os.close(fd)
             raise

@@ -60,6 +60,10 @@ class Runner:
         self.running: dict[str, Execution] = {}
         self.pid: int | None = None  # the process that started it; a fork never fires
 
+    def use_store(self, store: StateStore) -> None:
+        """Record in ``store`` from now on: the state file, opened when scheduling begins."""
+        self._store = store
+
     @property
     def forked(self) -> bool:
         """A forked child's copy: it fires nothing and records nothing (see leave_to_parent)."""

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Unpack
 
 from jobs.core import capture, cron, job_options, live_jobs
-from jobs.core.errors import DuplicateJobError, InvalidJobError, JobNotFoundError
+from jobs.core.errors import DuplicateJobError, InvalidJobError, JobNotFoundError, StandbyError
 from jobs.core.job_options import OptionKeys, check_timeout
 from jobs.core.lifecycle import RunState
 from jobs.core.live_jobs import LiveJob
@@ -43,13 +43,15 @@ from jobs.core.records import (
 )
 from jobs.core.runner import Runner
 from jobs.core.scheduling import Scheduling
-from jobs.core.settings import Settings
+from jobs.core.settings import Settings, SettingsError
+from jobs.core.standby import Standby, StandbyInfo
 from jobs.core.state_store import StateStore, WriteReport
 
 if TYPE_CHECKING:
     import asyncio
 
     from jobs.core import engine
+    from jobs.core.control.server import ControlServer
 
 log = logging.getLogger("jobconsole")
 
@@ -64,11 +66,23 @@ def _utcnow() -> datetime:
 class SchedulerService:
     """Registers cron jobs, runs them on an AsyncIOScheduler and reports what happens.
 
-    ``SchedulerService()`` reads settings from the environment and ``.env``. Jobs may be
-    registered before ``start()``; ``start()`` must be called inside a running event loop.
-    ``store`` keeps jobs and executions: a ``MemoryStore`` unless one is given (the SQLite
-    ``Store`` of a state file). ``role`` says what the process is (``"console"``,
-    ``"run --headless"``; a library by default), for whoever attaches to it.
+    ``SchedulerService()`` reads settings from the environment and ``.env`` and is durable
+    as the console is: ``start()`` opens the state file at ``JOBCONSOLE_STATE`` (default
+    ``.jobconsole/state.sqlite3``; an empty value means none, nothing outlives the process).
+    Settings given in code (``SchedulerService(Settings(...))``, as tests and embedders
+    that configure themselves do) keep everything in memory unless ``durable=True`` says
+    to open their ``state_path``: code that builds its own settings decides on its own
+    files. A ``store`` given (the SQLite ``Store`` of a state file, opened by the caller)
+    wins over both.
+
+    Jobs may be registered before ``start()``; ``start()`` must be called inside a running
+    event loop. When another live process holds the state file, ``start()`` returns
+    normally and the service stands by (``run_state`` is ``STANDBY``, ``standby`` says who
+    schedules): it fires nothing, tries again about every second and takes over when that
+    process exits or dies. A standby's reads answer with the jobs registered here and the
+    history the scheduling process recorded; its actions raise ``StandbyError``, naming
+    the process to act through. ``role`` says what the process is (``"console"``,
+    ``"run --headless"``; a library by default), for whoever attaches to it or waits.
     """
 
     def __init__(
@@ -78,8 +92,19 @@ class SchedulerService:
         store: StateStore | None = None,
         clock: Clock | None = None,
         role: str = "library",
+        durable: bool | None = None,
     ) -> None:
-        self.settings = settings or Settings.load()
+        if settings is None:
+            try:
+                settings = Settings.load()
+            except SettingsError as exc:
+                raise exc.with_traceback(None) from None  # the key and value are the news
+            durable = True if durable is None else durable
+        self.settings = settings
+        #: The state file start() opens (and holds), until it is open.
+        self._state_path = settings.state_path if durable and store is None else None
+        self._standby: Standby | None = None
+        self._took_over_from: str | None = None
         #: What this process is, as an attached console names its host.
         self.role = role
         self.tz = cron.zone(self.settings.tz_name)
@@ -97,6 +122,9 @@ class SchedulerService:
             self._store, self.settings, self._clock, self._jobs, self._announce_execution
         )
         self._loop: asyncio.AbstractEventLoop | None = None  # set by start()
+        self._control: ControlServer | None = None
+        #: Why runs are not being kept in the state file now (short), else None.
+        self.state_error: str | None = None
         self._store.set_reporter(self._on_store_report)
 
     @property
@@ -133,6 +161,7 @@ class SchedulerService:
         (log.error if report.failing else log.warning)("%s", report.message)
 
     def _announce_store_report(self, report: WriteReport) -> None:
+        self.state_error = (report.reason or "see the log") if report.failing else None
         if not self._subscribers:  # nobody would hear the event
             (log.error if report.failing else log.warning)("%s", report.message)
             return
@@ -197,6 +226,8 @@ class SchedulerService:
     ) -> LiveJob:
         """``register_job`` without the snapshot (``options`` are ``live_jobs.build``'s), for
         the registry's thousands of entries."""
+        if self._standby is not None:
+            raise StandbyError(self._standby.refusal(f"register {job_id!r}")).with_traceback(None)
         store = self._store
         active = self._run_state.active
         if self._persistence.loaded and store.persistent and not (active or store.closed):
@@ -231,8 +262,20 @@ class SchedulerService:
             )
         return job
 
-    def load_registry(self, entries: Iterable[dict[str, Any]]) -> list[str]:
-        """Register each entry; a bad one is reported (and returned), the rest still load."""
+    def load_registry(self, entries: Iterable[dict[str, Any]] | None = None) -> list[str]:
+        """Register each entry; a bad one is reported (and returned), the rest still load.
+
+        With no ``entries``, the ``REGISTERED_JOBS`` of the module ``JOBCONSOLE_REGISTRY``
+        names (``settings.registry``), as the console loads it; a module that cannot be
+        imported or has no such list raises ``RegistryError`` saying so.
+        """
+        if entries is None:
+            from jobs.core.registry_loader import RegistryError, load_registry_entries
+
+            try:
+                entries = load_registry_entries(self.settings.registry)
+            except RegistryError as exc:
+                raise exc.with_traceback(None) from None  # the message names the module
         errors: list[str] = []
         for index, entry in enumerate(entries):
             label = f"registry entry {index + 1}"
@@ -270,6 +313,11 @@ class SchedulerService:
         for each job scheduled after ``start()`` returned); ``is_running`` is true from the
         start, as jobs already scheduled fire.
 
+        A service that opens its state file here and finds it held by another live process
+        stands by instead (see the class): ``start()`` returns normally, nothing fires, and
+        the service takes over when that process goes. A file that cannot be used at all
+        raises StateError, naming it and the fix.
+
         A service with a state file cannot start again after ``shutdown()``: its file is
         closed. Create a new one.
         """
@@ -285,7 +333,7 @@ class SchedulerService:
                 "SchedulerService.start() was called while shutdown() is in progress; "
                 "await the task shutdown() returned first"
             )
-        if self._run_state.active:
+        if self._run_state.active or self._run_state is RunState.STANDBY:
             return
         try:
             loop = asyncio.get_running_loop()
@@ -300,6 +348,78 @@ class SchedulerService:
                 "state file: only that process may schedule from it; build the service "
                 "(and open the file) in this process"
             )
+        from jobs.core.lock import StateError
+
+        try:
+            opened = self._open_state()
+        except StateError as exc:
+            raise exc.with_traceback(None) from None  # the message names the file and the fix
+        if not opened:
+            self._stand_by(loop)
+            return
+        self._begin(loop)
+
+    def _open_state(self, *, wait: bool = True) -> bool:
+        """Open and hold the state file start() is to open, if any; False when another
+        live process holds it (unless not to ``wait``: then StateLockedError names it). A
+        file that cannot be used raises StateError, by name."""
+        path = self._state_path
+        if path is None:
+            return True
+        from jobs.core.store import StateLockedError, Store
+
+        try:
+            store = Store.open_path(path, role=self.role)
+        except StateLockedError:
+            if not wait:
+                raise
+            return False
+        self._use_store(store)
+        return True
+
+    def _use_store(self, store: StateStore) -> None:
+        self._state_path = None
+        self._store = store
+        self._persistence.store = store
+        self._runner.use_store(store)
+        store.set_reporter(self._on_store_report)
+
+    def _stand_by(self, loop: asyncio.AbstractEventLoop) -> None:
+        assert self._state_path is not None
+        self._loop = loop
+        self._standby = Standby(self._state_path, self.role, self._take_over, self._warn)
+        self._run_state = RunState.STANDBY
+        self._standby.begin(loop)
+        info = self._standby.info
+        log.info("%s", info.message)
+        self._emit(
+            EventKind.WARNING,
+            message=info.message,
+            details={"standby": "true", "holder_pid": str(info.holder_pid or "")},
+        )
+
+    def _warn(self, message: str) -> None:
+        log.warning("%s", message)
+        self._emit(EventKind.WARNING, message=message)
+
+    def _take_over(self, store: StateStore) -> None:
+        """The holder is gone and the file is ours: schedule by the same path as start()."""
+        standby, self._standby = self._standby, None
+        if self._run_state is not RunState.STANDBY or standby is None or self._loop is None:
+            store.close()
+            return
+        self._took_over_from = standby.info.holder
+        self._use_store(store)
+        self._run_state = RunState.CREATED
+        log.info("took over scheduling from %s (gone)", self._took_over_from)
+        try:
+            self._begin(self._loop)
+        except Exception as exc:  # on a task of its own: nobody else would hear it
+            log.exception("taking over the state file failed")
+            self._emit(EventKind.WARNING, message=f"taking over the state file failed: {exc}")
+
+    def _begin(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Scheduling begins, from start() or from a standby that took over."""
         self._run_state = RunState.STARTING
         self._loop = loop
         self._runner.pid = os.getpid()
@@ -310,6 +430,7 @@ class SchedulerService:
         for notice in self._pending_notices:
             self._emit(EventKind.WARNING, job_id=None, message=notice)
         self._pending_notices.clear()
+        self.serve_control()
         if not self.settings.background_jobs_enabled:
             self._run_state = RunState.STARTED
             self._emit(EventKind.SCHEDULER_STOPPED, message=self.disabled_reason or "")
@@ -336,7 +457,10 @@ class SchedulerService:
 
     def _started_fully(self) -> None:
         self._run_state = RunState.STARTED
-        self._emit(EventKind.SCHEDULER_STARTED, message=f"scheduler running in {self.tz.key}")
+        message = f"scheduler running in {self.tz.key}"
+        if self._took_over_from is not None:
+            message = f"took over from {self._took_over_from} (gone): {message}"
+        self._emit(EventKind.SCHEDULER_STARTED, message=message)
 
     @property
     def disabled_reason(self) -> str | None:
@@ -353,17 +477,31 @@ class SchedulerService:
 
     @property
     def run_state(self) -> RunState:
-        """Where the service stands: created, starting, started, stopping or stopped."""
+        """Where the service stands: created, standby, starting, started, stopping or
+        stopped."""
         return self._run_state
+
+    @property
+    def standby(self) -> StandbyInfo | None:
+        """While standing by: the state file and the process that schedules from it."""
+        return self._standby.info if self._standby is not None else None
 
     def shutdown(self, timeout: float | None = None) -> asyncio.Task[None] | None:
         """Stop firing at once; give running jobs ``timeout`` seconds, then cancel them.
 
         Returns a task to await for the running jobs to end (cancelled ones are recorded
-        as cancelled); calling it without awaiting also works.
+        as cancelled); calling it without awaiting also works. A standby stops trying for
+        the state file (the task ends once a try under way has).
         """
         import asyncio
 
+        if self._run_state is RunState.STANDBY:
+            trying = self._stop_standing_by()
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                return None
+            return loop.create_task(_settled(trying))
         if not self._run_state.active:
             return None
         self._run_state = RunState.STOPPING
@@ -387,6 +525,31 @@ class SchedulerService:
             if still:
                 await asyncio.wait(still, timeout=max(1.0, grace))
         self._finish_shutdown()
+        await self.stop_control()
+
+    def serve_control(self) -> None:
+        """Serve the control API (``jobs/core/control/``) on the state file's socket, so a
+        console or a command can attach: wherever this process begins scheduling from a
+        state file. One that cannot be served is a warning; the jobs run all the same."""
+        store = self._store
+        if self._control is not None or not store.persistent or store.read_only:
+            return
+        from jobs.core.control.server import ControlServer
+
+        state_path = getattr(store, "path", None) or self.settings.state_path
+        try:
+            self._control = ControlServer.serve(self, state_path)
+        except Exception as exc:
+            message = f"the control API is not served, so no console can attach: {exc}"
+            log.warning("%s", message)
+            self._emit(EventKind.WARNING, job_id=None, message=message)
+
+    async def stop_control(self) -> None:
+        """Stop serving the control API and remove its socket (at shutdown, or when this
+        process hands scheduling over)."""
+        control, self._control = self._control, None
+        if control is not None:
+            await control.close()
 
     def _finish_shutdown(self) -> None:
         if not self._run_state.active:
@@ -401,6 +564,20 @@ class SchedulerService:
         capture.uninstall()
         self._emit(EventKind.SCHEDULER_STOPPED, message="scheduler stopped")
 
+    def _stop_standing_by(self) -> asyncio.Task[None] | None:
+        trying = self._standby.stop() if self._standby is not None else None
+        self._standby = None
+        self._run_state = RunState.STOPPED
+        self._emit(EventKind.SCHEDULER_STOPPED, message="stopped standing by")
+        return trying
+
+    def _act(self, action: str) -> None:
+        """Before a change: a standby refuses it (acting here would act on jobs that do not
+        fire here); else the state file is merged first."""
+        if self._standby is not None:
+            raise StandbyError(self._standby.refusal(action)).with_traceback(None)
+        self._load_first()
+
     def _load_first(self) -> None:
         """Before ``start()``, a change applies to the jobs as merged with the state file.
 
@@ -411,7 +588,7 @@ class SchedulerService:
             self.load_state()
 
     def pause_job(self, job_id: str) -> JobSnapshot:
-        self._load_first()
+        self._act(f"pause {job_id!r}")
         job = self._get(job_id)
         if not job.paused:
             job.paused = True
@@ -421,7 +598,7 @@ class SchedulerService:
         return self._snapshot(job)
 
     def resume_job(self, job_id: str) -> JobSnapshot:
-        self._load_first()
+        self._act(f"resume {job_id!r}")
         job = self._get(job_id)
         if job.paused:
             job.paused = False
@@ -432,7 +609,7 @@ class SchedulerService:
 
     def remove_job(self, job_id: str) -> None:
         """Remove the job; an execution of it still running goes on to its end."""
-        self._load_first()
+        self._act(f"remove {job_id!r}")
         job = self._get(job_id)
         self._scheduling.unschedule(job)
         del self._jobs[job_id]
@@ -443,7 +620,7 @@ class SchedulerService:
         self._emit(EventKind.JOB_REMOVED, job_id=job_id, message=f"removed {job_id}")
 
     def reschedule_job(self, job_id: str, cron_expression: str) -> JobSnapshot:
-        self._load_first()
+        self._act(f"reschedule {job_id!r}")
         job = self._get(job_id)
         schedule = cron.parse(cron_expression)
         job.schedule = schedule
@@ -453,7 +630,7 @@ class SchedulerService:
         return self._snapshot(job)
 
     def set_timeout(self, job_id: str, timeout_seconds: float | None) -> JobSnapshot:
-        self._load_first()
+        self._act(f"set the timeout of {job_id!r}")
         job = self._get(job_id)
         job.options = replace(job.options, timeout_seconds=check_timeout(job_id, timeout_seconds))
         self._persist(job)
@@ -478,7 +655,7 @@ class SchedulerService:
             raise RuntimeError(
                 "SchedulerService.run_job_now() must be called inside a running event loop"
             ) from None
-        self._load_first()
+        self._act(f"run {job_id!r} now")
         job = self._get(job_id)
         if job.func is None:
             raise InvalidJobError(f"job {job_id!r} cannot run: {job.error}")
@@ -498,6 +675,8 @@ class SchedulerService:
     def recent_executions(self, job_id: str | None = None, limit: int = 50) -> list[Execution]:
         """Newest first. A persistent store keeps the history of jobs no longer registered;
         without one, an id not registered is refused."""
+        if self._standby is not None:  # the scheduling process's record
+            return self._standby.executions(job_id, limit)
         if job_id is not None and job_id not in self._jobs and not self._store.persistent:
             raise JobNotFoundError(job_id)
         return self._store.executions(job_id=job_id, limit=limit)
@@ -577,14 +756,35 @@ class SchedulerService:
         """Merge the state file into the registered jobs (done by ``start()``; once).
 
         Jobs registered in code after this (and before ``start()``) are not merged with
-        what the file holds for them: register code jobs first.
+        what the file holds for them: register code jobs first. Before ``start()``, a
+        service that opens its state file at start opens it here; while another process
+        holds it, this raises StateLockedError naming that process.
         """
+        if self._standby is None and not self._run_state.active:
+            from jobs.core.lock import StateError
+
+            try:
+                self._open_state(wait=False)
+            except StateError as exc:
+                raise exc.with_traceback(None) from None
         self._pending_notices.extend(self._persistence.load(self._jobs, self.tz))
 
     def close(self) -> None:
-        """Release the state file of a service that was never started (e.g. ``list``)."""
+        """Release the state file of a service that was never started (e.g. ``list``), or
+        stop standing by."""
+        if self._run_state is RunState.STANDBY:
+            self._stop_standing_by()
         if not self._run_state.active:
             self._store.close()
+
+
+async def _settled(task: asyncio.Task[None] | None) -> None:
+    """Wait for a cancelled task to end (a standby's try at the hold, closing what it got)."""
+    import asyncio
+
+    if task is not None:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 _started: weakref.WeakSet[SchedulerService] = weakref.WeakSet()

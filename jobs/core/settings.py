@@ -39,7 +39,8 @@ class Settings:
     background_jobs_enabled: bool = True
     timezone: str = ""
     registry: str = "jobs.registry"
-    state_path: Path = Path(".jobconsole/state.sqlite3")
+    #: None (``JOBCONSOLE_STATE=`` empty): no state file, nothing outlives the process.
+    state_path: Path | None = Path(".jobconsole/state.sqlite3")
     misfire_grace_seconds: float = 60.0
     shutdown_timeout_seconds: float = 10.0
     job_timeout_seconds: float | None = None
@@ -71,8 +72,9 @@ class Settings:
                 continue
             try:
                 values[attr] = parse(raw.strip())
-            except (ValueError, TimezoneError) as exc:
-                raise SettingsError(key, raw, expected, source) from exc
+            except (ValueError, TimezoneError):
+                # from None: the message says it all; the parser's own error is noise.
+                raise SettingsError(key, raw, expected, source) from None
         return cls(**values)
 
 
@@ -129,10 +131,8 @@ def _module(raw: str) -> str:
     return raw
 
 
-def _path(raw: str) -> Path:
-    if not raw:
-        raise ValueError(raw)
-    return Path(raw).expanduser()
+def _path(raw: str) -> Path | None:
+    return Path(raw).expanduser() if raw else None
 
 
 KEYS: dict[str, tuple[str, Callable[[str], Any], str]] = {
@@ -143,7 +143,7 @@ KEYS: dict[str, tuple[str, Callable[[str], Any], str]] = {
         "an IANA time zone such as UTC or Europe/London, or empty for the local zone",
     ),
     "JOBCONSOLE_REGISTRY": ("registry", _module, "a dotted module name such as jobs.registry"),
-    "JOBCONSOLE_STATE": ("state_path", _path, "a file path"),
+    "JOBCONSOLE_STATE": ("state_path", _path, "a file path, or empty for no state file"),
     "JOBCONSOLE_MISFIRE_GRACE_SECONDS": (
         "misfire_grace_seconds",
         _seconds,

@@ -608,11 +608,15 @@ class Store(StateStore):
     # ------------------------------------------------------------------ opening
 
     @classmethod
-    def open(cls, settings: Settings, *, read_only: bool = False) -> Store:
-        return cls.open_path(settings.state_path, read_only=read_only)
+    def open(cls, settings: Settings, *, read_only: bool = False, role: str | None = None) -> Store:
+        if settings.state_path is None:
+            raise StateError("JOBCONSOLE_STATE is empty: there is no state file to open")
+        return cls.open_path(settings.state_path, read_only=read_only, role=role)
 
     @classmethod
-    def open_path(cls, path: Path, *, read_only: bool = False) -> Store:
+    def open_path(cls, path: Path, *, read_only: bool = False, role: str | None = None) -> Store:
+        """Open (and hold, unless ``read_only``) the state file; ``role`` says what this
+        process is to whoever finds the file held."""
         path = Path(path)
         if path.is_symlink():
             raise _symlinked(path)
@@ -629,7 +633,7 @@ class Store(StateStore):
                     f"({exc.strerror or exc}); expected a folder this user can write to, "
                     "not a file. Fix the path, or set JOBCONSOLE_STATE to another path"
                 ) from exc
-            lock = StateLock(path)
+            lock = StateLock(path, role)
         try:
             if not read_only:
                 _owner_only_if_empty(path)

@@ -16,6 +16,7 @@ class SchedulerState(StrEnum):
     STOPPING = "stopping"
     STOPPED = "stopped"
     OFF = "scheduling off"
+    LOST = "host lost"  # an attached console's host went away
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,7 @@ class Status:
     failures_last_hour: int
     note: str = ""
     state_error: str = ""  # why runs are not being kept in the state file
+    host: str = ""  # an attached console's host: "attached to pid 4242 (run --headless)"
 
 
 _STATE_STYLE = {
@@ -43,6 +45,7 @@ _STATE_STYLE = {
     SchedulerState.STOPPING: ("◐", "$text-warning"),
     SchedulerState.STOPPED: ("○", "$text-error"),
     SchedulerState.OFF: ("○", "$text-warning"),
+    SchedulerState.LOST: ("○", "$text-error"),
 }
 
 
@@ -64,6 +67,10 @@ def render_status(status: Status) -> Content:
         f" ({status.note})" if status.note else "",
         (f" ⚠ runs not saved: {status.state_error}", "bold $text-error")
         if status.state_error
+        else "",
+        " │ " if status.host else "",
+        (status.host, "bold $text-error" if status.state is SchedulerState.LOST else "bold")
+        if status.host
         else "",
         " │ ",
         (status.timezone, "$text-accent"),

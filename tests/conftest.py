@@ -16,6 +16,15 @@ from jobs.core.store import Store
 ServiceFactory = Callable[..., SchedulerService]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_config_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Consoles started by the tests (they inherit the environment) remember their theme
+    and sort in a folder of the run's own, never in the user's ~/.config."""
+    import os
+
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("config"))
+
+
 async def _services(tmp_path: Path, *, durable: bool) -> AsyncIterator[ServiceFactory]:
     """Makes UTC services on ``tmp_path/state.sqlite3`` (opened only if ``durable``);
     shuts each down at the end, and closes a durable one's state file for the next."""

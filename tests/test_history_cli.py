@@ -47,9 +47,9 @@ class Env:
     state: Path
     env: dict[str, str]
 
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def run(self, *args: str, command: str = "history") -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(JOBCONSOLE), "history", *args],
+            [str(JOBCONSOLE), command, *args],
             cwd=self.cwd,
             env=self.env,
             capture_output=True,
@@ -122,8 +122,13 @@ def filled(tmp_path: Path) -> tuple[Env, list[Execution]]:
 
 
 def parse(stdout: str) -> list[list[str]]:
-    """Each line's fields: start time, job, status, duration[, first line of the error]."""
-    return [line.split("  ") for line in stdout.splitlines()]
+    """Each line's fields after its ``#N``: start time, job, status, duration[, first line
+    of the error]."""
+    return [line.split("  ")[1:] for line in stdout.splitlines()]
+
+
+def ids(stdout: str) -> list[str]:
+    return [line.split("  ")[0] for line in stdout.splitlines()]
 
 
 def expected_fields(e: Execution) -> list[str]:
@@ -157,6 +162,7 @@ def test_all_newest_first_with_time_job_status_duration_and_first_error_line(
     assert "second line" not in result.stdout
     assert "Traceback" not in result.stdout
     assert rows[2][:4] == ["2026-01-02 03:08:01", "alpha", "failed", "1m 15s"]
+    assert ids(result.stdout) == [f"#{e.id}" for e in reversed(executions)]
 
 
 def test_the_times_printed_go_back_steadily_even_when_a_long_run_ends_after_the_next_starts(
@@ -281,3 +287,75 @@ def test_corrupt_state_file_exits_2_naming_it_and_leaves_it(tmp_path: Path) -> N
     assert str(state) in result.stderr
     assert "--reset-state" in result.stderr
     assert state.read_bytes() == garbage
+
+
+# ------------------------------------------------------------------ show N
+
+
+def test_show_prints_one_execution_whole_with_its_output_and_traceback(tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite3"
+    store = Store.open_path(state)
+    output = "".join(f"line {n}\n" for n in range(1, 501)) + "\x1b]0;pwned\x07 end\n"
+    try:
+        execution = Execution(
+            id=store.next_execution_id(),
+            job_id="beta",
+            status=FAILED,
+            scheduled_time=BASE,
+            started_at=BASE + timedelta(seconds=2.5),
+            ended_at=BASE + timedelta(seconds=14),
+            error="ValueError: bad input",
+            traceback=(
+                'Traceback (most recent call last):\n  File "x.py", line 3\nValueError: bad input\n'
+            ),
+            output=output,
+            warnings=("it printed a lot",),
+        )
+        store.record_execution(execution)
+        store.flush()
+    finally:
+        store.close()
+    env = make_env(tmp_path, state)
+
+    by_hash = env.run(f"#{execution.id}", command="show")
+    assert by_hash.returncode == 0, by_hash.stderr
+    shown = by_hash.stdout
+    assert shown.startswith(f"execution #{execution.id}\n")
+    for fact in (
+        "job       beta",
+        "status    failed",
+        "started   2026-01-02 03:04:02",
+        "ended     2026-01-02 03:04:14",
+        "took      11.5s",
+        "late      2.50s",
+        "error     ValueError: bad input",
+        "warning   it printed a lot",
+    ):
+        assert f"  {fact}\n" in shown
+    # The whole output, not the first 200 lines; its escape sequence shown, not obeyed.
+    assert "line 1\n" in shown and "line 500\n" in shown
+    assert "\x1b" not in shown and "\\x1b]0;pwned\\x07 end" in shown
+    assert shown.rstrip().endswith("ValueError: bad input")
+    assert env.run(str(execution.id), command="show").stdout == shown
+
+
+def test_show_of_an_unknown_or_bad_number_exits_2_naming_it(
+    filled: tuple[Env, list[Execution]],
+) -> None:
+    env, _ = filled
+    missing = env.run("999", command="show")
+    assert missing.returncode == 2
+    assert "no execution #999 is recorded in" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    for bad in ("abc", "0", "-3", "#", "1.5"):
+        result = env.run(bad, command="show")
+        assert result.returncode == 2, bad
+        assert "is not an execution number" in result.stderr, (bad, result.stderr)
+
+
+def test_show_without_a_state_file_exits_2(tmp_path: Path) -> None:
+    env = make_env(tmp_path, tmp_path / "none" / "state.sqlite3")
+    result = env.run("1", command="show")
+    assert result.returncode == 2
+    assert "does not exist" in result.stderr
+    assert not env.state.exists()

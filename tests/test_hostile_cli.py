@@ -72,9 +72,10 @@ def test_list_shows_a_descriptions_escapes_and_forged_rows_visibly(cli: Cli) -> 
 def test_history_shows_a_recorded_errors_escapes_visibly(cli: Cli) -> None:
     store = Store.open_path(cli.state)
     when = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
+    number = store.next_execution_id()
     store.record_execution(
         Execution(
-            id=store.next_execution_id(),
+            id=number,
             job_id="hostile",
             status=ExecutionStatus.FAILED,
             scheduled_time=when,
@@ -91,7 +92,7 @@ def test_history_shows_a_recorded_errors_escapes_visibly(cli: Cli) -> None:
     assert result.returncode == 0, result.stderr
     assert raw_controls(result.stdout) == []
     assert result.stdout.splitlines() == [
-        "2026-01-02 03:04:00  hostile  failed  1.00s  RuntimeError: "
+        f"#{number}  2026-01-02 03:04:00  hostile  failed  1.00s  RuntimeError: "
         "\\x1b]0;PWNED\\x07\\x1b[2J\\x1b]52;c;aGk=\\x07\\x9b31mraised"
     ]
 

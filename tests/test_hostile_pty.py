@@ -59,6 +59,11 @@ def test_a_jobs_escapes_reach_the_terminal_only_as_visible_text(tmp_path: Path) 
         console.read_for(0.5)
         console.type(b"\x1b")
         console.read_for(0.3)
+        console.type(b"o")  # the output view: the whole output and the traceback
+        console.until(lambda: b"of output" in console.screen, "the output view")
+        console.read_for(0.5)
+        console.type(b"\x1b")
+        console.read_for(0.3)
         console.type(b"q")
         console.exit_time(20)
     finally:

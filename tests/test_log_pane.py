@@ -276,3 +276,36 @@ async def test_the_missed_notice_names_the_last_run_that_was_missed(
             await wait_until(
                 pilot, lambda: any("tick" in line and "succeeded" in line for line in log.lines)
             )
+
+
+# ------------------------------------------------------ what someone did is logged
+
+
+async def test_what_is_done_to_jobs_is_in_the_log_not_only_in_a_toast(service_factory) -> None:
+    app, _ = console(service_factory, "alpha")
+    service = app.client.service
+    async with app.run_test(size=SIZE) as pilot:
+        log = app.query_one(ExecutionLog)
+        await pilot.press("p")
+        await wait_until(
+            pilot, lambda: any("alpha" in line and "paused" in line for line in log.lines)
+        )
+        await pilot.press("r")
+        await wait_until(pilot, lambda: any("resumed" in line for line in log.lines))
+        # The same lines for what another console (or the API) does.
+        service.reschedule_job("alpha", "*/5 * * * *")
+        service.set_timeout("alpha", 30)
+        service.register_job("beta", "tests.jobfuncs:quick", YEARLY)
+        service.remove_job("beta")
+        await wait_until(pilot, lambda: sum("beta" in line for line in log.lines) == 2)
+        done = [
+            line.split(None, 1)[1] for line in log.lines if " alpha " in line or " beta " in line
+        ]
+        assert [" ".join(line.split()) for line in done] == [
+            "alpha paused",
+            "alpha resumed",
+            "alpha rescheduled to */5 * * * *",
+            "alpha updated timeout 30s",
+            f"beta added tests.jobfuncs:quick {YEARLY}",
+            "beta removed",
+        ]

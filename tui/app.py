@@ -51,12 +51,15 @@ from tui.commands import JobCommands
 from tui.counters import RecentCount
 from tui.event_batch import EventQueue
 from tui.forms import register_error
+from tui.preferences import Preferences, PreferenceStore
 from tui.screens import (
     ConfirmScreen,
     EditScheduleScreen,
     HelpScreen,
     JobDetailScreen,
+    OutputScreen,
     RegisterScreen,
+    TimelineScreen,
 )
 from tui.signals import TerminalWatch
 from tui.widgets import (
@@ -75,8 +78,19 @@ Clock = Callable[[], datetime]
 
 #: Executions shown in a job's detail view, and loaded when the log is scoped to a job.
 DETAIL_EXECUTIONS = 20
+#: How far back `o` looks for a run that started (missed and skipped ones did not).
+OUTPUT_LOOKBACK = 50
 SCOPED_LOG_HISTORY = 200
 FAILURE_WINDOW = timedelta(hours=1)
+_LOGGED_JOB_EVENTS = frozenset(
+    {
+        EventKind.JOB_ADDED,
+        EventKind.JOB_REMOVED,
+        EventKind.JOB_PAUSED,
+        EventKind.JOB_RESUMED,
+        EventKind.JOB_RESCHEDULED,
+    }
+)
 DESCRIBE_SLICE = 100  # ~8 ms of cron-descriptor per loop iteration
 
 
@@ -122,6 +136,7 @@ class JobConsoleApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "register", "New", tooltip="Register a new job"),
         Binding("enter", "detail", "Details", tooltip="Show the selected job's details"),
+        Binding("o", "output", "Output", tooltip="The selected job's latest output, whole"),
         Binding("p", "pause", "Pause", tooltip="Pause the selected job"),
         Binding("r", "resume", "Resume", tooltip="Resume the selected job"),
         Binding("t", "run_now", "Run", tooltip="Run the selected job now"),
@@ -133,6 +148,7 @@ class JobConsoleApp(App[None]):
         Binding("s", "sort", "Sort", tooltip="Sort by the next column (or click a header)"),
         Binding("S", "sort_reverse", "Reverse", tooltip="Reverse the sort order", show=False),
         Binding("l", "toggle_log", "Log", tooltip="Log: all jobs or the selected job"),
+        Binding("w", "timeline", "Timeline", tooltip="When the jobs fire: the next 24 hours"),
         Binding(
             "h",
             "host_here",
@@ -153,10 +169,13 @@ class JobConsoleApp(App[None]):
         autostart: bool = True,
         manage_gc: bool = False,
         host_here: attach.LocalHost | None = None,
+        preferences: PreferenceStore | None = None,
     ) -> None:
         super().__init__()
         self.client = client
         self._host_here = host_here
+        self.preferences = preferences or PreferenceStore()
+        self.preferences_problem: str | None = None
         self.clock: Clock = clock or _utcnow
         self.autostart = autostart
         self._collector = IdleCollector(self.set_timer) if manage_gc else None
@@ -196,6 +215,7 @@ class JobConsoleApp(App[None]):
         self._events.supersede_jobs()
         self._table.set_jobs(await self.client.get_jobs())
         self._table.focus()
+        await self._apply_preferences()
         if self.autostart:
             # Draw first, then start: with thousands of jobs, handing them all to
             # APScheduler takes a moment the user need not stare at a blank terminal for.
@@ -210,6 +230,32 @@ class JobConsoleApp(App[None]):
         await self._tick()
         # Tick just after each wall-clock second, so countdowns change with the clock.
         self.set_timer(1.02 - time.time() % 1, lambda: self.set_interval(1, self._tick))
+
+    async def _apply_preferences(self) -> None:
+        chosen, problem = self.preferences.load()
+        if problem:
+            self._notify(problem, severity="warning", timeout=10)
+        if chosen.theme in self.available_themes:
+            self.theme = chosen.theme
+        if chosen.sort_column in COLUMN_KEYS:
+            self._table.sort_by(chosen.sort_column, reverse=chosen.sort_reverse)
+        if chosen.log_scope is not None and self._table.get_job(chosen.log_scope) is not None:
+            await self._scope_log(chosen.log_scope)
+
+    def _save_preferences(self) -> None:
+        try:
+            table, log = self._table, self._log
+        except AttributeError:  # ended before it was mounted
+            return
+        problem = self.preferences.save(
+            Preferences(
+                theme=self.theme,
+                sort_column=table.sort_column,
+                sort_reverse=table.sort_reverse,
+                log_scope=log.scope,
+            )
+        )
+        self.preferences_problem = problem  # the command prints it once the terminal is back
 
     async def _load_history(self) -> None:
         history = sorted(await self.client.recent_executions(limit=MAX_ENTRIES), key=_log_order)
@@ -251,6 +297,7 @@ class JobConsoleApp(App[None]):
         self._terminal.uninstall()
         if self._collector is not None:
             self._collector.stop()
+        self._save_preferences()
         await self.client.stop(timeout=0)
 
     # ------------------------------------------------------- scheduler events
@@ -274,6 +321,10 @@ class JobConsoleApp(App[None]):
         for screen in list(self.screen_stack):
             if isinstance(screen, JobDetailScreen) and screen.job_id in touched:
                 await self._fill_detail(screen)
+            elif isinstance(screen, OutputScreen):
+                for event in batch.events:
+                    if event.execution is not None and event.execution.id == screen.execution_id:
+                        screen.show(event.execution)
 
     def _apply_event(self, event: SchedulerEvent) -> None:
         execution = event.execution
@@ -281,6 +332,10 @@ class JobConsoleApp(App[None]):
             self._log.add(execution)
             if execution.status.is_failure:
                 self._failures.add(entry_time(execution) or event.at)
+        elif event.kind in _LOGGED_JOB_EVENTS or (
+            event.kind is EventKind.JOB_UPDATED and event.message
+        ):
+            self._log.add(event)  # what someone did, here or in another console
         elif event.kind in (
             EventKind.WARNING,
             EventKind.SCHEDULER_STARTED,
@@ -560,6 +615,40 @@ class JobConsoleApp(App[None]):
         except HostUnavailableError:
             return  # the last picture stays
         screen.show(job, times, executions)
+
+    async def action_output(self) -> None:
+        job = await self._selected()
+        if job is None:
+            return
+        try:
+            executions = await self.client.recent_executions(job.job_id, limit=OUTPUT_LOOKBACK)
+        except JobNotFoundError as exc:
+            self._fail(exc)
+            return
+        ran = next((e for e in executions if e.started_at is not None), None)
+        if ran is None:
+            why = (
+                "is on its first run: o shows it when it ends"
+                if job.state == "running"
+                else ("has not run yet: t runs it now")
+            )
+            self._notify(f"{job.job_id} {why}", severity="warning")
+            return
+        self.push_screen(OutputScreen(ran, tz=self._zone_of(job)))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # The output view and the timeline are views of their own: the table's keys
+        # neither show nor act there.
+        focused_view = isinstance(self.screen, OutputScreen | TimelineScreen)
+        return not focused_view or action in ("help", "quit")
+
+    async def action_timeline(self) -> None:
+        jobs = await self.client.get_jobs()
+        self.push_screen(TimelineScreen(jobs, now=self.clock(), tz=self.tz))
+
+    def on_execution_log_execution_chosen(self, message: ExecutionLog.ExecutionChosen) -> None:
+        execution = message.execution
+        self.push_screen(OutputScreen(execution, tz=self.tz))
 
     async def action_pause(self) -> None:
         job = await self._selected()

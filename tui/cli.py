@@ -48,6 +48,18 @@ def _count(most: int) -> Callable[[str], int]:
     return parse
 
 
+def _execution_id(raw: str) -> int:
+    """An execution's number, as ``history`` prints it (``#12`` or ``12``)."""
+    text = raw.removeprefix("#")
+    if not text.isascii() or not text.isdigit() or len(text) > 19 or int(text) < 1:
+        from tui.plain_text import visible
+
+        raise argparse.ArgumentTypeError(
+            f"{visible(repr(raw))} is not an execution number (the #N history prints, e.g. 12)"
+        )
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="jobconsole",
@@ -134,6 +146,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--limit", type=_count(1_000_000_000), default=20, help="how many (default 20)"
     )
     p_hist.add_argument("--failed", action="store_true", help="only failures")
+
+    p_show = sub.add_parser(
+        "show",
+        help="print one execution whole: times, output and traceback",
+        description="Print one recorded execution (its #N from history): job, status, "
+        "times, lateness, warnings, the whole captured output and the traceback.",
+    )
+    p_show.add_argument("execution_id", type=_execution_id, help="the #N from history")
     return parser
 
 
@@ -169,6 +189,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_list(args)
         if args.command == "history":
             return cmd_history(args)
+        if args.command == "show":
+            return cmd_show(args)
         if args.command == "run":
             return cmd_run(args)
         return cmd_console(args)
@@ -359,7 +381,33 @@ def cmd_history(args: argparse.Namespace) -> int:
     from jobs.core.cron import zone
 
     tz = zone(settings.tz_name)
-    print("\n".join(plain_text.execution_line(e, tz) for e in executions))
+    print("\n".join(plain_text.execution_line(e, tz, with_id=True) for e in executions))
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from jobs.core.cron import zone
+    from jobs.core.settings import SettingsError
+    from jobs.core.store import StateError, Store
+    from tui import plain_text
+
+    try:
+        settings = _settings()
+        if not os.path.lexists(settings.state_path):
+            return _fail(f"no execution #{args.execution_id}: {settings.state_path} does not exist")
+        store = Store.open(settings, read_only=True)
+    except (SettingsError, StateError) as exc:
+        return _fail(str(exc))
+    try:
+        execution = store.execution(args.execution_id)
+    finally:
+        store.close()
+    if execution is None:
+        return _fail(
+            f"no execution #{args.execution_id} is recorded in {settings.state_path} "
+            "(`jobconsole history` lists them; old ones are pruned)"
+        )
+    print(plain_text.execution_report(execution, zone(settings.tz_name)))
     return 0
 
 
@@ -576,11 +624,14 @@ def cmd_console(args: argparse.Namespace) -> int:
         return _fail(error)
     from jobs.core.client import LocalClient
     from tui.app import JobConsoleApp
+    from tui.preferences import FilePreferences
     from tui.terminal import own_terminal
 
     with own_terminal(_output_log(service.settings)):
-        app = JobConsoleApp(LocalClient(service), manage_gc=True)
+        app = JobConsoleApp(LocalClient(service), manage_gc=True, preferences=FilePreferences())
         app.run()
+    if app.preferences_problem:
+        _warn(app.preferences_problem)
     return app.return_code or 0
 
 
@@ -614,6 +665,7 @@ def _console_attached(args: argparse.Namespace) -> int | None:
 
     async def console() -> int | None:
         from tui.app import JobConsoleApp
+        from tui.preferences import FilePreferences
 
         try:
             client = await attach.connect(socket, read_only=args.read_only, state=state)
@@ -630,8 +682,12 @@ def _console_attached(args: argparse.Namespace) -> int | None:
         # output is added to the log beside the state file, never over the host's.
         output = state.with_name("console-output.log") if state else Path(os.devnull)
         with own_terminal(output, append=True):
-            app = JobConsoleApp(client, manage_gc=True, host_here=host)
+            app = JobConsoleApp(
+                client, manage_gc=True, host_here=host, preferences=FilePreferences()
+            )
             await app.run_async()
+        if app.preferences_problem:
+            _warn(app.preferences_problem)
         return app.return_code or 0
 
     return asyncio.run(console())

@@ -86,9 +86,12 @@ def short_clock(when: datetime | None, tz: tzinfo | None = None) -> str:
     return when.astimezone(tz).strftime("%H:%M:%S")
 
 
-def execution_line(execution: Execution, tz: tzinfo | None = None, *, ended: bool = False) -> str:
+def execution_line(
+    execution: Execution, tz: tzinfo | None = None, *, ended: bool = False, with_id: bool = False
+) -> str:
     """One line: time, job, status, duration and the first line of an error, with
-    control characters made visible (see `visible`).
+    control characters made visible (see `visible`). ``with_id`` puts ``#N`` first, the
+    handle ``jobconsole show N`` takes.
 
     The time is when the execution started (when it was due, for one that never started):
     history lists executions in start order, and start plus duration says when each
@@ -99,6 +102,8 @@ def execution_line(execution: Execution, tz: tzinfo | None = None, *, ended: boo
     else:
         when = execution.started_at or execution.scheduled_time
     parts = [clock(when, tz), execution.job_id, str(execution.status)]
+    if with_id:
+        parts.insert(0, f"#{execution.id}")
     if execution.status is not ExecutionStatus.RUNNING and execution.duration is not None:
         parts.append(duration(execution.duration))
     if execution.error_line:
@@ -106,6 +111,33 @@ def execution_line(execution: Execution, tz: tzinfo | None = None, *, ended: boo
     for warning in execution.warnings:
         parts.append(f"warning: {warning}")
     return visible("  ".join(part for part in parts if part))
+
+
+def execution_report(execution: Execution, tz: tzinfo | None = None) -> str:
+    """One execution whole, as ``jobconsole show`` prints it and the output view hands to a
+    pager: what ran and when, then its warnings, output and traceback, all made visible."""
+    e = execution
+    facts = [
+        ("job", e.job_id),
+        ("status", str(e.status) + (f" ({e.trigger})" if e.trigger != "schedule" else "")),
+        ("scheduled", clock(e.scheduled_time, tz)),
+        ("started", clock(e.started_at, tz)),
+        ("ended", clock(e.ended_at, tz)),
+        ("took", duration(e.duration)),
+        ("late", duration(e.lateness) if e.lateness is not None and e.lateness > 0 else ""),
+        ("error", e.error or ""),
+    ]
+    lines = [f"execution #{e.id}"]
+    lines += [f"  {name:<10}{visible(value)}" for name, value in facts if value]
+    lines += [f"  warning   {visible(w)}" for w in e.warnings]
+    if e.output:
+        cut = "  (cut at the capture limit)" if e.output_truncated else ""
+        lines += ["", f"output{cut}:", visible(e.output.rstrip("\n"), lines=True)]
+    else:
+        lines += ["", "no output"]
+    if e.traceback:
+        lines += ["", visible(e.traceback.rstrip("\n"), lines=True)]
+    return "\n".join(lines)
 
 
 def event_line(event: SchedulerEvent, tz: tzinfo | None = None) -> str:

@@ -106,5 +106,12 @@ class MemoryStore(StateStore):
             found = [e for e in found if e.status.is_failure]
         return found[:limit]
 
+    def execution(self, execution_id: int) -> Execution | None:
+        for recent in self._recent.values():
+            for execution in recent:
+                if execution.id == execution_id:
+                    return execution
+        return None
+
     def interrupt_running(self, when: datetime) -> list[Execution]:
         return []  # a running execution is never kept here

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import inspect
 import os
-import traceback as tb
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -24,6 +23,7 @@ from jobs.core.live_jobs import LiveJob
 from jobs.core.records import Execution, ExecutionStatus, LastRun, Trigger
 from jobs.core.settings import Settings
 from jobs.core.state_store import StateStore
+from jobs.core.tracebacks import format_job_exception
 
 if TYPE_CHECKING:
     import asyncio
@@ -214,7 +214,7 @@ class Runner:
         except BaseException as exc:  # a job's SystemExit or KeyboardInterrupt is a failure too
             status = ExecutionStatus.FAILED
             error = f"{type(exc).__name__}: {exc}"
-            trace = "".join(tb.format_exception(exc))
+            trace = format_job_exception(exc)
         finally:
             taken = capture.reclaim(routed)
             capture.uninstall()

@@ -634,7 +634,10 @@ class SchedulerService:
         job = self._get(job_id)
         job.options = replace(job.options, timeout_seconds=check_timeout(job_id, timeout_seconds))
         self._persist(job)
-        self._emit(EventKind.JOB_UPDATED, job)
+        limit = job.options.timeout_seconds
+        self._emit(
+            EventKind.JOB_UPDATED, job, message=f"timeout {limit:g}s" if limit else "no timeout"
+        )
         return self._snapshot(job)
 
     def run_job_now(self, job_id: str) -> Execution:

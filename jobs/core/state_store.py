@@ -142,5 +142,9 @@ class StateStore(ABC):
         """Newest first."""
 
     @abstractmethod
+    def execution(self, execution_id: int) -> Execution | None:
+        """One execution by its id, whole (output and traceback); None when not kept."""
+
+    @abstractmethod
     def interrupt_running(self, when: datetime) -> list[Execution]:
         """Executions an earlier process left running, now recorded as interrupted."""

@@ -1000,6 +1000,12 @@ class Store(StateStore):
         ).fetchall()
         return [_execution(r) for r in rows]
 
+    def execution(self, execution_id: int) -> Execution | None:
+        row = self._read.execute(
+            f"SELECT {_EXECUTION_COLUMNS} FROM executions WHERE id = ?", (execution_id,)
+        ).fetchone()
+        return _execution(row) if row else None
+
     def interrupt_running(self, when: datetime) -> list[Execution]:
         """Executions a crashed process left 'running', now recorded as interrupted."""
         rows = self._read.execute(

@@ -41,6 +41,7 @@ class JobDetailScreen(ModalScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,enter", "close", "Close", tooltip="Back to the job table"),
+        Binding("o", "app.output", "Output", tooltip="This job's latest output, whole"),
         Binding("t", "app.run_now", "Run now", tooltip="Run this job now"),
         Binding("p", "app.pause", "Pause", tooltip="Pause this job"),
         Binding("r", "app.resume", "Resume", tooltip="Resume this job"),

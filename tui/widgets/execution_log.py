@@ -16,8 +16,10 @@ from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.geometry import Region, Size
+from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -33,8 +35,12 @@ Clock = Callable[[], datetime]
 
 #: Entries kept; older ones are dropped (the state file keeps the full history).
 MAX_ENTRIES = 1000
-#: The job id column widens to the longest id seen, within these bounds.
+#: The job id column widens to the longest id seen, within these bounds; a longer id is
+#: cut with an ellipsis so that the columns after it stay in line.
 ID_WIDTH_MIN, ID_WIDTH_MAX = 16, 32
+#: The status column: "interrupted" and "timed out" are the longest words.
+STATUS_WIDTH = 11
+DURATION_WIDTH = 8
 
 _STATUS_CLASS = status_style.component_classes("execution-log")
 
@@ -50,10 +56,47 @@ def entry_time(entry: Entry) -> datetime | None:
     return entry.ended_at or entry.started_at or entry.scheduled_time
 
 
+def _event_detail(event: SchedulerEvent) -> str:
+    if event.kind is EventKind.JOB_REMOVED:
+        return ""  # the line says it: "<id>  removed"
+    if event.kind is EventKind.JOB_ADDED and event.job is not None:
+        return f"{event.job.func_ref}  {event.job.cron_expression}"
+    if event.kind is EventKind.JOB_RESCHEDULED:
+        return f"to {event.message}"
+    return event.message
+
+
+def _cell(text: str, width: int) -> str:
+    return f"{text:<{width}}" if len(text) <= width else f"{text[: width - 1]}…"
+
+
 class ExecutionLog(ScrollView, can_focus=True):
-    """The log pane. ``scope`` None shows every job; a job id shows only that job."""
+    """The log pane. ``scope`` None shows every job; a job id shows only that job.
+
+    Focused, it has a cursor (the newest line until moved): enter on an execution's line
+    says ``ExecutionChosen``. Scrolled away from the newest lines, its subtitle counts the
+    lines that arrived below.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor_up", "Up", show=False),
+        Binding("down,j", "cursor_down", "Down", show=False),
+        Binding("pageup", "cursor_page(-1)", "Page up", show=False),
+        Binding("pagedown", "cursor_page(1)", "Page down", show=False),
+        Binding("home", "cursor_first", "Oldest", show=False),
+        Binding("end", "cursor_last", "Newest", show=False),
+        Binding("enter", "choose", "Open run", tooltip="This execution's whole output"),
+    ]
+
+    class ExecutionChosen(Message):
+        """Enter on an execution's line: its newest record in the log."""
+
+        def __init__(self, execution: Execution) -> None:
+            super().__init__()
+            self.execution = execution
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "execution-log--cursor",
         "execution-log--time",
         "execution-log--success",
         "execution-log--error",
@@ -64,6 +107,7 @@ class ExecutionLog(ScrollView, can_focus=True):
 
     DEFAULT_CSS = """
     ExecutionLog {
+        & > .execution-log--cursor { background: $block-cursor-background; }
         & > .execution-log--time { color: $foreground-muted; }
         & > .execution-log--success { color: $text-success; }
         & > .execution-log--error { color: $text-error; }
@@ -97,6 +141,10 @@ class ExecutionLog(ScrollView, can_focus=True):
         #: Whether new lines scroll into view: the user's choice, not derived from the
         #: scroll position, which is stale until a layout has sized the pane.
         self._follow = True
+        #: The cursor's line in the entries shown; None: the newest, whichever that is.
+        self._cursor: int | None = None
+        #: Lines that arrived below while the user read further up.
+        self._unseen = 0
         self._update_title()
 
     # ------------------------------------------------------------------ public
@@ -115,6 +163,7 @@ class ExecutionLog(ScrollView, can_focus=True):
             self._scoped = deque(
                 (e for e in self._entries if e.job_id == self.scope), maxlen=self.max_entries
             )
+        self._cursor = None
         self._changed(follow=True)
 
     def add(self, entry: Entry) -> None:
@@ -135,6 +184,7 @@ class ExecutionLog(ScrollView, can_focus=True):
             ]
             self._scoped = deque(seen + live, maxlen=self.max_entries)
         self.set_reactive(ExecutionLog.scope, job_id)
+        self._cursor = None
         self._update_title()
         self._changed(follow=True)
 
@@ -162,7 +212,11 @@ class ExecutionLog(ScrollView, can_focus=True):
                 return Strip([Segment(empty, muted)]).crop_extend(0, width, base)
             return Strip.blank(width, base)
         segments = self._segments(shown[index], base)
-        return Strip(segments).crop_extend(scroll_x, scroll_x + width, base)
+        strip = Strip(segments).crop_extend(scroll_x, scroll_x + width, base)
+        if index == self.cursor_line and self.has_focus:
+            cursor = self._styles.full("execution-log--cursor")
+            strip = strip.apply_style(Style(bgcolor=cursor.bgcolor))
+        return strip
 
     def _segments(self, entry: Entry, base: Style) -> list[Segment]:
         def styled(name: str) -> Style:
@@ -172,22 +226,25 @@ class ExecutionLog(ScrollView, can_focus=True):
         segments = [Segment(f" {self._clock_text(when)}  ", styled("execution-log--time"))]
         if isinstance(entry, SchedulerEvent):
             style = styled(_EVENT_CLASS.get(entry.kind, "execution-log--muted"))
-            subject = f"{entry.job_id}  " if entry.job_id else ""
-            detail = entry.message or str(entry.kind)
-            segments.append(Segment(visible(f"{subject}{detail}"), style))
+            kind = str(entry.kind).removeprefix("scheduler ").removeprefix("job ")
+            subject = visible(entry.job_id) if entry.job_id else "scheduler"
+            segments.append(Segment(f"{_cell(subject, self._id_width)} ", base))
+            segments.append(Segment(_cell(kind, STATUS_WIDTH), style))
+            if detail := _event_detail(entry):
+                segments.append(Segment(f"{'':>{DURATION_WIDTH}}  {visible(detail)}", style))
             return segments
-        status_style = styled(_STATUS_CLASS[entry.status])
+        look = styled(_STATUS_CLASS[entry.status])
         status = "started" if entry.status is ExecutionStatus.RUNNING else str(entry.status)
-        segments.append(Segment(f"{visible(entry.job_id):<{self._id_width}} ", base))
-        segments.append(Segment(f"{status:<11}", status_style))
-        if entry.status is not ExecutionStatus.RUNNING:
-            segments.append(Segment(f"{plain_text.duration(entry.duration):>8}", base))
+        segments.append(Segment(f"{_cell(visible(entry.job_id), self._id_width)} ", base))
+        segments.append(Segment(f"{status:<{STATUS_WIDTH}}", look))
+        took = (
+            "" if entry.status is ExecutionStatus.RUNNING else plain_text.duration(entry.duration)
+        )
+        segments.append(Segment(f"{took:>{DURATION_WIDTH}}", base))
         if entry.trigger is Trigger.MANUAL:
             segments.append(Segment("  run now", styled("execution-log--muted")))
         if entry.error_line:
-            error_style = (
-                status_style if entry.status.is_failure else styled("execution-log--warning")
-            )
+            error_style = look if entry.status.is_failure else styled("execution-log--warning")
             segments.append(Segment(f"  {visible(entry.error_line)}", error_style))
         for warning in entry.warnings:
             segments.append(
@@ -219,9 +276,14 @@ class ExecutionLog(ScrollView, can_focus=True):
         entries.append(entry)
         if entries is self._shown:
             following = self._follow
+            if full and self._cursor is not None:
+                self._cursor = max(0, self._cursor - 1)
             if full and not following and self.scroll_y > 0:
                 # Keep the lines the user is reading in place as the oldest drop off.
                 self.scroll_to(y=self.scroll_y - 1, animate=False, force=True)
+            if not following:
+                self._unseen += 1
+                self._update_subtitle()
             self._changed(follow=following)
 
     def _changed(self, *, follow: bool) -> None:
@@ -230,6 +292,67 @@ class ExecutionLog(ScrollView, can_focus=True):
             self._follow = True
             self._scroll_to_end()
         self.refresh()
+
+    # ----------------------------------------------------------------- cursor
+
+    @property
+    def cursor_line(self) -> int:
+        """The cursor's line among those shown (the newest when it follows)."""
+        last = len(self._shown) - 1
+        return last if self._cursor is None else min(self._cursor, last)
+
+    @property
+    def chosen(self) -> Entry | None:
+        shown = self._shown
+        return shown[self.cursor_line] if shown else None
+
+    def _move_cursor(self, line: int) -> None:
+        shown = len(self._shown)
+        if not shown:
+            return
+        line = max(0, min(shown - 1, line))
+        self._cursor = None if line == shown - 1 else line
+        height = max(1, self.scrollable_content_region.height)
+        if self._cursor is None:
+            self._changed(follow=True)
+            return
+        if line < self.scroll_y:
+            self.scroll_to(y=line, animate=False, force=True)
+        elif line >= self.scroll_y + height:
+            self.scroll_to(y=line - height + 1, animate=False, force=True)
+        self.refresh()
+
+    def action_cursor_up(self) -> None:
+        self._move_cursor(self.cursor_line - 1)
+
+    def action_cursor_down(self) -> None:
+        self._move_cursor(self.cursor_line + 1)
+
+    def action_cursor_page(self, pages: int) -> None:
+        self._move_cursor(self.cursor_line + pages * max(1, self.scrollable_content_region.height))
+
+    def action_cursor_first(self) -> None:
+        self._move_cursor(0)
+
+    def action_cursor_last(self) -> None:
+        self._move_cursor(len(self._shown) - 1)
+
+    def action_choose(self) -> None:
+        entry = self.chosen
+        if not isinstance(entry, Execution):
+            return
+        # The newest record of that run: a started line opens the run as it ended.
+        for later in reversed(self._entries):
+            if isinstance(later, Execution) and later.id == entry.id:
+                entry = later
+                break
+        self.post_message(self.ExecutionChosen(entry))
+
+    def _update_subtitle(self) -> None:
+        unseen = self._unseen
+        self.border_subtitle = (
+            f"↓ {unseen:,} new line{'s' if unseen != 1 else ''}" if unseen else ""
+        )
 
     def _scroll_to_end(self) -> None:
         # force: when the lines have just outgrown the pane, the vertical scrollbar appears
@@ -250,6 +373,9 @@ class ExecutionLog(ScrollView, can_focus=True):
         # The user scrolling (or a layout clamping the position) moves it; lines added or
         # a pane resized do not, so following stays what the user last chose.
         self._follow = round(new_value) >= self.max_scroll_y
+        if self._follow and self._unseen:
+            self._unseen = 0
+            self._update_subtitle()
 
     def on_resize(self) -> None:
         if self._follow:

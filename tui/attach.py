@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import dataclasses
 import time
 from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from jobs.core.client import LocalClient
 from tui.plain_text import visible
 
 if TYPE_CHECKING:
@@ -183,13 +185,27 @@ class LocalHost:
     def build(self) -> SchedulerClient:
         """The local client, its state file taken (``StateLockedError`` if another
         scheduler has it by now) and loaded; not started yet."""
-        from jobs.core.bootstrap import build_service
-        from jobs.core.client import LocalClient
+        import sys
 
-        service = build_service(self.settings, role="console")
+        from jobs.core.bootstrap import build_service
+
+        # A thread keeps the sys.stderr of its creation (for its last traceback): the state
+        # file's writer must keep the process's own, not the app's capture, which would
+        # keep the whole app alive (and be written into) after the app has ended.
+        with contextlib.redirect_stderr(sys.__stderr__), contextlib.redirect_stdout(sys.__stdout__):
+            service = build_service(self.settings, role="console")
         try:
             service.load_state()
         except BaseException:
             service.close()
             raise
-        return LocalClient(service)
+        return _HostedHere(service)
+
+
+class _HostedHere(LocalClient):
+    """A ``LocalClient`` started outside the app's context: the timers and tasks the
+    scheduler makes as it starts copy the context they are made in, and a closed control
+    server stays in aiohttp's handler cache, which would keep the app alive through them."""
+
+    async def start(self) -> None:
+        await asyncio.get_running_loop().create_task(super().start(), context=contextvars.Context())

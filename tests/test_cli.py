@@ -505,3 +505,24 @@ def test_help(cli: Cli, command: list[str]) -> None:
     result = cli(*command, "--help")
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.startswith(f"usage: jobconsole {' '.join(command)}".rstrip())
+
+
+# ------------------------------------------------------------ a reader that stops
+
+
+@pytest.mark.parametrize("command", [("cron", "* * * * *", "--count", "1000"), ("list",)])
+def test_a_pipe_closed_early_ends_the_command_quietly(cli: Cli, command: tuple[str, ...]) -> None:
+    """`jobconsole … | head -1`: the reader leaves after one line; no traceback follows."""
+    proc = subprocess.Popen(
+        cli.argv(*command),
+        cwd=cli.cwd,
+        env={**cli.env, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline()
+    proc.stdout.close()  # as head does once it has its line
+    errors = proc.stderr.read().decode()
+    assert proc.wait(timeout=30) in (0, 141)
+    assert "Traceback" not in errors and "BrokenPipeError" not in errors, errors

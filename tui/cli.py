@@ -196,6 +196,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_console(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return _reader_gone()
+
+
+def _reader_gone() -> int:
+    """The reader of our output left (``jobconsole list | head -1``): end as a pipeline
+    expects, quietly, with the status a shell gives a command SIGPIPE ended (128 + 13).
+    Output still buffered is dropped rather than written into the closed pipe at exit."""
+    with contextlib.suppress(OSError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 141
 
 
 def _fail(message: str) -> int:

@@ -192,3 +192,10 @@ class Scheduling:
             return None
         ap_job = self.scheduler.get_job(job.job_id)
         return ap_job.next_run_time if ap_job is not None else None
+
+    def next_run_times(self) -> dict[str, datetime | None]:
+        """Every scheduled job's next run time, read in one pass: asking APScheduler job by
+        job (a lock and a lookup each) was a third of snapshotting 10,000 jobs."""
+        if self.scheduler is None:
+            return {}
+        return {ap_job.id: ap_job.next_run_time for ap_job in self.scheduler.get_jobs()}

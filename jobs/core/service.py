@@ -664,7 +664,8 @@ class SchedulerService:
     # ----------------------------------------------------------------- queries
 
     def get_jobs(self) -> list[JobSnapshot]:
-        return [self._snapshot(job) for job in self._jobs.values()]
+        times = self._scheduling.next_run_times()
+        return [self._snapshot(job, times) for job in self._jobs.values()]
 
     def get_job(self, job_id: str) -> JobSnapshot:
         return self._snapshot(self._get(job_id))
@@ -691,7 +692,10 @@ class SchedulerService:
         except (KeyError, TypeError):
             raise JobNotFoundError(job_id) from None
 
-    def _snapshot(self, job: LiveJob) -> JobSnapshot:
+    def _snapshot(
+        self, job: LiveJob, next_runs: dict[str, datetime | None] | None = None
+    ) -> JobSnapshot:
+        """``next_runs``: every job's next run time read at once (``get_jobs``)."""
         options = job.options
         if not options.enabled:
             state = JobState.DISABLED
@@ -703,7 +707,12 @@ class SchedulerService:
             state = JobState.PAUSED
         else:
             state = JobState.SCHEDULED
-        next_run = self._scheduling.next_run_time(job)
+        if next_runs is None:
+            next_run = self._scheduling.next_run_time(job)
+        elif job.schedulable and not job.paused:
+            next_run = next_runs.get(job.job_id)
+        else:
+            next_run = None
         last = job.last
         return JobSnapshot(
             job_id=job.job_id,

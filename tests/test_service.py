@@ -1177,3 +1177,20 @@ def test_a_registry_entry_with_a_non_string_description_is_reported_not_raised(
     ]
     assert [job.job_id for job in service.get_jobs()] == ["good"]
     assert service.get_job("good").description == "At 12:00 AM"
+
+
+async def test_every_snapshot_at_once_is_each_one_asked_for_alone(
+    service: SchedulerService,
+) -> None:
+    """``get_jobs`` reads all next run times in one pass; it answers as ``get_job`` does."""
+    service.register_job("hourly", "tests.jobfuncs:quick", "0 * * * *")
+    service.register_job("held", "tests.jobfuncs:quick", "*/5 * * * *")
+    service.register_job("off", "tests.jobfuncs:quick", "* * * * *", enabled=False)
+    service.register_job("nightly", "tests.jobfuncs:quick", "0 3 * * *", timezone="Asia/Tokyo")
+    service.start()
+    service.pause_job("held")
+    together = service.get_jobs()
+    assert together == [service.get_job(job.job_id) for job in together]
+    runs = {job.job_id: job.next_run_time for job in together}
+    assert runs["hourly"] is not None and runs["nightly"] is not None
+    assert runs["held"] is None and runs["off"] is None

@@ -274,3 +274,32 @@ async def test_every_kind_of_line_keeps_its_columns_whatever_the_ids_length(
         assert any("nightly_warehouse_export_to_par…" in line for line in runs), runs
         took = {line.find("s  run now") for line in runs if "started" not in line}
         assert len(took) == 1, runs
+
+
+async def test_the_detail_view_lists_runs_first_and_enter_opens_one_whole(
+    service: SchedulerService,
+) -> None:
+    service.register_job("loud", "tests.jobfuncs:prints_a_thousand_lines", YEARLY)
+    app = JobConsoleApp(LocalClient(service))
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(JobTable)
+        for runs in (1, 2):
+            await pilot.press("t")
+            await wait_until(pilot, lambda runs=runs: table.get_job("loud").run_count == runs)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, JobDetailScreen))
+        detail = app.screen
+        assert isinstance(detail, JobDetailScreen)
+        text = detail.text
+        assert text.index("Recent executions") < text.index("Configuration")
+        assert text.index("Configuration") < text.index("Next 10 fire times")
+        newest, older = (e.id for e in service.recent_executions("loud"))
+        assert text.index(f"#{newest}") < text.index(f"#{older}")
+        await pilot.press("down", "enter")  # the older run
+        await wait_until(pilot, lambda: isinstance(app.screen, OutputScreen))
+        view = app.screen
+        assert isinstance(view, OutputScreen) and view.execution_id == older
+        assert len(view.text.split("\n")) == 1001
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is detail

@@ -647,8 +647,12 @@ class JobConsoleApp(App[None]):
         self.push_screen(TimelineScreen(jobs, now=self.clock(), tz=self.tz))
 
     def on_execution_log_execution_chosen(self, message: ExecutionLog.ExecutionChosen) -> None:
-        execution = message.execution
-        self.push_screen(OutputScreen(execution, tz=self.tz))
+        self.push_screen(OutputScreen(message.execution, tz=self.tz))
+
+    def on_job_detail_screen_run_chosen(self, message: JobDetailScreen.RunChosen) -> None:
+        screen = self.screen
+        tz = screen.tz if isinstance(screen, JobDetailScreen) else self.tz
+        self.push_screen(OutputScreen(message.execution, tz=tz))
 
     async def action_pause(self) -> None:
         job = await self._selected()

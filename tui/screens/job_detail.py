@@ -16,8 +16,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.css.query import NoMatches
+from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
 
 from jobs.core import job_options
 from jobs.core.records import Execution, JobSnapshot, JobSource, Trigger
@@ -37,16 +39,24 @@ _STATUS_STYLE = status_style.theme_styles()
 
 
 class JobDetailScreen(ModalScreen[None]):
-    """Everything about one job; keys act on it without closing the view."""
+    """Everything about one job, its recent runs first; keys act on it without closing the
+    view, and enter on a run opens it whole (``RunChosen``)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,enter", "close", "Close", tooltip="Back to the job table"),
+        Binding("escape,q", "close", "Close", tooltip="Back to the job table"),
         Binding("o", "app.output", "Output", tooltip="This job's latest output, whole"),
         Binding("t", "app.run_now", "Run now", tooltip="Run this job now"),
         Binding("p", "app.pause", "Pause", tooltip="Pause this job"),
         Binding("r", "app.resume", "Resume", tooltip="Resume this job"),
         Binding("e", "app.edit", "Edit cron", tooltip="Edit this job's cron expression"),
     ]
+
+    class RunChosen(Message):
+        """Enter on one of the recent runs."""
+
+        def __init__(self, execution: Execution) -> None:
+            super().__init__()
+            self.execution = execution
 
     def __init__(
         self,
@@ -68,15 +78,18 @@ class JobDetailScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="detail"):
             yield Static(id="detail-title", classes="title")
+            yield Static(id="executions")
+            # The runs scroll on their own, so the configuration below stays in reach.
+            yield OptionList(id="runs")
             with VerticalScroll(id="detail-body"):
                 yield Static(id="config")
                 yield Static(id="fire-times")
-                yield Static(id="executions")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.show(*self._data)
-        self.query_one("#detail-body").focus()
+        runs = self.query_one("#runs", OptionList)
+        (runs if runs.option_count else self.query_one("#detail-body")).focus()
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -102,13 +115,25 @@ class JobDetailScreen(ModalScreen[None]):
             title.update(Content.assemble((name, "bold"), "  ", _state(job)))
             self.query_one("#config", Static).update(self._config(job))
         self.query_one("#fire-times", Static).update(self._fire_times(job, next_times))
-        self.query_one("#executions", Static).update(self._executions(executions))
+        self._show_runs(executions)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        chosen = next((e for e in self._data[2] if str(e.id) == event.option_id), None)
+        if chosen is not None:
+            self.post_message(self.RunChosen(chosen))
 
     @property
     def text(self) -> str:
-        """The plain text shown (for tests)."""
-        parts = ["#detail-title", "#config", "#fire-times", "#executions"]
-        return "\n".join(str(self.query_one(part, Static).render()) for part in parts)
+        """The plain text shown (for tests), top to bottom."""
+        runs = self.query_one("#runs", OptionList)
+        prompts = [str(runs.get_option_at_index(i).prompt) for i in range(runs.option_count)]
+        texts = [
+            str(self.query_one(part, Static).render()) for part in ("#detail-title", "#executions")
+        ]
+        texts += prompts
+        texts += [str(self.query_one(part, Static).render()) for part in ("#config", "#fire-times")]
+        return "\n".join(texts)
 
     # -------------------------------------------------------------- internals
 
@@ -134,7 +159,7 @@ class JobDetailScreen(ModalScreen[None]):
             )
         if job.error:
             rows.append(("error", job.error))
-        parts: list[tuple[str, str] | str] = [("Configuration", "bold underline")]
+        parts: list[tuple[str, str] | str] = [("\nConfiguration", "bold underline")]
         for label, value in rows:
             style = "$text-error" if label == "error" else ""
             parts += [("\n  " + f"{label:<11}", "$foreground-muted"), (visible(value), style)]
@@ -152,18 +177,34 @@ class JobDetailScreen(ModalScreen[None]):
             parts.append(f"\n  {local:%a %Y-%m-%d %H:%M:%S %Z}")
         return Content.assemble(*parts)
 
-    def _executions(self, executions: Sequence[Execution]) -> Content:
-        parts: list[tuple[str, str] | str] = [("\nRecent executions", "bold underline")]
-        if not executions:
-            parts.append("\n  none yet: press t to run it now")
-        for index, execution in enumerate(executions):
-            parts += self._execution(execution, OUTPUT_LINES if index == 0 else OLDER_OUTPUT_LINES)
-        return Content.assemble(*parts)
+    def _show_runs(self, executions: Sequence[Execution]) -> None:
+        heading: list[tuple[str, str] | str] = [("Recent executions", "bold underline")]
+        if executions:
+            heading.append(("  (enter opens one whole)", "$foreground-muted"))
+        else:
+            heading.append("\n  none yet: press t to run it now")
+        self.query_one("#executions", Static).update(Content.assemble(*heading))
+        runs = self.query_one("#runs", OptionList)
+        highlighted = runs.highlighted
+        runs.clear_options()
+        runs.add_options(
+            Option(
+                Content.assemble(
+                    *self._execution(execution, OUTPUT_LINES if index == 0 else OLDER_OUTPUT_LINES),
+                    "\n",  # a blank line between runs
+                ),
+                id=str(execution.id),
+            )
+            for index, execution in enumerate(executions)
+        )
+        runs.display = bool(executions)
+        if executions:
+            runs.highlighted = min(highlighted or 0, len(executions) - 1)
 
     def _execution(self, execution: Execution, shown: int) -> list[tuple[str, str] | str]:
         style = _STATUS_STYLE.get(execution.status, "$text-warning")
         when = execution.started_at or execution.scheduled_time
-        head = [f"\n\n  #{execution.id}  ", (str(execution.status), f"bold {style}")]
+        head = [f"#{execution.id}  ", (str(execution.status), f"bold {style}")]
         facts = [plain_text.clock(when, self.tz)]
         if execution.trigger is Trigger.MANUAL:
             facts.append("run now")

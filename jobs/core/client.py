@@ -20,13 +20,11 @@ what the client holds (a remote client: as its last answer and events left it).
 from __future__ import annotations
 
 import abc
-import os
 from collections.abc import Callable
 from datetime import datetime
 
 from jobs.core import funcs
 from jobs.core.records import (
-    EventKind,
     Execution,
     JobSnapshot,
     SchedulerEvent,
@@ -119,32 +117,17 @@ class LocalClient(SchedulerClient):
     """A client of a ``SchedulerService`` in this process: each call is the service's.
 
     It hears the service only while someone subscribes to it (an event costs the service
-    a snapshot only when it is heard), and keeps the state file's last error for
-    ``status()`` from what it hears.
+    a snapshot only when it is heard).
     """
 
     def __init__(self, service: SchedulerService) -> None:
         self.service = service
         self._subscribers: list[Subscriber] = []
         self._unsubscribe: Callable[[], None] | None = None
-        self._state_error: str | None = None
         self._functions: list[str] | None = None
 
     def status(self) -> SchedulerStatus:
-        service = self.service
-        settings = service.settings
-        return SchedulerStatus(
-            running=service.is_running,
-            timezone=service.tz.key,
-            disabled_reason=service.disabled_reason,
-            boot_errors=tuple(service.boot_errors),
-            state_error=self._state_error,
-            durable=service.durable,
-            registry=settings.registry,
-            shutdown_timeout_seconds=settings.shutdown_timeout_seconds,
-            host_pid=os.getpid(),
-            role=service.role,
-        )
+        return self.service.status()
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
         self._subscribers.append(callback)
@@ -161,10 +144,6 @@ class LocalClient(SchedulerClient):
         return unsubscribe
 
     def _hear(self, event: SchedulerEvent) -> None:
-        if event.kind is EventKind.STATE_ERROR:
-            self._state_error = event.details.get("reason") or "see the log"
-        elif event.kind is EventKind.STATE_RECOVERED:
-            self._state_error = None
         for callback in list(self._subscribers):
             callback(event)  # the service logs a subscriber that fails
 

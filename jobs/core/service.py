@@ -39,6 +39,7 @@ from jobs.core.records import (
     JobSource,
     JobState,
     SchedulerEvent,
+    SchedulerStatus,
     Trigger,
 )
 from jobs.core.runner import Runner
@@ -526,6 +527,26 @@ class SchedulerService:
                 await asyncio.wait(still, timeout=max(1.0, grace))
         self._finish_shutdown()
         await self.stop_control()
+
+    def status(self) -> SchedulerStatus:
+        """The scheduler itself as a console shows it, in this process or through the
+        control API (``LocalClient`` and the control server both answer with this)."""
+        settings = self.settings
+        control = self._control
+        return SchedulerStatus(
+            running=self.is_running,
+            timezone=self.tz.key,
+            disabled_reason=self.disabled_reason,
+            boot_errors=tuple(self.boot_errors),
+            state_error=self.state_error,
+            durable=self.durable,
+            registry=settings.registry,
+            shutdown_timeout_seconds=settings.shutdown_timeout_seconds,
+            host_pid=os.getpid(),
+            role=self.role,
+            started_at=control.started_at if control is not None else None,
+            socket=str(control.path) if control is not None else None,
+        )
 
     def serve_control(self) -> None:
         """Serve the control API (``jobs/core/control/``) on the state file's socket, so a

@@ -295,22 +295,7 @@ class ControlServer:
     # ------------------------------------------------------------------ reads
 
     def status(self) -> SchedulerStatus:
-        service = self.service
-        settings = service.settings
-        return SchedulerStatus(
-            running=service.is_running,
-            timezone=service.tz.key,
-            disabled_reason=service.disabled_reason,
-            boot_errors=tuple(service.boot_errors),
-            state_error=service.state_error,
-            durable=service.store is not None,
-            registry=settings.registry,
-            shutdown_timeout_seconds=settings.shutdown_timeout_seconds,
-            host_pid=os.getpid(),
-            role=service.role,
-            started_at=self.started_at,
-            socket=str(self.path),
-        )
+        return self.service.status()
 
     async def _get_status(self, request: web.Request) -> web.Response:
         status = self.status()

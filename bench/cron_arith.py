@@ -221,7 +221,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--seed", type=int, default=1129)
     parser.add_argument("--zones", nargs="+", default=["UTC", "Europe/London"])
+    parser.add_argument(
+        "--quick", action="store_true", help="100 expressions, 3 repeats (as each bench has)"
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.count, args.repeats = min(args.count, 100), min(args.repeats, 3)
 
     began = time.perf_counter()
     exprs = generate(args.seed, args.count)

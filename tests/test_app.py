@@ -825,3 +825,33 @@ async def test_detail_shows_the_newest_output_in_full_and_older_ones_cut(
         assert "x" * 401 not in newest
         assert "line 10" in older and "line 11" not in older
         assert "… 40 more lines" in older
+
+
+@pytest.mark.parametrize(
+    ("size", "hidden", "whole"),
+    [
+        ((200, 50), [], True),
+        ((120, 35), ["took"], True),
+        # The kept columns with this id and expression need 85 cells: the expression gives.
+        ((80, 24), ["took", "runs", "fails", "last run", "description"], False),
+    ],
+)
+async def test_the_table_fits_the_terminal_with_ids_whole(
+    service: SchedulerService, size: tuple[int, int], hidden: list[str], whole: bool
+) -> None:
+    service.register_job("cleanup_expired_tokens", "tests.jobfuncs:quick", YEARLY)
+    service.register_job("q", "tests.jobfuncs:quick", "*/30 9-17 * * 1-5")
+    app = JobConsoleApp(LocalClient(service))
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        table = app.query_one(JobTable)
+        strips = table.render_lines(table.region.reset_offset)
+        header, *rows = (strip.text for strip in strips)
+        for label in ("id", "cron", "state", "next run", "status"):
+            assert label in header
+        for label in hidden:
+            assert label not in header, (label, header)
+        assert any("cleanup_expired_tokens " in row for row in rows)  # the id whole
+        expression = "*/30 9-17 * * 1-5 " if whole else "*/30 9-17 …"
+        assert any(expression in row for row in rows), rows
+        assert table.virtual_size.width <= table.scrollable_content_region.width  # no scroll

@@ -8,7 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 from jobs.core.records import ExecutionStatus, JobSnapshot, JobState
 from tests.records import snapshot
-from tui.job_model import JobTableModel
+from tui.job_model import (
+    COLUMN_KEYS,
+    DROP_ORDER,
+    JobTableModel,
+    column_widths,
+    row_width,
+)
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -108,3 +114,46 @@ def test_the_model_loads_no_textual() -> None:
     code = "import sys, tui.job_model; print(any(m.startswith('textual') for m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr
+
+
+# ------------------------------------------------------------ columns that fit
+
+
+def shown(widths: list[int]) -> list[str]:
+    return [key for key, width in zip(COLUMN_KEYS, widths, strict=True) if width]
+
+
+def test_the_id_and_cron_take_their_longest_value_and_the_description_the_rest() -> None:
+    widths = column_widths(200, longest_id=22, longest_cron=11)
+    assert shown(widths) == list(COLUMN_KEYS)
+    assert widths[COLUMN_KEYS.index("id")] == 22
+    assert widths[COLUMN_KEYS.index("cron")] == 11
+    assert row_width(widths) == 200  # the description fills the row
+
+
+def test_a_narrow_table_leaves_columns_out_in_the_documented_order() -> None:
+    seen = []
+    for available in range(200, 60, -1):
+        widths = column_widths(available, longest_id=22, longest_cron=11)
+        dropped = [key for key in DROP_ORDER if key not in shown(widths)]
+        if dropped and dropped not in seen:
+            seen.append(dropped)
+        if available >= 79:  # the kept columns at their natural widths, less a cell
+            assert widths[COLUMN_KEYS.index("id")] == 22, available  # the id whole
+        assert row_width(widths) <= available or available < 63, available  # never wider
+    assert seen == [list(DROP_ORDER[:n]) for n in range(1, len(DROP_ORDER) + 1)]
+
+
+def test_below_the_kept_columns_the_id_and_cron_shrink_before_anything_scrolls() -> None:
+    widths = column_widths(80, longest_id=40, longest_cron=20)
+    assert shown(widths) == ["id", "cron", "state", "next", "status"]
+    assert row_width(widths) == 80
+    assert widths[COLUMN_KEYS.index("id")] < 40
+
+
+def test_the_longest_id_and_expression_are_kept_as_jobs_come() -> None:
+    model = JobTableModel()
+    model.set_jobs([snapshot("a", cron_expression="@daily")])
+    assert (model.longest_id, model.longest_cron) == (1, 6)
+    model.upsert(snapshot("a_much_longer_id", cron_expression="*/5 9-17 * * 1-5"))
+    assert (model.longest_id, model.longest_cron) == (16, 16)

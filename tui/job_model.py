@@ -87,7 +87,7 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "next",
         "next run",
-        21,
+        23,  # "12-31 23:59 in 364d 23h": a countdown is never cut
         lambda j, n, z: (_next_run(j, n, z), None),
         lambda j: j.next_run_time,
     ),
@@ -104,7 +104,7 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "last",
         "last run",
-        10,
+        12,
         lambda j, n, z: (_ago(j.last_run_time, n), None),
         lambda j: j.last_run_time,
     ),
@@ -117,12 +117,12 @@ COLUMNS: tuple[Column, ...] = (
         right=True,
     ),
     Column(
-        "runs", "runs", 5, lambda j, n, z: (str(j.run_count), None), lambda j: j.run_count, True
+        "runs", "runs", 6, lambda j, n, z: (str(j.run_count), None), lambda j: j.run_count, True
     ),
     Column(
         "fails",
         "fails",
-        5,
+        7,
         lambda j, n, z: (str(j.failure_count), "job-table--error" if j.failure_count else None),
         lambda j: j.failure_count,
         right=True,
@@ -137,6 +137,49 @@ COLUMNS: tuple[Column, ...] = (
     ),
 )
 COLUMN_KEYS = tuple(column.key for column in COLUMNS)
+
+#: The columns a narrow table leaves out, first to last; id, cron, state, next run and
+#: status always stay.
+DROP_ORDER = ("duration", "runs", "fails", "last", "description")
+#: How wide the id and cron columns may grow to show their longest value whole, and how
+#: narrow they may shrink (cut with an ellipsis) when even the kept columns do not fit.
+ID_WIDTH, CRON_WIDTH = (8, 48), (9, 32)
+_INDEX = {column.key: index for index, column in enumerate(COLUMNS)}
+
+
+def row_width(widths: list[int]) -> int:
+    """A row's cells: a leading space, then each shown column and the space after it."""
+    return 1 + sum(width + 1 for width in widths if width)
+
+
+def column_widths(available: int, longest_id: int, longest_cron: int) -> list[int]:
+    """Each column's width for a table ``available`` cells wide, 0 for one left out.
+
+    The id and cron columns take their longest value whole (within ``ID_WIDTH`` and
+    ``CRON_WIDTH``), the other columns their fixed width, the description what is left.
+    When that does not fit, columns are left out in ``DROP_ORDER``; then the next run
+    gives a cell, and the cron and the id shrink to their least, the id last: it says
+    which job a row is. Below that (under 63 cells) the row is wider than the table and
+    scrolls.
+    """
+    widths = [column.width for column in COLUMNS]
+    widths[_INDEX["id"]] = max(ID_WIDTH[0], min(ID_WIDTH[1], max(longest_id, 4)))
+    widths[_INDEX["cron"]] = max(CRON_WIDTH[0], min(CRON_WIDTH[1], max(longest_cron, 6)))
+    description = _INDEX["description"]
+    for key in DROP_ORDER:
+        if row_width(widths) <= available:
+            break
+        widths[_INDEX[key]] = 0
+    # The id gives last. The next run gives one cell first: only a countdown of 100 days
+    # or more ("12-31 23:59 in 364d 23h") needs it.
+    for key, least in (("next", 22), ("cron", CRON_WIDTH[0]), ("id", ID_WIDTH[0])):
+        over = row_width(widths) - available
+        if over > 0:
+            index = _INDEX[key]
+            widths[index] = max(least, widths[index] - over)
+    if widths[description]:
+        widths[description] += max(0, available - row_width(widths))
+    return widths
 
 
 class JobTableModel:
@@ -157,6 +200,10 @@ class JobTableModel:
         self._reverse = False
         self.filter_text = ""
         self.revision = 0
+        #: The longest id and cron expression held (they never shrink until ``set_jobs``):
+        #: what the table sizes those columns by.
+        self.longest_id = 0
+        self.longest_cron = 0
 
     # ------------------------------------------------------------------ reads
 
@@ -216,6 +263,9 @@ class JobTableModel:
         """Replace every job."""
         self._jobs = {job.job_id: job for job in jobs}
         self._states = Counter(job.state for job in self._jobs.values())
+        held = self._jobs.values()
+        self.longest_id = max((len(job.job_id) for job in held), default=0)
+        self.longest_cron = max((len(job.cron_expression) for job in held), default=0)
         self._haystack = {}
         self._resort()
         self.revision += 1
@@ -274,6 +324,8 @@ class JobTableModel:
         job_id = job.job_id
         old = self._jobs.get(job_id)
         self._jobs[job_id] = job
+        self.longest_id = max(self.longest_id, len(job_id))
+        self.longest_cron = max(self.longest_cron, len(job.cron_expression))
         if old is not None:
             self._states[old.state] -= 1
         self._states[job.state] += 1

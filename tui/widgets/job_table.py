@@ -28,7 +28,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from jobs.core.records import JobSnapshot, JobState
-from tui.job_model import COLUMN_KEYS, COLUMNS, JobTableModel
+from tui.job_model import COLUMN_KEYS, COLUMNS, JobTableModel, column_widths, row_width
 from tui.widgets._scrolling import set_virtual_size
 from tui.widgets._styles import PassStyles
 
@@ -139,6 +139,7 @@ class JobTable(ScrollView, can_focus=True):
         self._cursor: str | None = None
         self._announced: str | None = None
         self._widths = [column.width for column in COLUMNS]
+        self._laid_out_for = (0, 0)
         self._offsets = self._column_offsets()
         self._now = self.clock()
         self._styles = PassStyles(self)
@@ -192,13 +193,15 @@ class JobTable(ScrollView, can_focus=True):
     def set_jobs(self, jobs: Iterable[JobSnapshot]) -> None:
         """Replace every job; the cursor stays on its job if that job is still here."""
         self.model.set_jobs(jobs)
+        if self.is_mounted:
+            self._layout_columns()
         self._rows_reordered()
 
     def upsert(self, job: JobSnapshot) -> None:
         """Add or update one job; moves its row only if its sort key changed."""
         if self.model.upsert(job):
             self._rows_changed()
-        else:
+        elif not self._widen():
             self._refresh_job(job.job_id)
 
     def apply(self, changes: Mapping[str, JobSnapshot | None]) -> None:
@@ -211,7 +214,7 @@ class JobTable(ScrollView, can_focus=True):
             self._cursor = self._cursor_after_removal(cursor_row)
         if moved:
             self._rows_changed()
-        else:
+        elif not self._widen():
             for job_id in in_place:
                 self._refresh_job(job_id)
 
@@ -290,6 +293,8 @@ class JobTable(ScrollView, can_focus=True):
         segments = [Segment(" ", style)]
         sort_index, reverse = self.model.sort_index, self.model.sort_reverse
         for index, (column, width) in enumerate(zip(COLUMNS, self._widths, strict=True)):
+            if not width:
+                continue
             label = column.label
             if index == sort_index:
                 label += " ▼" if reverse else " ▲"
@@ -317,6 +322,8 @@ class JobTable(ScrollView, can_focus=True):
         segments = [Segment(" ", base)]
         now, tz = self._now, self.tz
         for column, width in zip(COLUMNS, self._widths, strict=True):
+            if not width:
+                continue
             text, component = column.cell(job, now, tz)
             style = base
             if component is not None and not cursor:
@@ -350,8 +357,9 @@ class JobTable(ScrollView, can_focus=True):
             return
         x = offset.x + round(self.scroll_x)
         if offset.y == 0:
-            for index, start in enumerate(self._offsets):
-                if start <= x < start + self._widths[index] + 1:
+            for index, start in enumerate(self._offsets[:-1]):
+                width = self._widths[index]
+                if width and start <= x < start + width + 1:
                     self.sort_by(COLUMNS[index].key)
                     break
             return
@@ -388,8 +396,17 @@ class JobTable(ScrollView, can_focus=True):
         self._rows_changed()
         self._scroll_to_cursor()
 
+    def _widen(self) -> bool:
+        """Lay the columns out again if a longer id or expression came; True if so."""
+        model = self.model
+        if (model.longest_id, model.longest_cron) == self._laid_out_for or not self.is_mounted:
+            return False
+        self._layout_columns()
+        return True
+
     def _rows_changed(self) -> None:
         """The rows or their order changed: resize, redraw, and announce a new cursor."""
+        self._widen()
         rows = self.model.row_count
         if self._cursor is None and rows:
             self._cursor = self.model.id_at(0)
@@ -447,17 +464,17 @@ class JobTable(ScrollView, can_focus=True):
         offsets, x = [], 1
         for width in self._widths:
             offsets.append(x)
-            x += width + 1
+            x += width + 1 if width else 0
         offsets.append(x)
         return offsets
 
     def _layout_columns(self) -> None:
+        """Size the columns to the terminal and to the longest id and expression held."""
         available = self.scrollable_content_region.width  # the gutter is stable (see tcss)
-        fixed = 1 + sum(w + 1 for c, w in zip(COLUMNS, self._widths, strict=True) if not c.flexible)
-        self._widths = [
-            max(column.width, available - fixed - 1) if column.flexible else column.width
-            for column in COLUMNS
-        ]
+        model = self.model
+        self._laid_out_for = (model.longest_id, model.longest_cron)
+        self._widths = column_widths(available, *self._laid_out_for)
+        assert row_width(self._widths) == self._column_offsets()[-1]
         self._offsets = self._column_offsets()
         self.virtual_size = Size(self._offsets[-1], self.model.row_count + 1)
         self.refresh()

@@ -28,7 +28,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from jobs.core.records import JobSnapshot, JobState
-from tui.job_model import COLUMN_KEYS, COLUMNS, JobTableModel, column_widths, row_width
+from tui.job_model import COLUMN_KEYS, COLUMNS, JobTableModel, column_widths
 from tui.widgets._scrolling import set_virtual_size
 from tui.widgets._styles import PassStyles
 
@@ -474,7 +474,6 @@ class JobTable(ScrollView, can_focus=True):
         model = self.model
         self._laid_out_for = (model.longest_id, model.longest_cron)
         self._widths = column_widths(available, *self._laid_out_for)
-        assert row_width(self._widths) == self._column_offsets()[-1]
         self._offsets = self._column_offsets()
         self.virtual_size = Size(self._offsets[-1], self.model.row_count + 1)
         self.refresh()

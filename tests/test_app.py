@@ -855,3 +855,42 @@ async def test_the_table_fits_the_terminal_with_ids_whole(
         expression = "*/30 9-17 * * 1-5 " if whole else "*/30 9-17 …"
         assert any(expression in row for row in rows), rows
         assert table.virtual_size.width <= table.scrollable_content_region.width  # no scroll
+
+
+async def test_the_palette_jumps_to_a_job_by_part_of_its_id_even_when_filtered_out(
+    service: SchedulerService,
+) -> None:
+    add_jobs(service, "alpha", "billing_export", "zeta")
+    app = JobConsoleApp(LocalClient(service))
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(JobTable)
+        await pilot.press("slash")
+        await type_text(pilot, "zeta")  # the filter shows zeta alone
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: table.job_ids() == ["zeta"])
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await type_text(pilot, "export")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: table.selected_job_id == "billing_export")
+        assert table.job_ids() == ["alpha", "billing_export", "zeta"]  # the filter cleared
+        assert app.focused is table
+
+
+async def test_counts_sort_largest_first_and_again_reverses(service: SchedulerService) -> None:
+    add_jobs(service, "few", "many", "none")
+    service.start()
+    for job_id, runs in (("few", 1), ("many", 3)):
+        for _ in range(runs):
+            service.run_job_now(job_id)
+            await asyncio.sleep(0.05)
+    app = JobConsoleApp(LocalClient(service), autostart=False)
+    async with app.run_test(size=(200, 40)) as pilot:
+        table = app.query_one(JobTable)
+        await wait_until(pilot, lambda: table.get_job("many").run_count == 3)
+        runs_x = 1 + sum(w + 1 for w in table._widths[: COLUMN_KEYS.index("runs")]) + 2
+        await pilot.click(JobTable, offset=(runs_x, 0))
+        assert (table.sort_column, table.job_ids()) == ("runs", ["many", "few", "none"])
+        await pilot.click(JobTable, offset=(runs_x, 0))
+        assert table.job_ids() == ["none", "few", "many"]

@@ -47,10 +47,11 @@ from jobs.core.records import (
 )
 from tui import attach, plain_text
 from tui.collector import IdleCollector
-from tui.commands import JobCommands
+from tui.commands import JobCommands, JobJumps
 from tui.counters import RecentCount
 from tui.event_batch import EventQueue
 from tui.forms import register_error
+from tui.job_model import LARGEST_FIRST
 from tui.preferences import Preferences, PreferenceStore
 from tui.screens import (
     ConfirmScreen,
@@ -130,7 +131,7 @@ class JobConsoleApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "jobconsole"
-    COMMANDS = App.COMMANDS | {JobCommands}
+    COMMANDS = App.COMMANDS | {JobCommands, JobJumps}
 
     # In order of importance: a narrow footer shows the first ones (all are in `?`).
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -577,12 +578,7 @@ class JobConsoleApp(App[None]):
         await self._apply_events()  # the new job's row
         if self._table.get_job(job_id) is None:  # attached: its event is still on the way
             self._table.upsert(await self.client.get_job(job_id))
-        if not self._table.select(job_id):  # the filter hides it: show everything
-            bar = self.query_one(FilterBar)
-            bar.value = ""
-            bar.remove_class("-active")
-            self._table.filter_text = ""
-            self._table.select(job_id)
+        self.jump_to(job_id)
         job = await self.client.get_job(job_id)
         self._notify(f"Registered {job_id}: {job.description}{self._next_note(job)}")
 
@@ -775,7 +771,8 @@ class JobConsoleApp(App[None]):
 
     def action_sort(self) -> None:
         index = COLUMN_KEYS.index(self._table.sort_column)
-        self._table.sort_by(COLUMN_KEYS[(index + 1) % len(COLUMN_KEYS)], reverse=False)
+        column = COLUMN_KEYS[(index + 1) % len(COLUMN_KEYS)]
+        self._table.sort_by(column, reverse=column in LARGEST_FIRST)
 
     def action_sort_reverse(self) -> None:
         self._table.sort_by(self._table.sort_column, reverse=not self._table.sort_reverse)
@@ -877,6 +874,19 @@ class JobConsoleApp(App[None]):
             ]
             sections.append(("Not while attached read-only", refused))
         return sections
+
+    def all_job_ids(self) -> list[str]:
+        return self._table.model.all_ids()
+
+    def jump_to(self, job_id: str) -> None:
+        """Put the cursor on ``job_id``; a filter that hides it is cleared."""
+        if not self._table.select(job_id):
+            bar = self.query_one(FilterBar)
+            bar.value = ""
+            bar.remove_class("-active")
+            self._table.filter_text = ""
+            self._table.select(job_id)
+        self._table.focus()
 
     def palette_commands(self) -> list[tuple[str, str, str]]:
         """``(name, help, action)`` for the command palette, one per console key."""

@@ -138,6 +138,9 @@ COLUMNS: tuple[Column, ...] = (
 )
 COLUMN_KEYS = tuple(column.key for column in COLUMNS)
 
+#: Columns of counts and durations: sorting by one puts the largest first.
+LARGEST_FIRST = frozenset({"duration", "runs", "fails"})
+
 #: The columns a narrow table leaves out, first to last; id, cron, state, next run and
 #: status always stay.
 DROP_ORDER = ("duration", "runs", "fails", "last", "description")
@@ -252,6 +255,10 @@ class JobTableModel:
         if index >= len(rows) or rows[index] != key:
             return None
         return len(rows) - 1 - index if self._reverse else index
+
+    def all_ids(self) -> list[str]:
+        """Every job held, shown or filtered out, in no particular order."""
+        return list(self._jobs)
 
     def ids(self) -> list[str]:
         """The ids of the rows in display order."""

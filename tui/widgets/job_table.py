@@ -28,7 +28,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from jobs.core.records import JobSnapshot, JobState
-from tui.job_model import COLUMN_KEYS, COLUMNS, JobTableModel, column_widths
+from tui.job_model import COLUMN_KEYS, COLUMNS, LARGEST_FIRST, JobTableModel, column_widths
 from tui.widgets._scrolling import set_virtual_size
 from tui.widgets._styles import PassStyles
 
@@ -237,7 +237,8 @@ class JobTable(ScrollView, can_focus=True):
     def sort_by(self, column: str, reverse: bool | None = None) -> None:
         """Order the rows by ``column``; the same column again flips the direction."""
         if reverse is None:
-            reverse = not self.sort_reverse if column == self.sort_column else False
+            first = column in LARGEST_FIRST  # counts and durations: the largest first
+            reverse = not self.sort_reverse if column == self.sort_column else first
         self.model.sort_by(column, reverse)
         self._rows_reordered()
         self._scroll_to_cursor()

@@ -9,7 +9,7 @@ counts from the instant scheduling began.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -187,9 +187,14 @@ class Scheduling:
             if job.paused:
                 self.scheduler.pause_job(job.job_id)
 
-    def next_run_time(self, job: LiveJob) -> datetime | None:
+    def next_run_time(
+        self, job: LiveJob, known: Mapping[str, datetime | None] | None = None
+    ) -> datetime | None:
+        """``known``: every job's next run time read at once (``next_run_times``)."""
         if self.scheduler is None or not job.schedulable or job.paused:
             return None
+        if known is not None:
+            return known.get(job.job_id)
         ap_job = self.scheduler.get_job(job.job_id)
         return ap_job.next_run_time if ap_job is not None else None
 

@@ -728,12 +728,7 @@ class SchedulerService:
             state = JobState.PAUSED
         else:
             state = JobState.SCHEDULED
-        if next_runs is None:
-            next_run = self._scheduling.next_run_time(job)
-        elif job.schedulable and not job.paused:
-            next_run = next_runs.get(job.job_id)
-        else:
-            next_run = None
+        next_run = self._scheduling.next_run_time(job, next_runs)
         last = job.last
         return JobSnapshot(
             job_id=job.job_id,

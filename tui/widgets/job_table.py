@@ -193,15 +193,13 @@ class JobTable(ScrollView, can_focus=True):
     def set_jobs(self, jobs: Iterable[JobSnapshot]) -> None:
         """Replace every job; the cursor stays on its job if that job is still here."""
         self.model.set_jobs(jobs)
-        if self.is_mounted:
-            self._layout_columns()
         self._rows_reordered()
 
     def upsert(self, job: JobSnapshot) -> None:
         """Add or update one job; moves its row only if its sort key changed."""
         if self.model.upsert(job):
             self._rows_changed()
-        elif not self._widen():
+        elif not self._fit_columns():
             self._refresh_job(job.job_id)
 
     def apply(self, changes: Mapping[str, JobSnapshot | None]) -> None:
@@ -214,7 +212,7 @@ class JobTable(ScrollView, can_focus=True):
             self._cursor = self._cursor_after_removal(cursor_row)
         if moved:
             self._rows_changed()
-        elif not self._widen():
+        elif not self._fit_columns():
             for job_id in in_place:
                 self._refresh_job(job_id)
 
@@ -397,8 +395,9 @@ class JobTable(ScrollView, can_focus=True):
         self._rows_changed()
         self._scroll_to_cursor()
 
-    def _widen(self) -> bool:
-        """Lay the columns out again if a longer id or expression came; True if so."""
+    def _fit_columns(self) -> bool:
+        """Lay the columns out again if the longest id or expression held changed (a
+        longer one came, or ``set_jobs`` replaced them all); True if so."""
         model = self.model
         if (model.longest_id, model.longest_cron) == self._laid_out_for or not self.is_mounted:
             return False
@@ -407,7 +406,7 @@ class JobTable(ScrollView, can_focus=True):
 
     def _rows_changed(self) -> None:
         """The rows or their order changed: resize, redraw, and announce a new cursor."""
-        self._widen()
+        self._fit_columns()
         rows = self.model.row_count
         if self._cursor is None and rows:
             self._cursor = self.model.id_at(0)

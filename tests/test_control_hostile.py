@@ -237,3 +237,38 @@ async def test_a_stale_socket_left_by_a_killed_host_is_replaced(
         if task is not None:
             await task
     assert not stale.exists()
+
+
+async def test_sockets_of_other_killed_hosts_are_swept_and_live_ones_kept(
+    tmp_path: Path, runtime_dir: Path
+) -> None:
+    from jobs.core.settings import Settings
+    from jobs.core.store import Store
+
+    directory = paths.socket_dir()
+    dead = directory / "dead.sock"
+    left = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    left.bind(str(dead))  # a host of another state file, SIGKILLed long ago
+    left.close()
+    os.utime(dead, (time.time() - 3600, time.time() - 3600))
+    just_bound = directory / "just-bound.sock"
+    starting = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    starting.bind(str(just_bound))  # a host between bind and listen
+    alive = directory / "alive.sock"
+    listening = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listening.bind(str(alive))
+    listening.listen(1)
+    os.utime(alive, (time.time() - 3600, time.time() - 3600))
+    settings = Settings(timezone="UTC", state_path=tmp_path / "state.sqlite3")
+    service = SchedulerService(settings, store=Store.open(settings))
+    service.start()
+    try:
+        assert not dead.exists()
+        assert just_bound.exists() and alive.exists()
+        assert paths.socket_path(settings.state_path).exists()
+    finally:
+        starting.close()
+        listening.close()
+        task = service.shutdown(timeout=0)
+        if task is not None:
+            await task

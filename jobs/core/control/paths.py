@@ -13,9 +13,12 @@ without asking anyone, and a long path still fits ``sun_path`` (108 bytes on Lin
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import socket
 import stat
+import time
 from pathlib import Path
 
 #: ``sun_path`` holds 108 bytes on Linux, the terminating NUL included.
@@ -42,6 +45,33 @@ def socket_path(state_path: Path) -> Path:
     """The control socket of the scheduler that holds ``state_path``."""
     digest = hashlib.sha256(os.fsencode(Path(state_path).resolve())).hexdigest()[:24]
     return socket_dir() / f"{digest}.sock"
+
+
+def sweep_stale(directory: Path, *, keep: Path, older_than: float = 60.0) -> list[Path]:
+    """Remove the sockets of hosts that were killed, so the directory does not fill up.
+
+    A socket nobody listens on refuses a connection. One younger than ``older_than``
+    seconds is left alone: its host may have bound it and not yet begun to listen.
+    """
+    removed: list[Path] = []
+    cutoff = time.time() - older_than
+    for path in directory.glob("*.sock"):
+        if path == keep:
+            continue
+        try:
+            info = os.lstat(path)
+            if not stat.S_ISSOCK(info.st_mode) or info.st_mtime > cutoff:
+                continue
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                probe.settimeout(0.5)
+                probe.connect(os.fspath(path))
+        except ConnectionRefusedError:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+                removed.append(path)
+        except OSError:
+            continue  # alive, busy, or gone in between: not ours to judge
+    return removed
 
 
 def _ensure_private(path: Path, uid: int) -> None:

@@ -119,6 +119,7 @@ class ControlServer:
             os.chmod(path, 0o600)
             sock.listen(128)
             sock.setblocking(False)
+            paths.sweep_stale(path.parent, keep=path)
             return cls(service, path, sock)
         except BaseException:
             sock.close()

@@ -272,3 +272,36 @@ async def test_sockets_of_other_killed_hosts_are_swept_and_live_ones_kept(
         task = service.shutdown(timeout=0)
         if task is not None:
             await task
+
+
+async def test_a_closed_control_server_lets_its_service_go(
+    tmp_path: Path, runtime_dir: Path
+) -> None:
+    """A process that hosts more than once (a library user's tests, a console that came to
+    host) must not keep every earlier service, its jobs and its store, alive."""
+    import gc
+    import weakref
+
+    from jobs.core.settings import Settings
+    from jobs.core.store import Store
+
+    settings = Settings(timezone="UTC", state_path=tmp_path / "state.sqlite3")
+    service = SchedulerService(settings, store=Store.open(settings))
+    service.register_job("yearly", QUICK, YEARLY)
+    service.start()
+    remote = RemoteClient(paths.socket_path(settings.state_path))
+    await remote.start()
+    assert [job.job_id for job in await remote.get_jobs()] == ["yearly"]
+    await remote.stop()
+    task = service.shutdown(timeout=0)
+    if task is not None:
+        await task
+    service.close()
+    gone = weakref.ref(service)
+    del service, task, remote
+    for _ in range(50):
+        gc.collect()
+        if gone() is None:
+            break
+        await asyncio.sleep(0.05)
+    assert gone() is None, "the closed server's handlers still hold the service"

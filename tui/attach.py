@@ -204,8 +204,8 @@ class LocalHost:
 
 class _HostedHere(LocalClient):
     """A ``LocalClient`` started outside the app's context: the timers and tasks the
-    scheduler makes as it starts copy the context they are made in, and a closed control
-    server stays in aiohttp's handler cache, which would keep the app alive through them."""
+    scheduler makes as it starts copy the context they are made in, which would keep the
+    app alive through them."""
 
     async def start(self) -> None:
         await asyncio.get_running_loop().create_task(super().start(), context=contextvars.Context())

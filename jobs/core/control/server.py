@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
+from aiohttp import web, web_app
 
 from jobs.core import funcs
 from jobs.core.control import paths, wire
@@ -182,6 +182,7 @@ class ControlServer:
         with contextlib.suppress(RuntimeError):  # never set up: it failed to start
             await self._runner.cleanup()
         self._sock.close()
+        _forget_handlers()
 
     def _forget(self) -> None:
         """In a forked child: close the copies of the sockets, so a client sees the host
@@ -443,6 +444,14 @@ def _count(request: web.Request, key: str, default: int, most: int) -> int:
             field=key,
         )
     return value
+
+
+def _forget_handlers() -> None:
+    """Let a closed server go: aiohttp caches each request's handler chain in a module-level
+    cache keyed by the handler, a bound method of the server, which holds the service."""
+    cache = getattr(web_app, "_cached_build_middleware", None)
+    if cache is not None and hasattr(cache, "cache_clear"):
+        cache.cache_clear()
 
 
 def _after_fork_in_child() -> None:

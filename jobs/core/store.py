@@ -142,6 +142,37 @@ class _Call(NamedTuple):
     run: Callable[[sqlite3.Connection], None]
 
 
+class _Chore(NamedTuple):
+    """Upkeep the writer does outside any transaction, after the batch it came with is
+    committed; its failure loses nothing, so it is logged rather than reported."""
+
+    action: str
+    run: Callable[[sqlite3.Connection], None]
+
+
+def _give_space_back(conn: sqlite3.Connection) -> None:
+    """Return the pages pruning freed to the file system.
+
+    A file made before jobconsole vacuumed (``auto_vacuum`` off) is rewritten once by
+    VACUUM, which switches it to incremental vacuum; VACUUM is one transaction: if it
+    fails (it needs room for a copy), the file is as it was. After that each prune
+    truncates the file by what it freed.
+    """
+    mode = conn.execute("PRAGMA auto_vacuum").fetchone()[0]
+    if mode == _AUTO_VACUUM_NONE:
+        conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        conn.execute("VACUUM")
+    elif mode == _AUTO_VACUUM_INCREMENTAL and conn.execute("PRAGMA freelist_count").fetchone()[0]:
+        # executescript steps it to the end; execute() would free a single page.
+        conn.executescript("PRAGMA incremental_vacuum;")
+    else:
+        return
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the log held the pages moved
+
+
+_AUTO_VACUUM_NONE, _AUTO_VACUUM_INCREMENTAL = 0, 2
+
+
 class _Statement(NamedTuple):
     """A statement the writer runs, queued with its parameters; ``action`` names it in a
     report when it fails, formatted with them (ids only, never user text)."""
@@ -726,6 +757,8 @@ class Store(StateStore):
             store._version = version
         else:
             try:
+                if version == 0:  # a new file: before its first table, or it needs a VACUUM
+                    conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
                 store._migrate(version)
@@ -808,7 +841,10 @@ class Store(StateStore):
                     batch.append(self._queue.get_nowait())
             done = [item for item in batch if isinstance(item, threading.Event)]
             stop = None in batch
-            writes = [i for i in batch if i is not None and not isinstance(i, threading.Event)]
+            chores = [item for item in batch if isinstance(item, _Chore)]
+            writes = [
+                i for i in batch if i is not None and not isinstance(i, threading.Event | _Chore)
+            ]
             if writes:
                 try:
                     if conn is None:
@@ -821,6 +857,8 @@ class Store(StateStore):
                     self._check(failed, writes)
                 except Exception:
                     log.exception("checking state file %s failed", self.path)
+            if chores and conn is not None:
+                self._do(conn, chores)
             for event in done:
                 event.set()
             if stop:
@@ -859,6 +897,21 @@ class Store(StateStore):
         if failed is not None:
             self._needed = needed
         return failed
+
+    def _do(self, conn: sqlite3.Connection, chores: list[_Chore]) -> None:
+        for chore in chores:
+            try:
+                chore.run(conn)
+            except Exception as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                log.warning(
+                    "state file %s: %s failed (%s); it is tried again at the next prune",
+                    self.path,
+                    chore.action,
+                    _reason(exc),
+                )
 
     def _check(self, failed: tuple[str, Exception] | None, writes: list[Any]) -> None:
         """After a batch: report a failed write, or the file gone from under us (writes to
@@ -974,7 +1027,8 @@ class Store(StateStore):
 
         Never deleted (``_PRUNE_KEPT``): running executions, and each stored job's newest
         and latest counted execution, so a job's "last run" and the head of its detail
-        view survive however old they are.
+        view survive however old they are. Then the writer gives the space the deleted
+        rows held back to the file system (``_give_space_back``).
         """
         cutoff = _iso(now - timedelta(days=max_age_days))
 
@@ -995,6 +1049,7 @@ class Store(StateStore):
 
         if not self.read_only and not self._closed and not self.forked:
             self._queue.put(_Call("pruning old history", run))
+            self._queue.put(_Chore("giving pruned space back", _give_space_back))
 
     # ------------------------------------------------------------------ reading
 

@@ -149,6 +149,10 @@ def event_line(event: SchedulerEvent, tz: tzinfo | None = None) -> str:
     return visible(f"{clock(event.at, tz)}  {subject}{event.kind}{detail}")
 
 
+def _ascii_cell_size(text: str, width: int) -> str:
+    return text[:width].ljust(width)
+
+
 def columns(headers: Sequence[str], rows: Sequence[Sequence[str]], width: int | None) -> str:
     """Rows under their headers, aligned, two spaces apart, like ``ps`` or ``kubectl get``.
 
@@ -158,9 +162,13 @@ def columns(headers: Sequence[str], rows: Sequence[Sequence[str]], width: int | 
     cut when None. Control characters in a cell are made visible: a newline or CR in a
     description must not forge a row.
     """
-    from rich.cells import cell_len, set_cell_size
-
     table = [list(headers), *([visible(cell) for cell in row] for row in rows)]
+    # Printable ASCII (nearly every cell, and all that visible() makes of control
+    # characters) is a cell per character: len() and ljust() are exact, and much faster.
+    if all(cell.isascii() for row in table for cell in row):
+        cell_len, set_cell_size = len, _ascii_cell_size
+    else:
+        from rich.cells import cell_len, set_cell_size
     widths = [max(cell_len(row[i]) for row in table) for i in range(len(headers) - 1)]
     used = sum(widths) + 2 * len(widths)
     room = None if width is None else max(width - used, 10)

@@ -203,12 +203,13 @@ def _parse(expression: str) -> CronSchedule:
     return CronSchedule(text, normalized)
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=1 << 17)
 def describe(normalized: str) -> str:
     """A sentence such as "At 09:00 AM, Monday through Friday", from cron-descriptor.
 
     About 80 µs an expression: for a registry of thousands of distinct expressions it is
-    left until a description is shown or searched.
+    left until a description is shown or searched. The cache holds every distinct
+    expression of a registry of 100,000 jobs (some 34,000), a few MB.
     """
     try:
         text = _descriptor()(normalized).get_description()

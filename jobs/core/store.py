@@ -142,6 +142,37 @@ class _Call(NamedTuple):
     run: Callable[[sqlite3.Connection], None]
 
 
+class _Chore(NamedTuple):
+    """Upkeep the writer does outside any transaction, after the batch it came with is
+    committed; its failure loses nothing, so it is logged rather than reported."""
+
+    action: str
+    run: Callable[[sqlite3.Connection], None]
+
+
+def _give_space_back(conn: sqlite3.Connection) -> None:
+    """Return the pages pruning freed to the file system.
+
+    A file made before jobconsole vacuumed (``auto_vacuum`` off) is rewritten once by
+    VACUUM, which switches it to incremental vacuum; VACUUM is one transaction: if it
+    fails (it needs room for a copy), the file is as it was. After that each prune
+    truncates the file by what it freed.
+    """
+    mode = conn.execute("PRAGMA auto_vacuum").fetchone()[0]
+    if mode == _AUTO_VACUUM_NONE:
+        conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        conn.execute("VACUUM")
+    elif mode == _AUTO_VACUUM_INCREMENTAL and conn.execute("PRAGMA freelist_count").fetchone()[0]:
+        # executescript steps it to the end; execute() would free a single page.
+        conn.executescript("PRAGMA incremental_vacuum;")
+    else:
+        return
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the log held the pages moved
+
+
+_AUTO_VACUUM_NONE, _AUTO_VACUUM_INCREMENTAL = 0, 2
+
+
 class _Statement(NamedTuple):
     """A statement the writer runs, queued with its parameters; ``action`` names it in a
     report when it fails, formatted with them (ids only, never user text)."""
@@ -151,7 +182,11 @@ class _Statement(NamedTuple):
 
 
 def _iso(when: datetime | None) -> str | None:
-    return when.astimezone(UTC).isoformat() if when is not None else None
+    if when is None:
+        return None
+    if when.tzinfo is not UTC:  # the clock's times are UTC already: no conversion
+        when = when.astimezone(UTC)
+    return when.isoformat()
 
 
 def _dt(text: str | None) -> datetime | None:
@@ -318,22 +353,49 @@ def _execution_params(e: Execution) -> tuple[Any, ...]:
         e.traceback,
         e.output,
         int(e.output_truncated),
-        json.dumps(list(e.warnings)),
+        json.dumps(list(e.warnings)) if e.warnings else "[]",
     )
 
 
-_RECORD_EXECUTION = _Statement(
-    f"INSERT OR REPLACE INTO executions ({_EXECUTION_COLUMNS}) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    "writing execution #{0}",
+# The end of a run updates the row its start wrote, in place: a REPLACE would delete it
+# and insert it again, through every index twice.
+_RECORD_EXECUTION = (
+    f"INSERT INTO executions ({_EXECUTION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in _EXECUTION_COLUMNS.split(", ")[1:])
 )
-_COUNT_EXECUTION = _Statement(
+_COUNT_EXECUTIONS = (
     "INSERT INTO job_stats (job_id, run_count, failure_count, last_execution_id) "
-    "VALUES (?, 1, ?, ?) ON CONFLICT (job_id) DO UPDATE SET "
-    "run_count = run_count + 1, failure_count = failure_count + excluded.failure_count,"
-    " last_execution_id = excluded.last_execution_id",
-    "counting execution #{2}",
+    "VALUES (?, ?, ?, ?) ON CONFLICT (job_id) DO UPDATE SET "
+    "run_count = run_count + excluded.run_count, "
+    "failure_count = failure_count + excluded.failure_count, "
+    "last_execution_id = excluded.last_execution_id"
 )
+_TEXT_FIELDS = ("job_id", "error", "traceback", "output")
+
+
+def _record_executions(conn: sqlite3.Connection, executions: list[Execution]) -> None:
+    """Keep ``executions`` (queued in this order) and count the finished runs among them.
+
+    Only the latest record of each id is written: when a run's start and end are
+    committed together, the start's row would be overwritten in the same transaction.
+    The counts are added once per job, not once per run.
+    """
+    latest = {e.id: e for e in executions}
+    conn.executemany(_RECORD_EXECUTION, map(_execution_params, latest.values()))
+    counts: dict[str, list[int]] = {}
+    for e in executions:
+        if e.status.value in _COUNTED:
+            count = counts.get(e.job_id)
+            if count is None:
+                count = counts[e.job_id] = [0, 0, 0]
+            count[0] += 1
+            count[1] += e.status.is_failure
+            count[2] = e.id
+    if counts:
+        conn.executemany(_COUNT_EXECUTIONS, ((job, *c) for job, c in counts.items()))
+
+
 _SET_META = _Statement(
     "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", "writing meta data ({0})"
 )
@@ -439,16 +501,27 @@ def _visible(item: Any) -> Any:
     gives for a file name that is not UTF-8), with such characters written as ``\\udcff``."""
     if isinstance(item, _Call):
         return item
+    if isinstance(item, Execution):
+        return replace(
+            item,
+            **{name: _backslashed(getattr(item, name)) for name in _TEXT_FIELDS},
+            warnings=tuple(map(_backslashed, item.warnings)),
+        )
     statement, params = item
-    return statement, tuple(
-        p.encode("utf-8", "backslashreplace").decode("utf-8") if isinstance(p, str) else p
-        for p in params
-    )
+    return statement, tuple(map(_backslashed, params))
+
+
+def _backslashed(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value
 
 
 def _action(item: Any) -> str:
     if isinstance(item, _Call):
         return item.action
+    if isinstance(item, Execution):
+        return f"writing execution #{item.id}"
     statement, params = item
     return statement.action.format(*params)
 
@@ -457,7 +530,8 @@ def _size(item: Any) -> int:
     """Roughly how much a write adds to the file: the length of its text."""
     if isinstance(item, _Call):
         return 0
-    return sum(len(p) for p in item[1] if isinstance(p, str | bytes))
+    params = _execution_params(item) if isinstance(item, Execution) else item[1]
+    return sum(len(p) for p in params if isinstance(p, str | bytes))
 
 
 def _reason(exc: BaseException) -> str:
@@ -683,6 +757,8 @@ class Store(StateStore):
             store._version = version
         else:
             try:
+                if version == 0:  # a new file: before its first table, or it needs a VACUUM
+                    conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
                 store._migrate(version)
@@ -765,7 +841,10 @@ class Store(StateStore):
                     batch.append(self._queue.get_nowait())
             done = [item for item in batch if isinstance(item, threading.Event)]
             stop = None in batch
-            writes = [i for i in batch if i is not None and not isinstance(i, threading.Event)]
+            chores = [item for item in batch if isinstance(item, _Chore)]
+            writes = [
+                i for i in batch if i is not None and not isinstance(i, threading.Event | _Chore)
+            ]
             if writes:
                 try:
                     if conn is None:
@@ -778,6 +857,8 @@ class Store(StateStore):
                     self._check(failed, writes)
                 except Exception:
                     log.exception("checking state file %s failed", self.path)
+            if chores and conn is not None:
+                self._do(conn, chores)
             for event in done:
                 event.set()
             if stop:
@@ -816,6 +897,21 @@ class Store(StateStore):
         if failed is not None:
             self._needed = needed
         return failed
+
+    def _do(self, conn: sqlite3.Connection, chores: list[_Chore]) -> None:
+        for chore in chores:
+            try:
+                chore.run(conn)
+            except Exception as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                log.warning(
+                    "state file %s: %s failed (%s); it is tried again at the next prune",
+                    self.path,
+                    chore.action,
+                    _reason(exc),
+                )
 
     def _check(self, failed: tuple[str, Exception] | None, writes: list[Any]) -> None:
         """After a batch: report a failed write, or the file gone from under us (writes to
@@ -875,12 +971,21 @@ class Store(StateStore):
     def _apply(conn: sqlite3.Connection, writes: list[Any]) -> None:
         conn.execute("BEGIN")
         try:
+            executions: list[Execution] = []  # consecutive ones, written together
             for item in writes:
+                if isinstance(item, Execution):
+                    executions.append(item)
+                    continue
+                if executions:
+                    _record_executions(conn, executions)
+                    executions = []
                 if isinstance(item, _Call):
                     item.run(conn)
                 else:
                     statement, params = item
                     conn.execute(statement.sql, params)
+            if executions:
+                _record_executions(conn, executions)
             conn.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(sqlite3.Error):
@@ -901,10 +1006,9 @@ class Store(StateStore):
         return value
 
     def record_execution(self, execution: Execution) -> None:
-        self._submit(_RECORD_EXECUTION, _execution_params(execution))
-        if execution.status.value in _COUNTED:
-            failed = int(execution.status.is_failure)
-            self._submit(_COUNT_EXECUTION, (execution.job_id, failed, execution.id))
+        # Queued as it is (it is frozen): the writer makes its row, off the event loop.
+        if not (self.read_only or self._closed or self.forked):
+            self._queue.put(execution)
 
     def save_job(self, job: StoredJob) -> None:
         self._submit(_SAVE_JOB, _job_params(job, _iso(datetime.now(UTC))))
@@ -923,7 +1027,8 @@ class Store(StateStore):
 
         Never deleted (``_PRUNE_KEPT``): running executions, and each stored job's newest
         and latest counted execution, so a job's "last run" and the head of its detail
-        view survive however old they are.
+        view survive however old they are. Then the writer gives the space the deleted
+        rows held back to the file system (``_give_space_back``).
         """
         cutoff = _iso(now - timedelta(days=max_age_days))
 
@@ -944,6 +1049,7 @@ class Store(StateStore):
 
         if not self.read_only and not self._closed and not self.forked:
             self._queue.put(_Call("pruning old history", run))
+            self._queue.put(_Chore("giving pruned space back", _give_space_back))
 
     # ------------------------------------------------------------------ reading
 

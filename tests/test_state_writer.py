@@ -231,6 +231,21 @@ def test_a_state_file_deleted_or_replaced_while_in_use_is_reported(
         store.close()
 
 
+def test_a_state_file_deleted_before_anything_was_written_is_reported(tmp_path: Path) -> None:
+    """The writer opens its connection at the first write; a file deleted before then must
+    not be quietly made anew (its runs would go to a file nobody holds)."""
+    path = tmp_path / "state.sqlite3"
+    store, reports = reporting_store(path)
+    try:
+        path.unlink()
+        record(store)
+        store.flush()
+        assert [r.failing for r in reports] == [True], reports
+        assert "was deleted or replaced while in use" in reports[0].message
+    finally:
+        store.close()
+
+
 def test_a_job_changing_the_working_directory_is_no_false_alarm(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -717,6 +717,8 @@ class Store(StateStore):
                 lock.release()
             raise
         store._lock = lock
+        if not read_only:
+            store._opened = _identity(store._where)  # a file deleted before the first write
         return store
 
     @classmethod
@@ -847,9 +849,13 @@ class Store(StateStore):
             ]
             if writes:
                 try:
-                    if conn is None:
-                        conn = self._connect_writer()
-                    failed = self._write(conn, writes)
+                    if conn is None and self._moved():
+                        self._lost += len(writes)  # connecting would make a new, empty file
+                        failed = None
+                    else:
+                        if conn is None:
+                            conn = self._connect_writer()
+                        failed = self._write(conn, writes)
                 except Exception as exc:  # the connection itself could not be made
                     self._lost += len(writes)
                     failed = ("opening it for writing", exc)
@@ -867,10 +873,15 @@ class Store(StateStore):
                         conn.close()
                 return
 
+    def _moved(self) -> bool:
+        """Whether the file opened is no longer at its path (deleted, replaced, moved)."""
+        return self._opened is not None and _identity(self._where) != self._opened
+
     def _connect_writer(self) -> sqlite3.Connection:
         conn = _connect(self._where, read_only=False)
         conn.execute("PRAGMA synchronous = NORMAL")
-        self._opened = _identity(self._where)
+        if self._opened is None:
+            self._opened = _identity(self._where)
         return conn
 
     def _write(self, conn: sqlite3.Connection, writes: list[Any]) -> tuple[str, Exception] | None:
@@ -932,7 +943,7 @@ class Store(StateStore):
                 "until writes succeed again",
                 reason,
             )
-        elif self._opened is not None and _identity(self._where) != self._opened:
+        elif self._moved():
             self._raise(
                 "file",
                 f"state file {self.path} was deleted or replaced while in use; runs are not "

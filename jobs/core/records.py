@@ -200,6 +200,8 @@ class EventKind(StrEnum):
     JOB_PAUSED = "job paused"
     JOB_RESUMED = "job resumed"
     JOB_RESCHEDULED = "job rescheduled"
+    JOB_ENABLED = "job enabled"
+    JOB_DISABLED = "job disabled"
     JOB_UPDATED = "job updated"
     EXECUTION_STARTED = "started"
     EXECUTION_SUCCEEDED = "succeeded"

@@ -628,6 +628,32 @@ class SchedulerService:
             self._emit(EventKind.JOB_RESUMED, job)
         return self._snapshot(job)
 
+    def enable_job(self, job_id: str) -> JobSnapshot:
+        """Let a disabled job run on schedule again (a pause it had stays a pause).
+
+        Kept across restarts as an edit is (``restore.py``): for a registry job, until the
+        registry's own ``enabled`` changes; then the registry's value wins.
+        """
+        return self._set_enabled(job_id, True)
+
+    def disable_job(self, job_id: str) -> JobSnapshot:
+        """List the job as disabled and stop scheduling it (``run_job_now`` still runs it;
+        an execution running goes on to its end). Kept across restarts as ``enable_job``."""
+        return self._set_enabled(job_id, False)
+
+    def _set_enabled(self, job_id: str, enabled: bool) -> JobSnapshot:
+        self._act(f"{'enable' if enabled else 'disable'} {job_id!r}")
+        job = self._get(job_id)
+        if job.options.enabled != enabled:
+            job.options = replace(job.options, enabled=enabled)
+            if enabled:
+                self._scheduling.schedule(job)
+            else:
+                self._scheduling.unschedule(job)
+            self._persist(job)
+            self._emit(EventKind.JOB_ENABLED if enabled else EventKind.JOB_DISABLED, job)
+        return self._snapshot(job)
+
     def remove_job(self, job_id: str) -> None:
         """Remove the job; an execution of it still running goes on to its end."""
         self._act(f"remove {job_id!r}")

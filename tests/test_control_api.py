@@ -342,6 +342,22 @@ async def test_enable_and_disable_through_the_remote_client_and_http(
         await read_only.stop()
 
 
+async def test_an_attached_client_is_told_of_the_registry_entries_not_loaded(
+    host: SchedulerService,
+) -> None:
+    host.load_registry([{"job_id": "bad", "func": QUICK, "cron_expression": "61 * * * *"}])
+    remote = RemoteClient(socket_of(host))
+    await remote.start()
+    try:
+        (entry,) = remote.status().rejected
+        assert entry == host.status().rejected[0]
+        assert (entry.row_id, entry.index, entry.cron_expression) == ("bad", 1, "61 * * * *")
+        assert entry.snapshot().state is JobState.ERROR
+        assert "minute field: 61 is out of range 0-59" in entry.reason
+    finally:
+        await remote.stop()
+
+
 async def test_ids_with_slashes_and_question_marks_reach_their_job(
     host: SchedulerService, client: RemoteClient
 ) -> None:

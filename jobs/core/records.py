@@ -218,7 +218,7 @@ class RejectedEntry:
             func_ref=self.func_ref,
             cron_expression=self.cron_expression,
             state=JobState.ERROR,
-            options=JobOptions(description=why),
+            options=JobOptions(timezone="", description=why),
             error=why,
             source=JobSource.REGISTRY,
         )

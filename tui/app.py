@@ -391,8 +391,9 @@ class JobConsoleApp(App[None]):
         batch = self._events.take()
         if self.alerts:
             self._alert(batch.events)
-        for job_id in batch.jobs:
-            self._rejected.pop(job_id, None)  # a job of that id now: its row is the job's
+        if self._rejected:
+            for job_id in batch.jobs:
+                self._rejected.pop(job_id, None)  # a job of that id now: the row is the job's
         self._table.apply(batch.jobs)
         for event in batch.events:
             self._apply_event(event)

@@ -398,7 +398,7 @@ async def test_sort_by_key_and_by_header_click_keeps_the_cursor_on_its_job(
         table = app.query_one(JobTable)
         await pilot.press("j")
         assert table.selected_job_id == "b_yearly"
-        await pilot.press("s")
+        await pilot.press("s", "c")  # the sort menu, then the cron column's key
         assert table.sort_column == "cron"
         assert table.job_ids() == ["c_minutely", "a_daily", "b_yearly"]  # "*" sorts before "0"
         # Click the "next run" header: soonest first; again: latest first.
@@ -608,7 +608,8 @@ async def test_every_key_has_a_description_and_is_in_the_command_palette(
         for binding in [*JobConsoleApp.BINDINGS, *JobTable.BINDINGS]:
             assert binding.description and binding.tooltip
         actions = {action for _, _, action in app.palette_commands()}
-        assert actions == {binding.action for binding in JobConsoleApp.BINDINGS}
+        sorts = {f"sort_by('{key}')" for key in COLUMN_KEYS}  # "Sort by next run", ...
+        assert actions == {binding.action for binding in JobConsoleApp.BINDINGS} | sorts
         # Through the palette itself: find "Pause" by name and run it.
         await pilot.press("ctrl+p")
         await pilot.pause()

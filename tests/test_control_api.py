@@ -320,6 +320,44 @@ async def test_http_answers_carry_the_status_of_each_refusal(
     assert (status, body["field"]) == (400, "count")
 
 
+async def test_enable_and_disable_through_the_remote_client_and_http(
+    host: SchedulerService, client: RemoteClient, http: aiohttp.ClientSession
+) -> None:
+    job = await client.disable_job("yearly")
+    assert job.state is JobState.DISABLED and host.get_job("yearly").state is JobState.DISABLED
+    assert (await client.enable_job("yearly")).state is JobState.SCHEDULED
+    async with http.post("/jobs/yearly/disable") as response:
+        assert response.status == 200 and (await response.json())["state"] == "disabled"
+    async with http.post("/jobs/nobody/enable") as response:
+        body = await response.json()
+        assert (response.status, body["error"]) == (404, "JobNotFoundError")
+    with pytest.raises(JobNotFoundError):
+        await client.enable_job("nobody")
+    read_only = RemoteClient(socket_of(host), read_only=True)
+    await read_only.start()
+    try:
+        with pytest.raises(ReadOnlyError, match="cannot enable yearly"):
+            await read_only.enable_job("yearly")
+    finally:
+        await read_only.stop()
+
+
+async def test_an_attached_client_is_told_of_the_registry_entries_not_loaded(
+    host: SchedulerService,
+) -> None:
+    host.load_registry([{"job_id": "bad", "func": QUICK, "cron_expression": "61 * * * *"}])
+    remote = RemoteClient(socket_of(host))
+    await remote.start()
+    try:
+        (entry,) = remote.status().rejected
+        assert entry == host.status().rejected[0]
+        assert (entry.row_id, entry.index, entry.cron_expression) == ("bad", 1, "61 * * * *")
+        assert entry.snapshot().state is JobState.ERROR
+        assert "minute field: 61 is out of range 0-59" in entry.reason
+    finally:
+        await remote.stop()
+
+
 async def test_ids_with_slashes_and_question_marks_reach_their_job(
     host: SchedulerService, client: RemoteClient
 ) -> None:

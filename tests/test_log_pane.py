@@ -295,6 +295,8 @@ async def test_what_is_done_to_jobs_is_in_the_log_not_only_in_a_toast(service_fa
         # The same lines for what another console (or the API) does.
         service.reschedule_job("alpha", "*/5 * * * *")
         service.set_timeout("alpha", 30)
+        service.disable_job("alpha")
+        service.enable_job("alpha")
         service.register_job("beta", "tests.jobfuncs:quick", YEARLY)
         service.remove_job("beta")
         await wait_until(pilot, lambda: sum("beta" in line for line in log.lines) == 2)
@@ -306,6 +308,8 @@ async def test_what_is_done_to_jobs_is_in_the_log_not_only_in_a_toast(service_fa
             "alpha resumed",
             "alpha rescheduled to */5 * * * *",
             "alpha updated timeout 30s",
+            "alpha disabled",
+            "alpha enabled",
             f"beta added tests.jobfuncs:quick {YEARLY}",
             "beta removed",
         ]

@@ -29,7 +29,8 @@ async def test_theme_sort_and_log_scope_are_kept_for_the_next_run(tmp_path: Path
     app = JobConsoleApp(LocalClient(first), preferences=FilePreferences(path))
     async with app.run_test(size=SIZE) as pilot:
         app.theme = "textual-light"
-        await pilot.press("s", "S")  # sort by the next column, reversed
+        await pilot.press("s", "c", "S")  # sort by the cron column, reversed
+        await pilot.press("a")  # alerts on
         await pilot.press("l")  # the log scoped to the selected job
         await pilot.pause()
         table = app.query_one(JobTable)
@@ -40,6 +41,7 @@ async def test_theme_sort_and_log_scope_are_kept_for_the_next_run(tmp_path: Path
         "sort_column": chosen[0],
         "sort_reverse": True,
         "log_scope": chosen[2],
+        "alerts": True,
     }
     assert chosen[2] is not None
 
@@ -52,6 +54,7 @@ async def test_theme_sort_and_log_scope_are_kept_for_the_next_run(tmp_path: Path
         assert again.theme == "textual-light"
         assert (table.sort_column, table.sort_reverse) == chosen[:2]
         assert again.query_one(ExecutionLog).scope == chosen[2]
+        assert again.alerts
 
 
 async def test_a_broken_file_gives_the_defaults_and_a_note_and_is_left_alone(

@@ -128,3 +128,25 @@ def test_job_detail(snap_compare, tmp_path: Path) -> None:
         pilot.app.query_one(JobTable).select("heartbeat")
 
     assert snap_compare(app, terminal_size=(120, 35), run_before=run_before, press=["enter"])
+
+
+def test_main_screen_with_a_bad_registry_entry(snap_compare, tmp_path: Path) -> None:
+    """A bad entry is a row in the error state, its reason in the description, and a line
+    in the log (not only a notification that goes away)."""
+    service = make_service(tmp_path)
+    service.load_registry(
+        [
+            {
+                "job_id": "nightly_export",
+                "func": "tests.jobfuncs:quick",
+                "cron_expression": "0 25 * * *",
+            }
+        ]
+    )
+    app = JobConsoleApp(LocalClient(service), clock=frozen, autostart=False)
+
+    async def run_before(pilot: Pilot) -> None:
+        show_next_runs(pilot, service)
+        pilot.app.query_one(JobTable).select("nightly_export")
+
+    assert snap_compare(app, terminal_size=(120, 35), run_before=run_before)

@@ -203,6 +203,48 @@ async def test_changes_without_a_scheduler_are_kept_for_the_next_start(jc: Setup
     assert jc.stored("other").removed
 
 
+async def test_enable_and_disable_act_on_the_host_and_say_so(jc: Setup, host: Headless) -> None:
+    code, out, _ = await jc("disable", "tick")
+    assert (code, out.strip()) == (0, "disabled tick: it does not run on schedule until enabled")
+    _, out, _ = await jc("status")
+    assert "2 (1 scheduled, 1 disabled)" in out
+    code, out, _ = await jc("disable", "tick")
+    assert (code, out.strip()) == (0, "tick was already disabled")
+    code, out, _ = await jc("enable", "tick")
+    assert code == 0 and out.startswith("enabled tick: it runs on schedule again; next run "), out
+    code, out, _ = await jc("enable", "tick")
+    assert (code, out.strip()) == (0, "tick was already enabled (it is scheduled)")
+    code, out, err = await jc("disable", "nosuch")
+    assert (code, out) == (2, "")
+    assert err.strip() == "jobconsole: no job with id 'nosuch' is registered"
+    await host.read_until("tick  job enabled")
+
+
+async def test_enable_and_disable_without_a_scheduler_are_kept_for_the_next_start(
+    jc: Setup,
+) -> None:
+    note = "no scheduler is running; the change is kept for the next start"
+    code, out, _ = await jc("disable", "tick")
+    assert (code, out.strip()) == (
+        0,
+        f"disabled tick: it does not run on schedule until enabled; {note}",
+    )
+    assert jc.stored("tick").options.enabled is False
+    code, out, err = await jc("enable", "nosuch")
+    assert (code, out) == (2, "")
+    assert err.strip() == "jobconsole: no job with id 'nosuch' is registered"
+    headless = await launch(jc.folder, jc.state, jc.env)
+    try:
+        await headless.read_until("jobconsole: running 1 job(s)")
+        _, out, _ = await jc("status")
+        assert "2 (1 scheduled, 1 disabled)" in out
+    finally:
+        await kill_and_reap(headless)
+    code, out, _ = await jc("enable", "tick")
+    assert (code, out.strip()) == (0, f"enabled tick: it runs on schedule again; {note}")
+    assert jc.stored("tick").options.enabled is True
+
+
 async def test_the_verbs_import_no_textual(jc: Setup) -> None:
     probe = (
         "import sys; from tui import cli; code = cli.main(['status']); "

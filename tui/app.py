@@ -40,18 +40,19 @@ from jobs.core.job_options import parse_timeout
 from jobs.core.records import (
     EventKind,
     Execution,
+    ExecutionStatus,
     JobSnapshot,
     JobSource,
     JobState,
     SchedulerEvent,
 )
 from tui import attach, plain_text
+from tui.alerts import alerts_of
 from tui.collector import IdleCollector
 from tui.commands import JobCommands, JobJumps
 from tui.counters import RecentCount
 from tui.event_batch import EventQueue
 from tui.forms import register_error
-from tui.job_model import LARGEST_FIRST
 from tui.preferences import Preferences, PreferenceStore
 from tui.screens import (
     ConfirmScreen,
@@ -60,8 +61,10 @@ from tui.screens import (
     JobDetailScreen,
     OutputScreen,
     RegisterScreen,
+    SortScreen,
     TimelineScreen,
 )
+from tui.screens.sort import SORT_KEYS
 from tui.signals import TerminalWatch
 from tui.widgets import (
     ExecutionLog,
@@ -73,7 +76,7 @@ from tui.widgets import (
     StatusBar,
 )
 from tui.widgets.execution_log import MAX_ENTRIES, entry_time
-from tui.widgets.job_table import COLUMN_KEYS
+from tui.widgets.job_table import COLUMN_KEYS, COLUMNS
 
 Clock = Callable[[], datetime]
 
@@ -90,8 +93,12 @@ _LOGGED_JOB_EVENTS = frozenset(
         EventKind.JOB_PAUSED,
         EventKind.JOB_RESUMED,
         EventKind.JOB_RESCHEDULED,
+        EventKind.JOB_ENABLED,
+        EventKind.JOB_DISABLED,
     }
 )
+#: Alerts notified one by one in a batch; the rest are counted in one more.
+ALERTS_SHOWN = 3
 DESCRIBE_SLICE = 100  # ~8 ms of cron-descriptor per loop iteration
 
 
@@ -143,13 +150,27 @@ class JobConsoleApp(App[None]):
         Binding("t", "run_now", "Run", tooltip="Run the selected job now"),
         Binding("e", "edit", "Edit", tooltip="Edit the selected job's cron expression"),
         Binding("d", "remove", "Remove", tooltip="Remove the selected job (asks first)"),
+        Binding(
+            "E",
+            "toggle_enabled",
+            "Enable/disable",
+            tooltip="Enable the selected job, or disable it: listed, never run on schedule",
+            show=False,  # the footer has no room; `p` on a disabled job names it
+        ),
         Binding("question_mark", "help", "Help", tooltip="Show every key"),
         Binding("q", "quit", "Quit", tooltip="Quit; running jobs get a bounded time"),
         Binding("slash", "filter", "Filter", tooltip="Filter the jobs by typing"),
-        Binding("s", "sort", "Sort", tooltip="Sort by the next column (or click a header)"),
+        Binding("s", "sort", "Sort", tooltip="Sort: a key per column (or click a header)"),
         Binding("S", "sort_reverse", "Reverse", tooltip="Reverse the sort order", show=False),
         Binding("l", "toggle_log", "Log", tooltip="Log: all jobs or the selected job"),
         Binding("w", "timeline", "Timeline", tooltip="When the jobs fire: the next 24 hours"),
+        Binding(
+            "a",
+            "toggle_alerts",
+            "Alerts",
+            tooltip="Bell and notification on failures, recoveries, missed runs: on/off",
+            show=False,
+        ),
         Binding(
             "h",
             "host_here",
@@ -182,6 +203,9 @@ class JobConsoleApp(App[None]):
         self._collector = IdleCollector(self.set_timer) if manage_gc else None
         self._unsubscribe: Callable[[], None] | None = None
         self._failures = RecentCount(FAILURE_WINDOW)
+        #: Registry entries not loaded, shown as rows in the error state, by row id.
+        self._rejected: dict[str, str] = {}
+        self.alerts = False
         self._shutting_down = False
         self._terminal = TerminalWatch(
             self,
@@ -214,7 +238,7 @@ class JobConsoleApp(App[None]):
         await self._load_history()
         self._unsubscribe = self.client.subscribe(self._events.put)
         self._events.supersede_jobs()
-        self._table.set_jobs(await self.client.get_jobs())
+        self._table.set_jobs(await self._read_jobs())
         self._table.focus()
         await self._apply_preferences()
         if self.autostart:
@@ -225,8 +249,7 @@ class JobConsoleApp(App[None]):
         status = self.client.status()
         banner = self.query_one("#banner", Static)
         banner.display = status.disabled_reason is not None
-        for message in status.boot_errors:
-            self._notify(message, title="Not loaded", severity="error", timeout=30)
+        self._report_rejected()
         self._terminal.install()
         await self._tick()
         # Tick just after each wall-clock second, so countdowns change with the clock.
@@ -242,6 +265,7 @@ class JobConsoleApp(App[None]):
             self._table.sort_by(chosen.sort_column, reverse=chosen.sort_reverse)
         if chosen.log_scope is not None and self._table.get_job(chosen.log_scope) is not None:
             await self._scope_log(chosen.log_scope)
+        self.alerts = chosen.alerts
 
     def _save_preferences(self) -> None:
         try:
@@ -254,6 +278,7 @@ class JobConsoleApp(App[None]):
                 sort_column=table.sort_column,
                 sort_reverse=table.sort_reverse,
                 log_scope=log.scope,
+                alerts=self.alerts,
             )
         )
         self.preferences_problem = problem  # the command prints it once the terminal is back
@@ -265,6 +290,58 @@ class JobConsoleApp(App[None]):
         for execution in history:
             if execution.status.is_failure:
                 self._failures.add(entry_time(execution) or self.clock())
+
+    async def _read_jobs(self) -> list[JobSnapshot]:
+        """Every job, and a row in the error state for each registry entry not loaded."""
+        jobs = await self.client.get_jobs()
+        return jobs + self._rejected_rows(jobs)
+
+    def _rejected_rows(self, jobs: list[JobSnapshot]) -> list[JobSnapshot]:
+        entries = self.client.status().rejected
+        if entries:
+            held = {job.job_id for job in jobs}
+            entries = tuple(entry for entry in entries if entry.row_id not in held)
+        self._rejected = {entry.row_id: entry.message for entry in entries}
+        return [entry.snapshot() for entry in entries]
+
+    def _report_rejected(self) -> None:
+        """Each registry entry not loaded: a notification and a line in the log, beside
+        its row in the table."""
+        status = self.client.status()
+        for message in status.boot_errors:
+            self._notify(message, title="Not loaded", severity="error", timeout=30)
+        now = self.clock()
+        for entry in status.rejected:
+            why = f"not loaded: {entry.reason}"
+            self._log.add(
+                SchedulerEvent(kind=EventKind.WARNING, at=now, job_id=entry.row_id, message=why)
+            )
+
+    def _alert(self, events: list[SchedulerEvent]) -> None:
+        """Alerts on: the bell once for a batch with a failure, recovery or missed run,
+        and a notification for each (the first few; the rest counted in one more)."""
+
+        def last_status(job_id: str) -> ExecutionStatus | None:
+            job = self._table.get_job(job_id)
+            return job.last_status if job is not None else None
+
+        found = alerts_of(events, last_status)
+        if not found:
+            return
+        self.bell()
+        for alert in found[:ALERTS_SHOWN]:
+            self._notify(
+                alert.text,
+                title=str(alert.kind).capitalize(),
+                severity="error" if alert.is_bad else "information",
+            )
+        if len(found) > ALERTS_SHOWN:
+            more = found[ALERTS_SHOWN:]
+            bad = sum(alert.is_bad for alert in more)
+            self._notify(
+                f"and {len(more)} more ({bad} failed or missed): the log has each",
+                severity="error" if bad else "information",
+            )
 
     async def _start_scheduler(self) -> None:
         """Start the scheduler (once); a key pressed before the first frame starts it too.
@@ -278,7 +355,7 @@ class JobConsoleApp(App[None]):
             await self.client.start()
             self._events.supersede_jobs()
             jobs = await self.client.get_jobs()
-            self._table.set_jobs(jobs)  # now with their next run times
+            self._table.set_jobs(jobs + self._rejected_rows(jobs))  # with their next runs
         self._refresh_status()
         if self._collector is not None:
             self._collector.start()
@@ -312,6 +389,11 @@ class JobConsoleApp(App[None]):
         if not len(self._events):
             return
         batch = self._events.take()
+        if self.alerts:
+            self._alert(batch.events)
+        if self._rejected:
+            for job_id in batch.jobs:
+                self._rejected.pop(job_id, None)  # a job of that id now: the row is the job's
         self._table.apply(batch.jobs)
         for event in batch.events:
             self._apply_event(event)
@@ -368,7 +450,7 @@ class JobConsoleApp(App[None]):
         try:
             await self._load_history()
             self._events.supersede_jobs()
-            self._table.set_jobs(await self.client.get_jobs())
+            self._table.set_jobs(await self._read_jobs())
         except HostUnavailableError:
             return  # gone again: its HOST_LOST is on its way
         status = self.client.status()
@@ -389,13 +471,12 @@ class JobConsoleApp(App[None]):
         self._all_scheduled = client.status().attached
         await self._load_history()
         self._events.supersede_jobs()
-        self._table.set_jobs(await client.get_jobs())
+        self._table.set_jobs(await self._read_jobs())
         status = client.status()
         banner = self.query_one("#banner", Static)
         banner.update(status.disabled_reason or "")
         banner.display = status.disabled_reason is not None
-        for message in status.boot_errors:
-            self._notify(message, title="Not loaded", severity="error", timeout=30)
+        self._report_rejected()
         attach.show_actions(self, {"host_here"}, show=False)
         self._starting = True
         await self._start_scheduler()
@@ -497,7 +578,9 @@ class JobConsoleApp(App[None]):
 
     # ---------------------------------------------------------------- actions
 
-    async def _selected(self) -> JobSnapshot | None:
+    async def _selected(self, *, acting: bool = True) -> JobSnapshot | None:
+        """The selected job; None (said why) when there is none, or when ``acting`` on a
+        registry entry that was not loaded."""
         await self._start_scheduler()
         if not self.client.status().connected:
             self._notify_host_gone()
@@ -505,6 +588,15 @@ class JobConsoleApp(App[None]):
         job = self._table.selected_job
         if job is None:
             self._notify("No job selected: press n to register one", severity="warning")
+        elif acting and job.job_id in self._rejected:
+            registry = self.client.status().registry
+            self._notify(
+                f"{self._rejected[job.job_id]}. It was not loaded, so it cannot run or "
+                f"change: fix the entry in {registry} and restart jobconsole",
+                severity="warning",
+                timeout=10,
+            )
+            return None
         return job
 
     def _fail(self, error: Exception) -> None:
@@ -583,11 +675,15 @@ class JobConsoleApp(App[None]):
         self._notify(f"Registered {job_id}: {job.description}{self._next_note(job)}")
 
     async def action_detail(self) -> None:
-        job = await self._selected()
+        job = await self._selected(acting=False)
         if job is not None:
             await self._open_detail(job.job_id)
 
     async def _open_detail(self, job_id: str) -> None:
+        rejected = self._table.get_job(job_id) if job_id in self._rejected else None
+        if rejected is not None:  # not loaded: its row is all there is, the reason in it
+            self.push_screen(JobDetailScreen(rejected, [], [], tz=self.tz))
+            return
         try:
             job = await self.client.get_job(job_id)
         except JobError as exc:
@@ -601,6 +697,8 @@ class JobConsoleApp(App[None]):
 
     async def _fill_detail(self, screen: JobDetailScreen) -> None:
         job_id = screen.job_id
+        if job_id in self._rejected:
+            return
         try:
             job = await self.client.get_job(job_id)
             times = await self.client.next_fire_times(job_id, 10)
@@ -635,7 +733,7 @@ class JobConsoleApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # The output view and the timeline are views of their own: the table's keys
         # neither show nor act there.
-        focused_view = isinstance(self.screen, OutputScreen | TimelineScreen)
+        focused_view = isinstance(self.screen, OutputScreen | TimelineScreen | SortScreen)
         return not focused_view or action in ("help", "quit")
 
     async def action_timeline(self) -> None:
@@ -657,6 +755,9 @@ class JobConsoleApp(App[None]):
         if job.state is JobState.PAUSED:
             self._notify(f"{job.job_id} is already paused: r resumes it")
             return
+        if job.state is JobState.DISABLED:
+            self._notify(f"{job.job_id} is disabled, so it does not run on schedule: E enables it")
+            return
         try:
             await self.client.pause_job(job.job_id)
         except JobError as exc:
@@ -668,6 +769,9 @@ class JobConsoleApp(App[None]):
         job = await self._selected()
         if job is None or self._refused_read_only("resume a job"):
             return
+        if job.state is JobState.DISABLED:
+            self._notify(f"{job.job_id} is disabled, not paused: E enables it")
+            return
         if job.state is not JobState.PAUSED:
             self._notify(f"{job.job_id} is not paused (it is {job.state})")
             return
@@ -677,6 +781,28 @@ class JobConsoleApp(App[None]):
             self._fail(exc)
             return
         self._notify(f"Resumed {job.job_id}{self._next_note(resumed)}")
+
+    async def action_toggle_enabled(self) -> None:
+        job = await self._selected()
+        if job is None or self._refused_read_only("enable or disable a job"):
+            return
+        try:
+            if job.enabled:
+                changed = await self.client.disable_job(job.job_id)
+            else:
+                changed = await self.client.enable_job(job.job_id)
+        except JobError as exc:
+            self._fail(exc)
+            return
+        if not changed.enabled:
+            self._notify(
+                f"Disabled {job.job_id}: it will not run on schedule until enabled (E); "
+                "t still runs it now"
+            )
+        elif changed.state is JobState.PAUSED:
+            self._notify(f"Enabled {job.job_id}; it stays paused: r resumes it")
+        else:
+            self._notify(f"Enabled {job.job_id}{self._next_note(changed)}")
 
     async def action_run_now(self) -> None:
         job = await self._selected()
@@ -770,18 +896,37 @@ class JobConsoleApp(App[None]):
         bar.focus()
 
     def action_sort(self) -> None:
-        index = COLUMN_KEYS.index(self._table.sort_column)
-        column = COLUMN_KEYS[(index + 1) % len(COLUMN_KEYS)]
-        self._table.sort_by(column, reverse=column in LARGEST_FIRST)
+        table = self._table
+        self.push_screen(SortScreen(table.sort_column, table.sort_reverse), self._sort_chosen)
+
+    def _sort_chosen(self, column: str | None) -> None:
+        if column is not None:
+            self.action_sort_by(column)
+
+    def action_sort_by(self, column: str) -> None:
+        """By ``column``: counts and durations largest first; the same column reverses."""
+        if column in COLUMN_KEYS:
+            self._table.sort_by(column)
 
     def action_sort_reverse(self) -> None:
         self._table.sort_by(self._table.sort_column, reverse=not self._table.sort_reverse)
+
+    def action_toggle_alerts(self) -> None:
+        self.alerts = not self.alerts
+        if self.alerts:
+            self._notify(
+                "Alerts on: the bell rings and a notification shows when a job fails, "
+                "recovers or misses a run (a to turn them off)"
+            )
+        else:
+            self._notify("Alerts off: failures show in the log and the status line only")
+        self._save_preferences()
 
     async def action_toggle_log(self) -> None:
         if self._log.scope is not None:
             self._log.show_job(None)
             return
-        job = await self._selected()
+        job = await self._selected(acting=False)
         if job is not None:
             await self._scope_log(job.job_id)
 
@@ -862,6 +1007,7 @@ class JobConsoleApp(App[None]):
         jobs = [b for b in Binding.make_bindings(self.BINDINGS) if self._offered(b.action)]
         sections = [
             ("Jobs", jobs),
+            ("In the sort menu (s)", list(Binding.make_bindings(SortScreen.BINDINGS))),
             ("Moving in the table", list(Binding.make_bindings(JobTable.BINDINGS))),
             ("In the filter", list(Binding.make_bindings(FilterBar.BINDINGS))),
             ("Anywhere", anywhere),
@@ -896,6 +1042,10 @@ class JobConsoleApp(App[None]):
                 continue
             name = binding.tooltip or binding.description
             commands.append((name, f"key {self.get_key_display(binding)}", binding.action))
+        for column in COLUMNS:
+            if column.key in SORT_KEYS:
+                keys = f"keys s {SORT_KEYS[column.key]}"
+                commands.append((f"Sort by {column.label}", keys, f"sort_by('{column.key}')"))
         return commands
 
     # -------------------------------------------------------------- helpers

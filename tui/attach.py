@@ -38,7 +38,7 @@ _RETRY_SECONDS = 0.2
 
 #: The console's actions that change something: refused, and not offered, read-only.
 CHANGING_ACTIONS = frozenset(
-    {"register", "pause", "resume", "run_now", "edit", "remove", "host_here"}
+    {"register", "pause", "resume", "run_now", "edit", "remove", "toggle_enabled", "host_here"}
 )
 
 

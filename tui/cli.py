@@ -21,7 +21,7 @@ from typing import TextIO
 
 EXIT_USAGE = 2
 #: The commands that steer a running scheduler (``tui/steer.py``); ``run JOB`` too.
-STEERING = ("status", "pause", "resume", "remove", "reschedule")
+STEERING = ("status", "pause", "resume", "enable", "disable", "remove", "reschedule")
 #: The first instant ``cron --after`` takes: a day past datetime's first, so that a fire
 #: time's instant in any zone (offsets are under a day) is a datetime too.
 _CALENDAR_START = datetime(1, 1, 2, tzinfo=UTC)
@@ -121,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     for verb, what in (
         ("pause", "pause a job: it does not run on schedule until resumed"),
         ("resume", "resume a paused job"),
+        ("enable", "enable a disabled job: it runs on schedule again (kept across restarts)"),
+        ("disable", "disable a job: listed, never run on schedule (kept across restarts)"),
         ("remove", "remove a job (a registry job stays removed until registered again)"),
     ):
         p_verb = sub.add_parser(verb, help=what, description=f"{what[0].upper()}{what[1:]}.")

@@ -155,12 +155,15 @@ def row_width(widths: list[int]) -> int:
     return 1 + sum(width + 1 for width in widths if width)
 
 
-def column_widths(available: int, longest_id: int, longest_cron: int) -> list[int]:
+def column_widths(
+    available: int, longest_id: int, longest_cron: int, keep: str | None = None
+) -> list[int]:
     """Each column's width for a table ``available`` cells wide, 0 for one left out.
 
     The id and cron columns take their longest value whole (within ``ID_WIDTH`` and
     ``CRON_WIDTH``), the other columns their fixed width, the description what is left.
-    When that does not fit, columns are left out in ``DROP_ORDER``; then the next run
+    When that does not fit, columns are left out in ``DROP_ORDER`` (but ``keep``, the
+    column sorted by, whose header shows the sort, while it fits); then the next run
     gives a cell, and the cron and the id shrink to their least, the id last: it says
     which job a row is. Below that (under 63 cells) the row is wider than the table and
     scrolls.
@@ -172,7 +175,8 @@ def column_widths(available: int, longest_id: int, longest_cron: int) -> list[in
     for key in DROP_ORDER:
         if row_width(widths) <= available:
             break
-        widths[_INDEX[key]] = 0
+        if key != keep:
+            widths[_INDEX[key]] = 0
     # The id gives last. The next run gives one cell first: only a countdown of 100 days
     # or more ("12-31 23:59 in 364d 23h") needs it.
     for key, least in (("next", 22), ("cron", CRON_WIDTH[0]), ("id", ID_WIDTH[0])):
@@ -182,6 +186,8 @@ def column_widths(available: int, longest_id: int, longest_cron: int) -> list[in
             widths[index] = max(least, widths[index] - over)
     if widths[description]:
         widths[description] += max(0, available - row_width(widths))
+    if keep in DROP_ORDER and row_width(widths) > available:
+        return column_widths(available, longest_id, longest_cron)
     return widths
 
 

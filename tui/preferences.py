@@ -1,4 +1,5 @@
-"""What the console remembers between runs: its theme, the table's sort and the log's scope.
+"""What the console remembers between runs: its theme, the table's sort, the log's scope
+and whether alerts are on.
 
 A small JSON file in the user's config directory (``$XDG_CONFIG_HOME/jobconsole``, else
 ``~/.config/jobconsole``), read once at start and written when the console ends. The app
@@ -23,6 +24,8 @@ class Preferences:
     sort_reverse: bool = False
     #: The job the log was scoped to, None for all jobs.
     log_scope: str | None = None
+    #: Ring the bell and notify on failures, recoveries and missed runs.
+    alerts: bool = False
 
 
 class PreferenceStore:
@@ -61,7 +64,7 @@ class FilePreferences(PreferenceStore):
         values = {}
         for field in fields(Preferences):
             value = raw.get(field.name)
-            expected = bool if field.name == "sort_reverse" else str
+            expected = bool if isinstance(field.default, bool) else str
             if isinstance(value, expected):
                 values[field.name] = value
         return Preferences(**values), None

@@ -1,5 +1,6 @@
-"""The command line's verbs, like systemctl's: ``status``, ``pause``, ``resume``, ``run``,
-``remove`` and ``reschedule`` a job of the scheduler that runs.
+"""The command line's verbs, like systemctl's: ``status``, ``pause``, ``resume``,
+``enable``, ``disable``, ``run``, ``remove`` and ``reschedule`` a job of the scheduler that
+runs.
 
 With a live scheduler on the state file (or at ``--connect SOCKET``), each goes through its
 control API, so the change is live at once and every attached console shows it. With
@@ -124,6 +125,12 @@ async def _through(client: RemoteClient, verb: str, args: argparse.Namespace) ->
         elif verb == "resume":
             before = await client.get_job(job_id)
             _print(_resumed(await client.resume_job(job_id), before))
+        elif verb == "enable":
+            before = await client.get_job(job_id)
+            _print(_enabled(await client.enable_job(job_id), before))
+        elif verb == "disable":
+            before = await client.get_job(job_id)
+            _print(_disabled(await client.disable_job(job_id), before))
         elif verb == "remove":
             await client.remove_job(job_id)
             _print(f"removed {job_id}")
@@ -197,6 +204,12 @@ def _offline(settings: Settings, verb: str, args: argparse.Namespace) -> int | N
         elif verb == "resume":
             before = service.get_job(job_id)
             line = _resumed(service.resume_job(job_id), before, offline=True)
+        elif verb == "enable":
+            before = service.get_job(job_id)
+            line = _enabled(service.enable_job(job_id), before, offline=True)
+        elif verb == "disable":
+            before = service.get_job(job_id)
+            line = _disabled(service.disable_job(job_id), before)
         elif verb == "remove":
             service.remove_job(job_id)
             line = f"removed {job_id}"
@@ -227,6 +240,20 @@ def _resumed(job: JobSnapshot, before: JobSnapshot, offline: bool = False) -> st
     if before.state != "paused":
         return f"{job.job_id} was not paused (it is {before.state})"
     return f"resumed {job.job_id}" + ("" if offline else _next(job))
+
+
+def _enabled(job: JobSnapshot, before: JobSnapshot, offline: bool = False) -> str:
+    if before.enabled:
+        return f"{job.job_id} was already enabled (it is {before.state})"
+    if job.state == "paused":
+        return f"enabled {job.job_id}; it stays paused until resumed"
+    return f"enabled {job.job_id}: it runs on schedule again" + ("" if offline else _next(job))
+
+
+def _disabled(job: JobSnapshot, before: JobSnapshot) -> str:
+    if not before.enabled:
+        return f"{job.job_id} was already disabled"
+    return f"disabled {job.job_id}: it does not run on schedule until enabled"
 
 
 def _rescheduled(job: JobSnapshot, offline: bool = False) -> str:

@@ -100,6 +100,14 @@ class SchedulerClient(abc.ABC):
     async def resume_job(self, job_id: str) -> JobSnapshot: ...
 
     @abc.abstractmethod
+    async def enable_job(self, job_id: str) -> JobSnapshot:
+        """Let a disabled job run on schedule again; kept across restarts."""
+
+    @abc.abstractmethod
+    async def disable_job(self, job_id: str) -> JobSnapshot:
+        """Stop scheduling the job and list it as disabled; kept across restarts."""
+
+    @abc.abstractmethod
     async def run_job_now(self, job_id: str) -> Execution:
         """Run it now, outside its schedule; the execution as it starts (or as skipped)."""
 
@@ -184,6 +192,12 @@ class LocalClient(SchedulerClient):
 
     async def resume_job(self, job_id: str) -> JobSnapshot:
         return self.service.resume_job(job_id)
+
+    async def enable_job(self, job_id: str) -> JobSnapshot:
+        return self.service.enable_job(job_id)
+
+    async def disable_job(self, job_id: str) -> JobSnapshot:
+        return self.service.disable_job(job_id)
 
     async def run_job_now(self, job_id: str) -> Execution:
         return self.service.run_job_now(job_id)

@@ -172,14 +172,15 @@ class JobOptions:
 
     ``timezone`` is an IANA zone for this job (given: None for the service's zone; held:
     the zone's name always). ``enabled=False`` lists the job as disabled without
-    scheduling it. ``timeout_seconds`` overrides JOBCONSOLE_JOB_TIMEOUT_SECONDS.
+    scheduling it (the console's enable and disable change it, as an edit).
+    ``timeout_seconds`` overrides JOBCONSOLE_JOB_TIMEOUT_SECONDS.
     ``isolation="process"`` runs each execution in a child process, so that ``os._exit``,
     a crash or a runaway allocation fails that execution only (and a timeout can kill it).
     ``description`` is shown instead of the expression in words.
     """
 
     timezone: str | None = option(None, _check_timezone, label="time zone")
-    enabled: bool = option(True, _check_enabled, label="enabled", text=_yes_no)
+    enabled: bool = option(True, _check_enabled, label="enabled", text=_yes_no, editable=True)
     timeout_seconds: float | None = option(
         None, check_timeout, label="timeout", text=_timeout_text, editable=True
     )

@@ -194,12 +194,44 @@ class JobSnapshot:
             return self.cron_expression
 
 
+@dataclass(frozen=True, slots=True)
+class RejectedEntry:
+    """A registry entry that was not loaded, and why: kept so that a console shows it as
+    a row in the error state (``snapshot``), not only as a message that goes away.
+
+    ``row_id`` is the entry's own id when it has a valid one no loaded job holds, else
+    ``"registry entry N"`` (``index``, from 1); ``message`` is the start-up error line.
+    """
+
+    index: int
+    row_id: str
+    reason: str
+    message: str
+    func_ref: str = ""
+    cron_expression: str = ""
+
+    def snapshot(self) -> JobSnapshot:
+        """Its row: the error state, the reason as its description and its error."""
+        why = f"not loaded: {self.reason}"
+        return JobSnapshot(
+            job_id=self.row_id,
+            func_ref=self.func_ref,
+            cron_expression=self.cron_expression,
+            state=JobState.ERROR,
+            options=JobOptions(timezone="", description=why),
+            error=why,
+            source=JobSource.REGISTRY,
+        )
+
+
 class EventKind(StrEnum):
     JOB_ADDED = "job added"
     JOB_REMOVED = "job removed"
     JOB_PAUSED = "job paused"
     JOB_RESUMED = "job resumed"
     JOB_RESCHEDULED = "job rescheduled"
+    JOB_ENABLED = "job enabled"
+    JOB_DISABLED = "job disabled"
     JOB_UPDATED = "job updated"
     EXECUTION_STARTED = "started"
     EXECUTION_SUCCEEDED = "succeeded"
@@ -281,6 +313,8 @@ class SchedulerStatus:
     connected: bool = True
     #: Attached without the power to change anything (``--read-only``).
     read_only: bool = False
+    #: The registry entries that were not loaded (``boot_errors`` as data).
+    rejected: tuple[RejectedEntry, ...] = ()
 
     @property
     def tz(self) -> ZoneInfo:

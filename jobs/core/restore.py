@@ -7,9 +7,12 @@ The rules (also in the README):
 - Jobs defined in code (the registry, or ``register_job`` before ``start()``) are the
   source of truth for *what* exists. A code job keeps its stored pause. A cron expression
   or an option edited in the console (the options ``job_options.EDITABLE`` names: the
-  timeout) is kept until the code's own value changes; then the code wins and the log
-  says so. A code job removed in the console stays removed until it is
-  registered again from the console.
+  timeout, and ``enabled``, which the console's enable and disable change) is kept until
+  the code's own value changes; then the code wins and the log says so. So a registry
+  ``enabled=False`` job enabled in the console stays enabled while the registry still
+  says False; changing the registry's value (either way) overrides the console. A code
+  job removed in the console stays removed until it is registered again from the
+  console.
 - A code job that code no longer defines is gone at the next start (its history stays);
   the log says so once.
 - Jobs registered at run time (from the console) are stored as ``module:function``

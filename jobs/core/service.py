@@ -38,6 +38,7 @@ from jobs.core.records import (
     JobSnapshot,
     JobSource,
     JobState,
+    RejectedEntry,
     SchedulerEvent,
     SchedulerStatus,
     Trigger,
@@ -116,6 +117,8 @@ class SchedulerService:
         self._scheduling = Scheduling()
         self._run_state = RunState.CREATED
         self.boot_errors: list[str] = []
+        #: The registry entries not loaded, as data (a console shows each as a row).
+        self.rejected: list[RejectedEntry] = []
         self._pending_notices: list[str] = []
         self._persistence = Persistence(self._store, self.settings, self._clock)
         self._housekeeping: asyncio.Task[None] | None = None
@@ -278,6 +281,7 @@ class SchedulerService:
             except RegistryError as exc:
                 raise exc.with_traceback(None) from None  # the message names the module
         errors: list[str] = []
+        rejected: list[tuple[int, Any, str, str]] = []
         for index, entry in enumerate(entries):
             label = f"registry entry {index + 1}"
             try:
@@ -296,10 +300,37 @@ class SchedulerService:
                 self._add(**entry)  # no snapshot per entry: 10,000 of them add up
             except (InvalidJobError, DuplicateJobError, ValueError) as exc:
                 errors.append(f"{label}: {exc}")
+                rejected.append((index + 1, entry, str(exc), errors[-1]))
         self.boot_errors.extend(errors)
+        self._keep_rejected(rejected)
         for message in errors:
             log.error("%s", message)
         return errors
+
+    def _keep_rejected(self, rejected: list[tuple[int, Any, str, str]]) -> None:
+        """Keep each bad entry as plain data, under its own id when that names no job."""
+        used = set(self._jobs) | {entry.row_id for entry in self.rejected}
+        for index, entry, reason, message in rejected:
+            given = entry.get("job_id") if isinstance(entry, dict) else None
+            try:
+                row_id = job_options.check_job_id(given)
+            except InvalidJobError:
+                row_id = ""
+            if not row_id or row_id in used:
+                row_id = f"registry entry {index}"
+            used.add(row_id)
+            func = entry.get("func") if isinstance(entry, dict) else None
+            cron_text = entry.get("cron_expression") if isinstance(entry, dict) else None
+            self.rejected.append(
+                RejectedEntry(
+                    index=index,
+                    row_id=row_id,
+                    reason=reason,
+                    message=message,
+                    func_ref=_shown_func(func),
+                    cron_expression=cron_text[:200] if isinstance(cron_text, str) else "",
+                )
+            )
 
     # ------------------------------------------------------------------ control
 
@@ -538,6 +569,7 @@ class SchedulerService:
             timezone=self.tz.key,
             disabled_reason=self.disabled_reason,
             boot_errors=tuple(self.boot_errors),
+            rejected=tuple(self.rejected),
             state_error=self.state_error,
             durable=self.durable,
             registry=settings.registry,
@@ -626,6 +658,32 @@ class SchedulerService:
             self._scheduling.resume(job)
             self._persist(job)
             self._emit(EventKind.JOB_RESUMED, job)
+        return self._snapshot(job)
+
+    def enable_job(self, job_id: str) -> JobSnapshot:
+        """Let a disabled job run on schedule again (a pause it had stays a pause).
+
+        Kept across restarts as an edit is (``restore.py``): for a registry job, until the
+        registry's own ``enabled`` changes; then the registry's value wins.
+        """
+        return self._set_enabled(job_id, True)
+
+    def disable_job(self, job_id: str) -> JobSnapshot:
+        """List the job as disabled and stop scheduling it (``run_job_now`` still runs it;
+        an execution running goes on to its end). Kept across restarts as ``enable_job``."""
+        return self._set_enabled(job_id, False)
+
+    def _set_enabled(self, job_id: str, enabled: bool) -> JobSnapshot:
+        self._act(f"{'enable' if enabled else 'disable'} {job_id!r}")
+        job = self._get(job_id)
+        if job.options.enabled != enabled:
+            job.options = replace(job.options, enabled=enabled)
+            if enabled:
+                self._scheduling.schedule(job)
+            else:
+                self._scheduling.unschedule(job)
+            self._persist(job)
+            self._emit(EventKind.JOB_ENABLED if enabled else EventKind.JOB_DISABLED, job)
         return self._snapshot(job)
 
     def remove_job(self, job_id: str) -> None:
@@ -801,6 +859,20 @@ class SchedulerService:
             self._stop_standing_by()
         if not self._run_state.active:
             self._store.close()
+
+
+def _shown_func(func: Any) -> str:
+    """A bad entry's ``func`` in a few words: its reference, or what it is."""
+    if isinstance(func, str):
+        return func[:200]
+    if func is None:
+        return ""
+    from jobs.core import funcs
+
+    try:
+        return funcs.reference_of(func) or funcs.display_name(func)
+    except Exception:
+        return type(func).__name__
 
 
 async def _settled(task: asyncio.Task[None] | None) -> None:

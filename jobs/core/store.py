@@ -195,14 +195,13 @@ def _dt(text: str | None) -> datetime | None:
 
 # A job's row. The options of the first schema have a column each (and the registry's own
 # timeout one too); every other option, and the registry's own value of an editable one
-# among them (as "code_NAME"), is in the ``options`` column as a JSON object. An option
-# added to ``JobOptions`` needs no change here and no migration.
+# without a code column (as "code_NAME", only where it differs from the row's own), is in
+# the ``options`` column as a JSON object. An option added to ``JobOptions`` needs no
+# change here and no migration.
 _OPTION_COLUMNS = ("timezone", "enabled", "timeout_seconds", "isolation", "description")
 _CODE_COLUMNS = {"timeout_seconds": "code_timeout_seconds"}
 _IN_JSON = tuple(name for name in job_options.NAMES if name not in _OPTION_COLUMNS)
-_CODE_IN_JSON = tuple(
-    o.name for o in job_options.EDITABLE if o.name not in _CODE_COLUMNS and o.name in _IN_JSON
-)
+_CODE_IN_JSON = tuple(o.name for o in job_options.EDITABLE if o.name not in _CODE_COLUMNS)
 _EDITABLE = tuple(o.name for o in job_options.EDITABLE)
 
 
@@ -239,9 +238,11 @@ def _job_params(job: StoredJob, when: str | None) -> tuple[Any, ...]:
     options, code = job.options, job.code_options
     extra = dict(zip(_IN_JSON, _in_json(options), strict=True))
     if code is not None:
+        own = _code_in_json(options)
         extra.update(
             (f"code_{name}", value)
-            for name, value in zip(_CODE_IN_JSON, _code_in_json(code), strict=True)
+            for name, value, mine in zip(_CODE_IN_JSON, _code_in_json(code), own, strict=True)
+            if value != mine
         )
     return (
         job.job_id,

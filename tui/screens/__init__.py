@@ -6,6 +6,7 @@ from tui.screens.help import HelpScreen
 from tui.screens.job_detail import JobDetailScreen
 from tui.screens.output import OutputScreen
 from tui.screens.register import RegisterScreen
+from tui.screens.sort import SortScreen
 from tui.screens.timeline import TimelineScreen
 
 __all__ = [
@@ -15,5 +16,6 @@ __all__ = [
     "JobDetailScreen",
     "OutputScreen",
     "RegisterScreen",
+    "SortScreen",
     "TimelineScreen",
 ]

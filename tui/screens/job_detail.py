@@ -115,7 +115,7 @@ class JobDetailScreen(ModalScreen[None]):
             title.update(Content.assemble((name, "bold"), "  ", _state(job)))
             self.query_one("#config", Static).update(self._config(job))
         self.query_one("#fire-times", Static).update(self._fire_times(job, next_times))
-        self._show_runs(executions)
+        self._show_runs(executions, can_run=job is None or job.state != "error")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
@@ -167,7 +167,9 @@ class JobDetailScreen(ModalScreen[None]):
 
     def _fire_times(self, job: JobSnapshot | None, times: Sequence[datetime]) -> Content:
         parts: list[tuple[str, str] | str] = [("\nNext 10 fire times", "bold underline")]
-        if job is not None and job.next_run_time is None:
+        if job is not None and job.state == "error":
+            parts.append(("  (none: it cannot run until its error is fixed)", "$text-warning"))
+        elif job is not None and job.next_run_time is None:
             why = f"the job is {job.state}" if job.state != "scheduled" else "scheduling is off"
             parts.append((f"  ({why}: it would run at these times)", "$text-warning"))
         if not times:
@@ -177,12 +179,12 @@ class JobDetailScreen(ModalScreen[None]):
             parts.append(f"\n  {local:%a %Y-%m-%d %H:%M:%S %Z}")
         return Content.assemble(*parts)
 
-    def _show_runs(self, executions: Sequence[Execution]) -> None:
+    def _show_runs(self, executions: Sequence[Execution], can_run: bool = True) -> None:
         heading: list[tuple[str, str] | str] = [("Recent executions", "bold underline")]
         if executions:
             heading.append(("  (enter opens one whole)", "$foreground-muted"))
         else:
-            heading.append("\n  none yet: press t to run it now")
+            heading.append("\n  none yet: press t to run it now" if can_run else "\n  none")
         self.query_one("#executions", Static).update(Content.assemble(*heading))
         runs = self.query_one("#runs", OptionList)
         highlighted = runs.highlighted

@@ -46,6 +46,17 @@ def _fit(text: str, width: int, right: bool = False) -> str:
     return set_cell_size(text, width)
 
 
+def header_label(label: str, width: int, marker: str, right: bool = False) -> str:
+    """A sorted column's header in ``width`` cells: the label cut before the marker is,
+    so the sort's direction shows at any width."""
+    if cell_len(label) + cell_len(marker) <= width:
+        return _fit(label + marker, width, right)
+    room = width - cell_len(marker)
+    if room < 1:
+        return _fit(marker.strip(), width, right)
+    return _fit(label, room) + marker
+
+
 class JobTable(ScrollView, can_focus=True):
     """A sortable, filterable table of jobs; the cursor follows its job, not its row."""
 
@@ -139,7 +150,7 @@ class JobTable(ScrollView, can_focus=True):
         self._cursor: str | None = None
         self._announced: str | None = None
         self._widths = [column.width for column in COLUMNS]
-        self._laid_out_for = (0, 0)
+        self._laid_out_for: tuple[int, int, str] = (0, 0, "")
         self._offsets = self._column_offsets()
         self._now = self.clock()
         self._styles = PassStyles(self)
@@ -294,15 +305,11 @@ class JobTable(ScrollView, can_focus=True):
         for index, (column, width) in enumerate(zip(COLUMNS, self._widths, strict=True)):
             if not width:
                 continue
-            label = column.label
             if index == sort_index:
-                label += " ▼" if reverse else " ▲"
-            segments.append(
-                Segment(
-                    _fit(label, width, column.right),
-                    sorted_style if index == sort_index else style,
-                )
-            )
+                text = header_label(column.label, width, " ▼" if reverse else " ▲", column.right)
+            else:
+                text = _fit(column.label, width, column.right)
+            segments.append(Segment(text, sorted_style if index == sort_index else style))
             segments.append(Segment(" ", style))
         return Strip(segments).extend_cell_length(self.virtual_size.width, style)
 
@@ -397,9 +404,11 @@ class JobTable(ScrollView, can_focus=True):
 
     def _fit_columns(self) -> bool:
         """Lay the columns out again if the longest id or expression held changed (a
-        longer one came, or ``set_jobs`` replaced them all); True if so."""
+        longer one came, or ``set_jobs`` replaced them all), or the sort's column (kept
+        in view); True if so."""
         model = self.model
-        if (model.longest_id, model.longest_cron) == self._laid_out_for or not self.is_mounted:
+        laid_out = (model.longest_id, model.longest_cron, model.sort_column)
+        if laid_out == self._laid_out_for or not self.is_mounted:
             return False
         self._layout_columns()
         return True
@@ -472,7 +481,7 @@ class JobTable(ScrollView, can_focus=True):
         """Size the columns to the terminal and to the longest id and expression held."""
         available = self.scrollable_content_region.width  # the gutter is stable (see tcss)
         model = self.model
-        self._laid_out_for = (model.longest_id, model.longest_cron)
+        self._laid_out_for = (model.longest_id, model.longest_cron, model.sort_column)
         self._widths = column_widths(available, *self._laid_out_for)
         self._offsets = self._column_offsets()
         self.virtual_size = Size(self._offsets[-1], self.model.row_count + 1)

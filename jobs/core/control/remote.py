@@ -334,6 +334,14 @@ class RemoteClient(SchedulerClient):
         path = f"{_job(job_id)}/resume"
         return await self._call("POST", path, kind=JobSnapshot, action=f"resume {job_id}")
 
+    async def enable_job(self, job_id: str) -> JobSnapshot:
+        path = f"{_job(job_id)}/enable"
+        return await self._call("POST", path, kind=JobSnapshot, action=f"enable {job_id}")
+
+    async def disable_job(self, job_id: str) -> JobSnapshot:
+        path = f"{_job(job_id)}/disable"
+        return await self._call("POST", path, kind=JobSnapshot, action=f"disable {job_id}")
+
     async def run_job_now(self, job_id: str) -> Execution:
         path = f"{_job(job_id)}/run"
         return await self._call("POST", path, kind=Execution, action=f"run {job_id}")

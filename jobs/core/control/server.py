@@ -144,6 +144,8 @@ class ControlServer:
                 web.get(job + "/next", self._next_times),
                 web.post(job + "/pause", self._pause),
                 web.post(job + "/resume", self._resume),
+                web.post(job + "/enable", self._enable),
+                web.post(job + "/disable", self._disable),
                 web.post(job + "/run", self._run_now),
                 web.put(job + "/schedule", self._reschedule),
                 web.post(job + "/schedule", self._reschedule),
@@ -347,6 +349,12 @@ class ControlServer:
 
     async def _resume(self, request: web.Request) -> web.Response:
         return _answer(self.service.resume_job(request.match_info["job_id"]))
+
+    async def _enable(self, request: web.Request) -> web.Response:
+        return _answer(self.service.enable_job(request.match_info["job_id"]))
+
+    async def _disable(self, request: web.Request) -> web.Response:
+        return _answer(self.service.disable_job(request.match_info["job_id"]))
 
     async def _run_now(self, request: web.Request) -> web.Response:
         return _answer(self.service.run_job_now(request.match_info["job_id"]), status=202)

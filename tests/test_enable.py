@@ -178,3 +178,39 @@ async def test_an_older_state_file_without_the_registrys_enabled_reads_as_unchan
     finally:
         store.close()
     assert row.code_options is not None and row.code_options.enabled is False
+
+
+async def test_a_registry_entry_broken_by_a_typo_keeps_its_stored_pause_and_edits(
+    tmp_path: Path,
+) -> None:
+    """A typo in the registry must not cost the job what the state file kept of it: once
+    the entry is fixed, the pause and the console's edit are still there."""
+    path = tmp_path / "state.sqlite3"
+
+    def entry(cron_expression: str) -> list[dict[str, object]]:
+        return [{"job_id": "nightly", "func": QUICK, "cron_expression": cron_expression}]
+
+    service = make_service(path)
+    service.load_registry(entry(YEARLY))
+    service.start()
+    service.pause_job("nightly")
+    service.set_timeout("nightly", 7.0)
+    await stop(service)
+
+    broken = make_service(path)
+    broken.load_registry(entry("0 0 1 1 * *"))  # a sixth field: rejected
+    broken.start()
+    try:
+        assert [r.row_id for r in broken.rejected] == ["nightly"]
+    finally:
+        await stop(broken)
+
+    fixed = make_service(path)
+    fixed.load_registry(entry(YEARLY))
+    fixed.start()
+    try:
+        job = fixed.get_job("nightly")
+        assert job.state is JobState.PAUSED
+        assert job.timeout_seconds == 7.0
+    finally:
+        await stop(fixed)

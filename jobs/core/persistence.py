@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -47,9 +47,12 @@ class Persistence:
         if self.writable:
             self.store.delete_job(job_id)
 
-    def load(self, jobs: dict[str, LiveJob], default_tz: ZoneInfo) -> list[str]:
+    def load(
+        self, jobs: dict[str, LiveJob], default_tz: ZoneInfo, broken: Collection[str] = ()
+    ) -> list[str]:
         """Merge the store into ``jobs`` (the code jobs, by id), once; returns the notices,
-        logged already, for the service to announce."""
+        logged already, for the service to announce. ``broken``: ids of refused registry
+        entries, whose rows are kept."""
         store = self.store
         if self.loaded or store.closed:
             return []
@@ -62,7 +65,7 @@ class Persistence:
             # Committed before the stats and history below (and the log pane) are read.
             store.flush()
         rows = store.load_jobs()
-        merged = restore.merge(jobs, rows)
+        merged = restore.merge(jobs, rows, broken)
         for kept in merged.kept:
             job = jobs[kept.job_id]
             job.paused = kept.paused

@@ -15,6 +15,8 @@ The rules (also in the README):
   console.
 - A code job that code no longer defines is gone at the next start (its history stays);
   the log says so once.
+- A code job whose registry entry is refused (a typo in its expression, say) is not
+  gone: it is not scheduled, and its row (pause, edits, counts) waits for the fix.
 - Jobs registered at run time (from the console) are stored as ``module:function``
   references and registered again at start. One whose function no longer imports is
   shown in the error state with the reason; it is neither dropped nor fatal. When code
@@ -31,7 +33,7 @@ The rules (also in the README):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -92,8 +94,14 @@ class Merge:
     notices: list[str] = field(default_factory=list)
 
 
-def merge(code_jobs: Mapping[str, CodeJob], rows: Sequence[StoredJob]) -> Merge:
-    """Merge the stored ``rows`` into the jobs defined in code (by id), by the rules above."""
+def merge(
+    code_jobs: Mapping[str, CodeJob], rows: Sequence[StoredJob], broken: Collection[str] = ()
+) -> Merge:
+    """Merge the stored ``rows`` into the jobs defined in code (by id), by the rules above.
+
+    ``broken``: ids of registry entries that were refused (a typo, say). Their rows are
+    left as they are, so fixing the entry brings back the pause and edits they hold.
+    """
     result = Merge()
     notices = result.notices
     for row in rows:
@@ -114,6 +122,12 @@ def merge(code_jobs: Mapping[str, CodeJob], rows: Sequence[StoredJob]) -> Merge:
             result.kept.append(_kept(job, row, notices))
             continue
         if row.removed:
+            continue
+        if row.job_id in broken:
+            notices.append(
+                f"{row.job_id}: its registry entry is not valid; not scheduled, and what the "
+                "state file keeps of it (pause, edits, counts) is kept until it is fixed"
+            )
             continue
         if row.source != JobSource.CONSOLE:
             # The registry says which jobs exist: one it no longer defines is gone.

@@ -850,7 +850,8 @@ class SchedulerService:
                 self._open_state(wait=False)
             except StateError as exc:
                 raise exc.with_traceback(None) from None
-        self._pending_notices.extend(self._persistence.load(self._jobs, self.tz))
+        broken = {entry.row_id for entry in self.rejected}
+        self._pending_notices.extend(self._persistence.load(self._jobs, self.tz, broken))
 
     def close(self) -> None:
         """Release the state file of a service that was never started (e.g. ``list``), or

@@ -44,6 +44,7 @@ from jobs.core.records import (
     JobSource,
     JobState,
     SchedulerEvent,
+    SchedulerStatus,
 )
 from tui import attach, plain_text
 from tui.collector import IdleCollector
@@ -74,6 +75,7 @@ from tui.widgets import (
 )
 from tui.widgets.execution_log import MAX_ENTRIES, entry_time
 from tui.widgets.job_table import COLUMN_KEYS
+from tui.widgets.status_bar import MEMORY_ONLY
 
 Clock = Callable[[], datetime]
 
@@ -112,6 +114,14 @@ async def _describe_ahead(expressions: list[str]) -> None:
             with contextlib.suppress(cron.CronError):
                 cron.describe(cron.parse(expression).normalized)  # cached for later
         await asyncio.sleep(0)
+
+
+def _state_file(status: SchedulerStatus) -> str:
+    """The status line's state file: the one in use, or that there is none (a host always
+    has one: one that does not say is of an earlier version)."""
+    if status.state_path is not None:
+        return plain_text.visible(status.state_path)
+    return "" if status.attached else MEMORY_ONLY
 
 
 class JobConsoleApp(App[None]):
@@ -466,6 +476,7 @@ class JobConsoleApp(App[None]):
                 failures_last_hour=self._failures.count(now),
                 state_error=plain_text.visible(status.state_error or ""),
                 host=attach.host_label(status, self._host_key()),
+                state_file=_state_file(status),
             )
         )
 

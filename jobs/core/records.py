@@ -281,6 +281,9 @@ class SchedulerStatus:
     connected: bool = True
     #: Attached without the power to change anything (``--read-only``).
     read_only: bool = False
+    #: The state file the scheduler keeps its jobs and runs in (the host's, attached);
+    #: None when they are kept in memory only.
+    state_path: str | None = None
 
     @property
     def tz(self) -> ZoneInfo:

@@ -51,7 +51,7 @@ from tui.collector import IdleCollector
 from tui.commands import JobCommands, JobJumps
 from tui.counters import RecentCount
 from tui.event_batch import EventQueue
-from tui.forms import register_error
+from tui.forms import register_error, register_options
 from tui.job_model import LARGEST_FIRST
 from tui.preferences import Preferences, PreferenceStore
 from tui.screens import (
@@ -575,7 +575,14 @@ class JobConsoleApp(App[None]):
     async def on_register_screen_submitted(self, message: RegisterScreen.Submitted) -> None:
         form = message.form
         try:
-            job = await self.client.register_job(message.job_id, message.func, message.cron)
+            options = register_options(message.description, message.timezone, message.timeout)
+        except ValueError as exc:
+            form.show_error("timeout", str(exc))
+            return
+        try:
+            job = await self.client.register_job(
+                message.job_id, message.func, message.cron, **options
+            )
         except (DuplicateJobError, InvalidJobError, cron.CronError, cron.TimezoneError) as exc:
             form.show_error(*register_error(exc))
         except JobError as exc:  # no host to ask, or attached read-only
@@ -731,7 +738,10 @@ class JobConsoleApp(App[None]):
             if schedule.expression != job.cron_expression:
                 job = await self.client.reschedule_job(message.job_id, schedule.expression)
         except JobError as exc:
-            message.form.show_error(str(exc))
+            if exc.field == "timeout_seconds":
+                message.form.show_timeout_error(str(exc))
+            else:
+                message.form.show_error(str(exc))
             return
         message.form.dismiss(job.cron_expression)
         if schedule.expression != before.cron_expression:

@@ -2,14 +2,15 @@
 and the counts.
 
 The line fits its width: when it is narrow, the state file's path is shortened (``~/…``,
-then its name), then the clock and the zone go, then the words of a note, the host or a
-state error are cut; the state and the counts are never cut.
+then its name), the clock and the zone go, a state error is only flagged, then the file's
+name goes, and last the words of a note or the host are cut; the state and the counts are
+never cut.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from pathlib import PurePath
@@ -18,7 +19,7 @@ from textual.content import Content
 from textual.events import Resize
 from textual.widgets import Static
 
-#: The fewest characters a note, the host or a state error is cut to, and a file's name.
+#: The fewest characters a note or the host is cut to, and a file's name.
 _MIN_WORDS = 12
 _MIN_NAME = 8
 #: What the line says when jobs and runs are kept in memory only (no state file).
@@ -89,7 +90,8 @@ class _Layout:
     file: str
     zone: bool = True
     clock: bool = True  # shown only with the zone
-    room: int | None = None  # the most characters a note, host or state error may take
+    error_words: bool = True  # else a state error is only flagged: the log holds its words
+    room: int | None = None  # the most characters a note or the host may take
 
 
 def render_status(status: Status, width: int | None = None) -> Content:
@@ -98,24 +100,31 @@ def render_status(status: Status, width: int | None = None) -> Content:
     forms = _file_forms(status.state_file)
     name = forms[-1]
     layouts = [_Layout(form) for form in forms]
-    layouts += [_Layout(name, clock=False), _Layout(name, zone=False, clock=False)]
+    layouts += [
+        _Layout(name, clock=False),
+        _Layout(name, zone=False, clock=False),
+        _Layout(name, zone=False, clock=False, error_words=False),
+    ]
     line = Content("")
     for layout in layouts:
         line = _line(status, layout)
         if width is None or line.cell_length <= width:
             return line
     assert width is not None
-    words = max(len(status.note), len(status.host), len(status.state_error))
-    room = max(_MIN_WORDS, words - (line.cell_length - width))
-    if room < words:
-        layout = _Layout(name, zone=False, clock=False, room=room)
-        line = _line(status, layout)
+    kept = len(name) - (line.cell_length - width)
+    file = _cut(name, kept) if kept >= _MIN_NAME else ""
+    return _fit_words(status, _Layout(file, zone=False, clock=False, error_words=False), width)
+
+
+def _fit_words(status: Status, layout: _Layout, width: int) -> Content:
+    """The line of ``layout`` with the words of its note and host cut (not below
+    ``_MIN_WORDS``) to fit ``width``."""
+    line = _line(status, layout)
     over = line.cell_length - width
-    if over > 0 and name:
-        kept = len(name) - over
-        file = _cut(name, kept) if kept >= _MIN_NAME else ""
-        line = _line(status, _Layout(file, zone=False, clock=False, room=room))
-    return line
+    words = max(len(status.note), len(status.host))
+    if over <= 0 or words == 0:
+        return line
+    return _line(status, replace(layout, room=max(_MIN_WORDS, words - over)))
 
 
 def _file_forms(path: str) -> list[str]:
@@ -149,11 +158,13 @@ def _line(status: Status, layout: _Layout) -> Content:
     failures = status.failures_last_hour
     room = layout.room
     note, host = _cut(status.note, room), _cut(status.host, room)
-    error = _cut(status.state_error, room)
+    error = status.state_error if layout.error_words else ""
     parts: list[tuple[str, str] | str] = [
         (f"{mark} {status.state}", f"bold {style}"),
         f" ({note})" if note else "",
-        (f" ⚠ runs not saved: {error}", "bold $text-error") if error else "",
+        (f" ⚠ runs not saved: {error}" if error else " ⚠ not saved", "bold $text-error")
+        if status.state_error
+        else "",
         " │ " if host else "",
         (host, "bold $text-error" if status.state is SchedulerState.LOST else "bold")
         if host

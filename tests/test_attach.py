@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from jobs.core.control.paths import socket_path
 from jobs.core.control.remote import RemoteClient
@@ -203,6 +204,41 @@ async def _is(client: RemoteClient, job_id: str, state: JobState) -> bool:
 
 async def _gone(client: RemoteClient, job_id: str) -> bool:
     return await host_state(client, job_id) is None
+
+
+async def test_the_register_form_sends_its_options_to_the_host_and_shows_its_refusals(
+    place: Host, host: Headless, other: RemoteClient
+) -> None:
+    app = await attached(place)
+    async with app.run_test(size=(200, 50), notifications=True) as pilot:
+        table = app.query_one(JobTable)
+        await until(pilot, lambda: table.job_count == 3)
+        assert f" │ {place.state} │ " in status_text(app)  # the host's state file
+        await pilot.press("n")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, RegisterScreen)
+        for value in ("gamma", "tests.jobfuncs:quick", YEARLY, "Yearly sweep", "Mars/Base"):
+            await type_text(pilot, value)
+            await pilot.press("tab")
+        await type_text(pilot, "45")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is form
+        assert "unknown time zone 'Mars/Base'" in form.field_error("timezone")
+        assert "gamma" not in [job.job_id for job in await other.get_jobs()]
+
+        form.query_one("#timezone", Input).value = "Asia/Tokyo"
+        form.query_one("#timeout", Input).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: not isinstance(app.screen, RegisterScreen))
+        job = await other.get_job("gamma")
+        assert (job.description, job.timezone, job.timeout_seconds) == (
+            "Yearly sweep",
+            "Asia/Tokyo",
+            45.0,
+        )
+        await until(pilot, lambda: table.selected_job_id == "gamma")
 
 
 async def test_a_change_by_another_client_shows_in_the_console_and_back(

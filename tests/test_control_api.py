@@ -358,6 +358,36 @@ async def test_an_attached_client_is_told_of_the_registry_entries_not_loaded(
         await remote.stop()
 
 
+async def test_post_jobs_takes_the_options_and_refuses_them_in_the_services_words(
+    host: SchedulerService, http: aiohttp.ClientSession
+) -> None:
+    async def post(**body: Any) -> tuple[int, dict[str, Any]]:
+        async with http.post("/jobs", json={"func": QUICK, "cron": YEARLY, **body}) as response:
+            return response.status, await response.json()
+
+    status, body = await post(id="zoned", timezone="Mars/Base")
+    assert (status, body["error"]) == (422, "TimezoneError")
+    assert body["message"].startswith("unknown time zone 'Mars/Base'")
+    status, body = await post(id="zoned", timeout_seconds=0)
+    assert (status, body["error"], body["field"]) == (422, "InvalidJobError", "timeout_seconds")
+    status, body = await post(id="zoned", description="x" * 1001)
+    assert (status, body["field"]) == (422, "description")
+    assert not host.has_job("zoned")
+
+    status, body = await post(
+        id="zoned", description="Tokyo's", timezone="Asia/Tokyo", timeout_seconds=30
+    )
+    assert status == 201
+    options = body["options"]
+    assert (options["description"], options["timezone"], options["timeout_seconds"]) == (
+        "Tokyo's",
+        "Asia/Tokyo",
+        30.0,
+    )
+    job = host.get_job("zoned")
+    assert (job.description, job.timezone, job.timeout_seconds) == ("Tokyo's", "Asia/Tokyo", 30)
+
+
 async def test_ids_with_slashes_and_question_marks_reach_their_job(
     host: SchedulerService, client: RemoteClient
 ) -> None:

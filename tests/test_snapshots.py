@@ -20,6 +20,7 @@ from jobs.core.client import LocalClient
 from jobs.core.records import JobState
 from jobs.core.service import SchedulerService
 from jobs.core.settings import Settings
+from jobs.core.store import Store
 from tui.app import JobConsoleApp
 from tui.widgets import JobTable
 
@@ -115,6 +116,34 @@ def test_register_form_preview(snap_compare, tmp_path: Path) -> None:
     app = JobConsoleApp(LocalClient(service), clock=frozen, autostart=False)
     keys = ["n", *"nightly_report", "tab", *"tests.jobfuncs:quick", "tab", *"0 9 * * 1-5"]
     assert snap_compare(app, terminal_size=(80, 24), press=keys)
+
+
+def test_register_form_with_its_options_at_80x24(snap_compare, tmp_path: Path) -> None:
+    """Every field filled: the preview's times are in the zone typed (Tokyo)."""
+    service = make_service(tmp_path)
+    app = JobConsoleApp(LocalClient(service), clock=frozen, autostart=False)
+    keys = ["n", *"nightly_report", "tab", *"tests.jobfuncs:quick", "tab", *"0 9 * * 1-5"]
+    keys += ["tab", *"Sales figures", "tab", *"Asia/Tokyo", "tab", *"90"]
+    assert snap_compare(app, terminal_size=(80, 24), press=keys)
+
+
+def test_register_form_names_every_empty_field_at_80x24(snap_compare, tmp_path: Path) -> None:
+    service = make_service(tmp_path)
+    app = JobConsoleApp(LocalClient(service), clock=frozen, autostart=False)
+    assert snap_compare(app, terminal_size=(80, 24), press=["n", "tab", "tab", "enter"])
+
+
+def test_status_line_with_a_state_file_at_80x24(snap_compare, tmp_path: Path) -> None:
+    """The state file's name (its folder is the test's own): the counts stay whole."""
+    settings = Settings(timezone="UTC", state_path=tmp_path / "state.sqlite3")
+    service = SchedulerService(settings, store=Store.open(settings), clock=frozen)
+    for n in range(12):
+        service.register_job(f"job_{n:02}", "tests.jobfuncs:quick", "0 0 * * *")
+    app = JobConsoleApp(LocalClient(service), clock=frozen, autostart=False)
+    try:
+        assert snap_compare(app, terminal_size=(80, 24))
+    finally:
+        service.close()
 
 
 def test_job_detail(snap_compare, tmp_path: Path) -> None:

@@ -45,6 +45,7 @@ from jobs.core.records import (
     JobSource,
     JobState,
     SchedulerEvent,
+    SchedulerStatus,
 )
 from tui import attach, plain_text
 from tui.alerts import alerts_of
@@ -52,7 +53,7 @@ from tui.collector import IdleCollector
 from tui.commands import JobCommands, JobJumps
 from tui.counters import RecentCount
 from tui.event_batch import EventQueue
-from tui.forms import register_error
+from tui.forms import register_error, register_options
 from tui.preferences import Preferences, PreferenceStore
 from tui.screens import (
     ConfirmScreen,
@@ -77,6 +78,7 @@ from tui.widgets import (
 )
 from tui.widgets.execution_log import MAX_ENTRIES, entry_time
 from tui.widgets.job_table import COLUMN_KEYS, COLUMNS
+from tui.widgets.status_bar import MEMORY_ONLY
 
 Clock = Callable[[], datetime]
 
@@ -119,6 +121,14 @@ async def _describe_ahead(expressions: list[str]) -> None:
             with contextlib.suppress(cron.CronError):
                 cron.describe(cron.parse(expression).normalized)  # cached for later
         await asyncio.sleep(0)
+
+
+def _state_file(status: SchedulerStatus) -> str:
+    """The status line's state file: the one in use, or that there is none (a host always
+    has one: one that does not say is of an earlier version)."""
+    if status.state_path is not None:
+        return plain_text.visible(status.state_path)
+    return "" if status.attached else MEMORY_ONLY
 
 
 class JobConsoleApp(App[None]):
@@ -547,6 +557,7 @@ class JobConsoleApp(App[None]):
                 failures_last_hour=self._failures.count(now),
                 state_error=plain_text.visible(status.state_error or ""),
                 host=attach.host_label(status, self._host_key()),
+                state_file=_state_file(status),
             )
         )
 
@@ -656,7 +667,14 @@ class JobConsoleApp(App[None]):
     async def on_register_screen_submitted(self, message: RegisterScreen.Submitted) -> None:
         form = message.form
         try:
-            job = await self.client.register_job(message.job_id, message.func, message.cron)
+            options = register_options(message.description, message.timezone, message.timeout)
+        except ValueError as exc:
+            form.show_error("timeout", str(exc))
+            return
+        try:
+            job = await self.client.register_job(
+                message.job_id, message.func, message.cron, **options
+            )
         except (DuplicateJobError, InvalidJobError, cron.CronError, cron.TimezoneError) as exc:
             form.show_error(*register_error(exc))
         except JobError as exc:  # no host to ask, or attached read-only
@@ -846,7 +864,10 @@ class JobConsoleApp(App[None]):
             if schedule.expression != job.cron_expression:
                 job = await self.client.reschedule_job(message.job_id, schedule.expression)
         except JobError as exc:
-            message.form.show_error(str(exc))
+            if exc.field == "timeout_seconds":
+                message.form.show_timeout_error(str(exc))
+            else:
+                message.form.show_error(str(exc))
             return
         message.form.dismiss(job.cron_expression)
         if schedule.expression != before.cron_expression:

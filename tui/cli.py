@@ -359,6 +359,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     if service.disabled_reason:
         text += f"\n{service.disabled_reason}"
     sys.stdout.write(text + "\n")
+    _note_state_file(service.settings)
     service.close()
     return 0
 
@@ -374,6 +375,20 @@ def _next_run_cell(expression: str, zone_name: str, now: datetime, tz: tzinfo) -
     if not times:
         return ""
     return f"{times[0].astimezone(tz):%m-%d %H:%M} ({countdown(times[0], now)})"
+
+
+def _note_state_file(settings) -> None:  # type: ignore[no-untyped-def]
+    """Say which state file ``list`` read, after the table, on stderr: a script reading
+    the table on stdout gets the table alone."""
+    path = settings.state_path
+    if path is None:
+        note = "none (JOBCONSOLE_STATE is empty): the registry's jobs only"
+    elif not os.path.lexists(path):
+        note = f"{path} (not created yet): the registry's jobs only"
+    else:
+        note = str(path)
+    sys.stdout.flush()
+    _warn(f"state file: {note}")
 
 
 def _output_width() -> int | None:

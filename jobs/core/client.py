@@ -22,8 +22,10 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable
 from datetime import datetime
+from typing import Unpack
 
 from jobs.core import funcs
+from jobs.core.job_options import OptionKeys
 from jobs.core.records import (
     Execution,
     JobSnapshot,
@@ -90,8 +92,11 @@ class SchedulerClient(abc.ABC):
     # --------------------------------------------------------------- actions
 
     @abc.abstractmethod
-    async def register_job(self, job_id: str, func_ref: str, cron_expression: str) -> JobSnapshot:
-        """Register a job by ``module:function`` reference; a refusal changes nothing."""
+    async def register_job(
+        self, job_id: str, func_ref: str, cron_expression: str, **options: Unpack[OptionKeys]
+    ) -> JobSnapshot:
+        """Register a job by ``module:function`` reference, with ``options`` by name (as
+        ``SchedulerService.register_job``); a refusal changes nothing."""
 
     @abc.abstractmethod
     async def pause_job(self, job_id: str) -> JobSnapshot: ...
@@ -184,8 +189,10 @@ class LocalClient(SchedulerClient):
             self._functions = funcs.discover(package)
         return list(self._functions)
 
-    async def register_job(self, job_id: str, func_ref: str, cron_expression: str) -> JobSnapshot:
-        return self.service.register_job(job_id, func_ref, cron_expression)
+    async def register_job(
+        self, job_id: str, func_ref: str, cron_expression: str, **options: Unpack[OptionKeys]
+    ) -> JobSnapshot:
+        return self.service.register_job(job_id, func_ref, cron_expression, **options)
 
     async def pause_job(self, job_id: str) -> JobSnapshot:
         return self.service.pause_job(job_id)

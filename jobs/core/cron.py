@@ -102,7 +102,8 @@ def zone(name: str) -> ZoneInfo:
         if not name or name != name.strip():
             raise ValueError
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, TypeError, AttributeError) as exc:
+    # OSError: a folder of zones ("Europe") is found, and cannot be read as one.
+    except (ZoneInfoNotFoundError, ValueError, TypeError, AttributeError, OSError) as exc:
         raise TimezoneError(name) from exc
 
 

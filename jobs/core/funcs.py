@@ -10,6 +10,7 @@ import ast
 import importlib
 import importlib.util
 import inspect
+import os
 import pkgutil
 import sys
 from collections.abc import Callable
@@ -52,8 +53,27 @@ def display_name(func: Callable[..., Any]) -> str:
     return f"{module}:{qualname}"
 
 
+def search_cwd() -> None:
+    """Let modules in the current directory be imported, as ``python -m`` lets them.
+
+    A console script's ``sys.path`` starts at its own ``bin/`` directory, so without this
+    ``JOBCONSOLE_REGISTRY=myjobs`` (``myjobs.py`` here) would need ``PYTHONPATH=.``. The
+    directory goes last, not first as ``python -m`` puts it: a file in whatever directory
+    the command is run from must not shadow the standard library or an installed package.
+    It goes as an absolute path, so a ``module:function`` typed in the console and an
+    isolated job's child (given ``sys.path`` as its PYTHONPATH) find the same modules.
+    """
+    try:
+        here = os.getcwd()
+    except OSError:  # the directory was removed under us: nothing to add
+        return
+    if "" not in sys.path and here not in sys.path:
+        sys.path.append(here)
+
+
 def resolve(ref: str) -> JobFunc:
-    """Import ``module:function`` (``module.function`` is accepted too)."""
+    """Import ``module:function`` (``module.function`` is accepted too); modules in the
+    current directory are found (``search_cwd``)."""
     if not isinstance(ref, str) or not ref.strip():
         raise InvalidJobError(
             f"function reference {ref!r} is empty; expected 'module:function', "
@@ -69,6 +89,7 @@ def resolve(ref: str) -> JobFunc:
             f"function reference {ref!r} is not of the form 'module:function', "
             "e.g. 'jobs.cleanup:cleanup_expired_tokens'"
         )
+    search_cwd()
     try:
         obj: Any = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:

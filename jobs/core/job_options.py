@@ -27,6 +27,10 @@ from jobs.core.errors import InvalidJobError, shown
 MAX_TIMEOUT_SECONDS = 365 * 24 * 3600
 #: How ``MAX_TIMEOUT_SECONDS`` reads in messages.
 MAX_TIMEOUT_TEXT = f"{MAX_TIMEOUT_SECONDS:,} (365 days)"
+#: The longest job id and description, in characters: both are printed in every listing
+#: (a form checks them as they are typed).
+MAX_ID_LENGTH = 200
+MAX_DESCRIPTION_LENGTH = 1000
 
 _SPACE_BUT_BLANK = re.compile(r"[^\S ]")  # tabs, newlines and other white space
 #: Control, format (bidi overrides, zero-width), surrogate and line-breaking characters:
@@ -44,9 +48,15 @@ def check_job_id(job_id: Any) -> str:
             "surrounding spaces, e.g. 'cleanup_expired_tokens'",
             field="job_id",
         )
-    if len(job_id) > 200 or _SPACE_BUT_BLANK.search(job_id):
+    if len(job_id) > MAX_ID_LENGTH:
         raise InvalidJobError(
-            f"job id {job_id!r} is not valid: at most 200 characters, no tabs or newlines",
+            f"job id {shown(job_id)} is too long: {len(job_id):,} characters; "
+            f"expected at most {MAX_ID_LENGTH}",
+            field="job_id",
+        )
+    if _SPACE_BUT_BLANK.search(job_id):
+        raise InvalidJobError(
+            f"job id {job_id!r} is not valid: no tabs or newlines",
             field="job_id",
         )
     if not job_id.isprintable():  # the fast path: most ids are
@@ -74,7 +84,8 @@ def check_timeout(job_id: str, value: Any) -> float | None:
     if value is not None and not is_timeout(value):
         raise InvalidJobError(
             f"job {job_id!r}: timeout_seconds={shown(value)} is not valid; "
-            f"expected a number of seconds above 0 and at most {MAX_TIMEOUT_TEXT}, or None"
+            f"expected a number of seconds above 0 and at most {MAX_TIMEOUT_TEXT}, or None",
+            field="timeout_seconds",
         )
     return float(value) if value is not None else None
 
@@ -103,9 +114,18 @@ def _check_enabled(job_id: str, value: Any) -> bool:
     return value
 
 
-def _check_description(job_id: str, value: Any) -> str | None:
+def check_description(job_id: str, value: Any) -> str | None:
     if value is not None and not isinstance(value, str):
-        raise InvalidJobError(f"job {job_id!r}: description={value!r}; expected a string or None")
+        raise InvalidJobError(
+            f"job {job_id!r}: description={value!r}; expected a string or None",
+            field="description",
+        )
+    if value is not None and len(value) > MAX_DESCRIPTION_LENGTH:
+        raise InvalidJobError(
+            f"job {job_id!r}: the description is too long: {len(value):,} characters; "
+            f"expected at most {MAX_DESCRIPTION_LENGTH:,}",
+            field="description",
+        )
     return value
 
 
@@ -185,7 +205,7 @@ class JobOptions:
         None, check_timeout, label="timeout", text=_timeout_text, editable=True
     )
     isolation: str | None = option(None, _check_isolation, label="isolation", text=_isolation_text)
-    description: str | None = option(None, _check_description)
+    description: str | None = option(None, check_description)
 
 
 class OptionKeys(TypedDict, total=False):

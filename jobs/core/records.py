@@ -315,6 +315,9 @@ class SchedulerStatus:
     read_only: bool = False
     #: The registry entries that were not loaded (``boot_errors`` as data).
     rejected: tuple[RejectedEntry, ...] = ()
+    #: The state file the scheduler keeps its jobs and runs in (the host's, attached);
+    #: None when they are kept in memory only.
+    state_path: str | None = None
 
     @property
     def tz(self) -> ZoneInfo:

@@ -9,12 +9,15 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from jobs.core.funcs import search_cwd
+
 
 class RegistryError(Exception):
     """The registry module named by JOBCONSOLE_REGISTRY cannot be used at all."""
 
 
 def load_registry_entries(module_name: str) -> list[Any]:
+    search_cwd()
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:

@@ -578,7 +578,14 @@ class SchedulerService:
             role=self.role,
             started_at=control.started_at if control is not None else None,
             socket=str(control.path) if control is not None else None,
+            state_path=self._state_file(),
         )
+
+    def _state_file(self) -> str | None:
+        """The state file in use, or the one ``start()`` opens (it may stand by for it)."""
+        store = self._store
+        path = getattr(store, "path", None) if store.persistent else self._state_path
+        return str(path) if path is not None else None
 
     def serve_control(self) -> None:
         """Serve the control API (``jobs/core/control/``) on the state file's socket, so a

@@ -21,12 +21,13 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 from urllib.parse import quote
 
 from jobs.core.client import SchedulerClient, Subscriber
 from jobs.core.control import wire
 from jobs.core.errors import HostUnavailableError, ReadOnlyError
+from jobs.core.job_options import OptionKeys
 from jobs.core.records import (
     EventKind,
     Execution,
@@ -320,8 +321,10 @@ class RemoteClient(SchedulerClient):
     async def function_refs(self) -> list[str]:
         return await self._call("GET", "/functions", kind=list[str])
 
-    async def register_job(self, job_id: str, func_ref: str, cron_expression: str) -> JobSnapshot:
-        body = {"id": job_id, "func": func_ref, "cron": cron_expression}
+    async def register_job(
+        self, job_id: str, func_ref: str, cron_expression: str, **options: Unpack[OptionKeys]
+    ) -> JobSnapshot:
+        body = {"id": job_id, "func": func_ref, "cron": cron_expression, **options}
         return await self._call(
             "POST", "/jobs", body, kind=JobSnapshot, action=f"register {job_id}"
         )

@@ -31,7 +31,7 @@ from typing import Any
 
 from aiohttp import web, web_app
 
-from jobs.core import funcs
+from jobs.core import funcs, job_options
 from jobs.core.control import paths, wire
 from jobs.core.control.wire import ControlError
 from jobs.core.errors import shown
@@ -341,7 +341,8 @@ class ControlServer:
         job_id = _text(body, "id", "job_id")
         func_ref = _text(body, "func", "func")
         expression = _text(body, "cron", "cron_expression")
-        snapshot = self.service.register_job(job_id, func_ref, expression)
+        options = {name: body[name] for name in job_options.NAMES if name in body}
+        snapshot = self.service.register_job(job_id, func_ref, expression, **options)
         return _answer(snapshot, status=201)
 
     async def _pause(self, request: web.Request) -> web.Response:

@@ -34,6 +34,10 @@ from jobs.core.errors import (
 
 T = TypeVar("T")
 
+#: The most jobs one ``POST /runs`` asks about, and the most runs it asks of each.
+MAX_RUN_JOBS = 1000
+MAX_RUNS = 1000
+
 
 class ControlError(JobError):
     """A request the control API could not take as asked (not JSON, an unknown route, a

@@ -8,7 +8,6 @@ Percentiles interpolate between the two nearest durations (``statistics.quantile
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -45,6 +44,8 @@ class RunStats:
 def run_stats(executions: Sequence[Execution]) -> RunStats:
     """The numbers of ``executions`` (newest first, as the client answers); running ones
     are left out: they have not ended."""
+    import statistics  # with fractions and decimal: not for the table's first frame
+
     finished = [e for e in reversed(executions) if e.status.is_final]
     counted = [e for e in finished if e.status.is_counted]
     succeeded = sum(e.status is ExecutionStatus.SUCCEEDED for e in counted)
@@ -69,6 +70,8 @@ def run_stats(executions: Sequence[Execution]) -> RunStats:
 
 
 def _percentiles(durations: Sequence[float]) -> tuple[float | None, float | None]:
+    import statistics
+
     if not durations:
         return None, None
     if len(durations) == 1:

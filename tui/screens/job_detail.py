@@ -24,7 +24,7 @@ from textual.content import Content
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import OptionList, Sparkline, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from jobs.core import job_options
@@ -83,6 +83,8 @@ class JobDetailScreen(ModalScreen[None]):
         self._trend: Sequence[Execution] = ()
 
     def compose(self) -> ComposeResult:
+        from textual.widgets import Sparkline  # with statistics: not for the first frame
+
         with Vertical(id="detail"):
             yield Static(id="detail-title", classes="title")
             yield Static(id="trend-figures")
@@ -136,6 +138,8 @@ class JobDetailScreen(ModalScreen[None]):
             figures = self.query_one("#trend-figures", Static)
         except NoMatches:  # not composed yet: on_mount shows them
             return
+        from textual.widgets import Sparkline
+
         stats = run_stats.run_stats(runs)
         figures.update(_figures(stats))
         chart = self.query_one("#durations", Sparkline)

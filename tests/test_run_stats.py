@@ -9,10 +9,12 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from rich.cells import cell_len
 
 from jobs.core.records import Execution, ExecutionStatus, Trigger
 from tui.recent_runs import RecentRuns, Run
 from tui.run_stats import run_stats, spark
+from tui.status_style import GLYPH
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 S, F, T, M, K = (
@@ -165,6 +167,12 @@ def test_the_held_runs_keep_no_output() -> None:
     runs.wanted(["a"])
     runs.fill({"a": [run(1, job_id="a", output="x" * 65536)]})
     assert runs.get("a") == (Run(1, S, 1.0),)
+
+
+def test_every_status_has_a_glyph_of_its_own_one_cell_wide() -> None:
+    assert set(GLYPH) == set(ExecutionStatus)
+    assert len(set(GLYPH.values())) == len(GLYPH)
+    assert all(cell_len(glyph) == 1 for glyph in GLYPH.values())
 
 
 def test_these_modules_load_no_textual() -> None:

@@ -75,6 +75,11 @@ def _blank(job: JobSnapshot, now: datetime, tz: tzinfo) -> tuple[str, str | None
     return "", None
 
 
+#: The strip of recent runs: one cell a run, the newest at the right; fewer runs (down
+#: to the first) when the kept columns need the room.
+STRIP_WIDTH = (6, 10)
+
+
 COLUMNS: tuple[Column, ...] = (
     Column("id", "id", 19, lambda j, n, z: (visible(j.job_id), None), lambda j: j.job_id),
     Column(
@@ -98,7 +103,7 @@ COLUMNS: tuple[Column, ...] = (
         lambda j, n, z: (_next_run(j, n, z), None),
         lambda j: j.next_run_time,
     ),
-    Column("strip", "recent", 10, _blank, None, right=True, picture=True),
+    Column("strip", "recent", STRIP_WIDTH[1], _blank, None, right=True, picture=True),
     Column(
         "status",
         "status",
@@ -159,9 +164,6 @@ DROP_ORDER = ("duration", "trend", "runs", "fails", "last", "description", "stat
 #: How wide the id and cron columns may grow to show their longest value whole, and how
 #: narrow they may shrink (cut with an ellipsis) when even the kept columns do not fit.
 ID_WIDTH, CRON_WIDTH = (8, 48), (9, 32)
-#: The strip of recent runs: one cell a run, the newest at the right; fewer runs when
-#: the kept columns need the room.
-STRIP_WIDTH = (6, 10)
 _INDEX = {column.key: index for index, column in enumerate(COLUMNS)}
 
 

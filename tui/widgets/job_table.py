@@ -35,7 +35,6 @@ from tui.job_model import (
     COLUMN_KEYS,
     COLUMNS,
     LARGEST_FIRST,
-    STRIP_WIDTH,
     JobTableModel,
     column_widths,
 )
@@ -49,7 +48,7 @@ Clock = Callable[[], datetime]
 __all__ = ["COLUMNS", "COLUMN_KEYS", "JobTable"]
 
 #: Runs held per job on screen: as many as the widest picture column shows.
-RUNS_SHOWN = max(STRIP_WIDTH[1], *(c.width for c in COLUMNS if c.picture))
+RUNS_SHOWN = max(column.width for column in COLUMNS if column.picture)
 _STATUS_CLASS = status_style.component_classes("job-table")
 
 

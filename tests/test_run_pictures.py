@@ -153,7 +153,7 @@ async def test_the_runs_route_answers_what_the_service_does_and_refuses_bad_bodi
     assert await refused({"jobs": ["yearly"], "limit": 0}) == (
         400,
         "limit",
-        'the body\'s "limit" is 0; expected a whole number from 1 to 1000',
+        'the body\'s "limit" is 0; expected a whole number from 1 to 100',
     )
     assert (await refused({"jobs": ["yearly"], "limit": True}))[:2] == (400, "limit")
 

@@ -717,7 +717,7 @@ async def test_it_is_usable_at_80x24(service: SchedulerService) -> None:
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         table = app.query_one(JobTable)
         header = table.render_line(0).text
-        for label in ("id", "cron", "state", "next run", "status"):
+        for label in ("id", "cron", "state", "next run", "recent"):
             assert label in header
         await pilot.press("n")
         await pilot.pause()
@@ -832,9 +832,14 @@ async def test_detail_shows_the_newest_output_in_full_and_older_ones_cut(
     ("size", "hidden", "whole"),
     [
         ((200, 50), [], True),
-        ((120, 35), ["took"], True),
-        # The kept columns with this id and expression need 85 cells: the expression gives.
-        ((80, 24), ["took", "runs", "fails", "last run", "description"], False),
+        ((120, 35), ["took", "durations", "runs", "fails", "last run"], True),
+        # The kept columns with this id and expression need 87 cells: the strip of recent
+        # runs shows fewer, then the expression gives.
+        (
+            (80, 24),
+            ["took", "durations", "runs", "fails", "last run", "description", "status"],
+            False,
+        ),
     ],
 )
 async def test_the_table_fits_the_terminal_with_ids_whole(
@@ -848,12 +853,12 @@ async def test_the_table_fits_the_terminal_with_ids_whole(
         table = app.query_one(JobTable)
         strips = table.render_lines(table.region.reset_offset)
         header, *rows = (strip.text for strip in strips)
-        for label in ("id", "cron", "state", "next run", "status"):
+        for label in ("id", "cron", "state", "next run", "recent"):
             assert label in header
         for label in hidden:
             assert label not in header, (label, header)
         assert any("cleanup_expired_tokens " in row for row in rows)  # the id whole
-        expression = "*/30 9-17 * * 1-5 " if whole else "*/30 9-17 …"
+        expression = "*/30 9-17 * * 1-5 " if whole else "*/30 9-17 * *…"
         assert any(expression in row for row in rows), rows
         assert table.virtual_size.width <= table.scrollable_content_region.width  # no scroll
 

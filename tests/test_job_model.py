@@ -6,11 +6,14 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from jobs.core.records import ExecutionStatus, JobSnapshot, JobState
 from tests.records import snapshot
 from tui.job_model import (
     COLUMN_KEYS,
     DROP_ORDER,
+    SORTABLE,
     JobTableModel,
     column_widths,
     row_width,
@@ -138,17 +141,35 @@ def test_a_narrow_table_leaves_columns_out_in_the_documented_order() -> None:
         dropped = [key for key in DROP_ORDER if key not in shown(widths)]
         if dropped and dropped not in seen:
             seen.append(dropped)
-        if available >= 79:  # the kept columns at their natural widths, less a cell
+        if available >= 77:  # the kept columns, the strip down to its least
             assert widths[COLUMN_KEYS.index("id")] == 22, available  # the id whole
-        assert row_width(widths) <= available or available < 63, available  # never wider
+        if available >= 81:  # the kept columns at their natural widths
+            assert widths[COLUMN_KEYS.index("strip")] == 10, available  # ten runs
+        assert row_width(widths) <= available or available < 60, available  # never wider
     assert seen == [list(DROP_ORDER[:n]) for n in range(1, len(DROP_ORDER) + 1)]
 
 
 def test_below_the_kept_columns_the_id_and_cron_shrink_before_anything_scrolls() -> None:
     widths = column_widths(80, longest_id=40, longest_cron=20)
-    assert shown(widths) == ["id", "cron", "state", "next", "status"]
+    assert shown(widths) == ["id", "cron", "state", "next", "strip"]
     assert row_width(widths) == 80
+    assert widths[COLUMN_KEYS.index("strip")] == 6  # the fewest runs, before the id gives
     assert widths[COLUMN_KEYS.index("id")] < 40
+
+
+def test_at_80_columns_the_strip_of_recent_runs_stays_and_the_status_word_goes() -> None:
+    widths = column_widths(80, longest_id=22, longest_cron=11)
+    assert shown(widths) == ["id", "cron", "state", "next", "strip"]
+    assert widths[COLUMN_KEYS.index("id")] == 22 and widths[COLUMN_KEYS.index("strip")] == 9
+
+
+def test_the_pictures_are_not_sortable() -> None:
+    model = JobTableModel()
+    assert "strip" not in SORTABLE and "trend" not in SORTABLE
+    assert set(SORTABLE) == set(COLUMN_KEYS) - {"strip", "trend"}
+    with pytest.raises(ValueError, match="cannot sort by 'strip'"):
+        model.sort_by("strip", reverse=False)
+    assert model.sort_column == "id"
 
 
 def test_the_longest_id_and_expression_are_kept_as_jobs_come() -> None:

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
 
 from jobs.core.client import LocalClient
-from jobs.core.records import JobState
+from jobs.core.memory_store import MemoryStore
+from jobs.core.records import Execution, ExecutionStatus, JobState
 from jobs.core.service import SchedulerService
 from jobs.core.settings import Settings
+from jobs.core.state_store import StateStore
 from jobs.core.store import Store
 from tui.app import JobConsoleApp
 from tui.widgets import JobTable
@@ -31,11 +33,55 @@ def frozen() -> datetime:
     return FROZEN
 
 
-def make_service(tmp_path: Path, **settings: Any) -> SchedulerService:
-    """The fixed job set, on a service whose clock is frozen."""
+#: What the state file remembers of each job, oldest first: a status letter a run
+#: (s succeeded, f failed, t timed out, m missed) and the seconds each took.
+HISTORY = {
+    "cleanup_expired_tokens": ("sssss", (41.0, 44.5, 39.2, 52.8, 47.1), 86400),
+    "heartbeat": ("sssssmssssss", (0.2, 0.3, 0.2, 0.9, 0.4, 0, 0.3, 0.2, 1.4, 0.6, 0.3, 0.2), 60),
+    "partner_sync": ("ssfsstsffs", (2.1, 2.4, 0.8, 2.2, 2.9, 30.0, 2.0, 0.7, 0.9, 2.3), 180),
+    "daily_report": ("ssms", (12.5, 14.0, 0, 13.1), 86400),
+}
+_ERROR = {"f": "RuntimeError: boom: the partner API said no", "t": "timed out after 30s"}
+_LETTER = {
+    "s": ExecutionStatus.SUCCEEDED,
+    "f": ExecutionStatus.FAILED,
+    "t": ExecutionStatus.TIMED_OUT,
+    "m": ExecutionStatus.MISSED,
+}
+
+
+def write_history(store: StateStore) -> None:
+    """``HISTORY`` in the store, ending a period before the frozen instant, as earlier
+    fires left it: the strips and charts have runs to show."""
+    for job_id, (letters, took, period) in HISTORY.items():
+        for index, (letter, seconds) in enumerate(zip(letters, took, strict=True)):
+            due = FROZEN - timedelta(seconds=period * (len(letters) - index))
+            status = _LETTER[letter]
+            started = None
+            if status is not ExecutionStatus.MISSED:
+                started = due + timedelta(milliseconds=4 + 3 * (index % 4))
+            store.record_execution(
+                Execution(
+                    id=store.next_execution_id(),
+                    job_id=job_id,
+                    status=status,
+                    scheduled_time=due,
+                    started_at=started,
+                    ended_at=started + timedelta(seconds=seconds) if started else None,
+                    error=_ERROR.get(letter),
+                )
+            )
+
+
+def make_service(tmp_path: Path, history: bool = True, **settings: Any) -> SchedulerService:
+    """The fixed job set, on a service whose clock is frozen, with ``HISTORY`` kept
+    (unless not to: a form's picture needs none)."""
     values: dict[str, Any] = {"timezone": "UTC", "state_path": tmp_path / "state.sqlite3"}
     values.update(settings)
-    service = SchedulerService(Settings(**values), store=None, clock=frozen)
+    store = MemoryStore()
+    if history:
+        write_history(store)
+    service = SchedulerService(Settings(**values), store=store, clock=frozen)
     service.register_job("cleanup_expired_tokens", "tests.jobfuncs:quick", "0 0 * * *")
     service.register_job("heartbeat", "tests.jobfuncs:quick", "* * * * *")
     service.register_job("partner_sync", "tests.jobfuncs:boom", "*/3 * * * *")
@@ -79,8 +125,19 @@ def main_screen(tmp_path: Path, theme: str | None = None):  # type: ignore[no-un
         await run_and_wait(pilot, service, "heartbeat", "partner_sync")
         show_next_runs(pilot, service)
         pilot.app.query_one(JobTable).select("heartbeat")
+        await strips_drawn(pilot)
 
     return app, run_before
+
+
+async def strips_drawn(pilot: Pilot) -> None:
+    """Wait until the table holds the runs of its rows (asked for once they are drawn)."""
+    table = pilot.app.query_one(JobTable)
+    for _ in range(200):
+        if all(table.runs.get(job_id) is not None for job_id in table.visible_job_ids()):
+            break
+        await pilot.pause(0.01)
+    await pilot.pause()
 
 
 def test_main_screen(snap_compare, tmp_path: Path) -> None:
@@ -98,6 +155,22 @@ def test_main_screen_at_80x24(snap_compare, tmp_path: Path) -> None:
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
 
+def test_main_screen_at_80x24_light_theme(snap_compare, tmp_path: Path) -> None:
+    app, run_before = main_screen(tmp_path, theme="textual-light")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_main_screen_at_200x50(snap_compare, tmp_path: Path) -> None:
+    """Every column, the sparkline of durations too."""
+    app, run_before = main_screen(tmp_path)
+    assert snap_compare(app, terminal_size=(200, 50), run_before=run_before)
+
+
+def test_main_screen_at_200x50_light_theme(snap_compare, tmp_path: Path) -> None:
+    app, run_before = main_screen(tmp_path, theme="textual-light")
+    assert snap_compare(app, terminal_size=(200, 50), run_before=run_before)
+
+
 def test_main_screen_with_scheduling_off(snap_compare, tmp_path: Path) -> None:
     service = make_service(tmp_path, background_jobs_enabled=False)
     app = JobConsoleApp(LocalClient(service), clock=frozen)
@@ -105,14 +178,14 @@ def test_main_screen_with_scheduling_off(snap_compare, tmp_path: Path) -> None:
 
 
 def test_register_form_with_an_error(snap_compare, tmp_path: Path) -> None:
-    service = make_service(tmp_path)
+    service = make_service(tmp_path, history=False)
     app = JobConsoleApp(LocalClient(service), clock=frozen, autostart=False)
     keys = ["n", *"nightly_report", "tab", *"tests.jobfuncs:quick", "tab", *"61 9 * * *"]
     assert snap_compare(app, terminal_size=(120, 35), press=keys)
 
 
 def test_register_form_preview(snap_compare, tmp_path: Path) -> None:
-    service = make_service(tmp_path)
+    service = make_service(tmp_path, history=False)
     app = JobConsoleApp(LocalClient(service), clock=frozen, autostart=False)
     keys = ["n", *"nightly_report", "tab", *"tests.jobfuncs:quick", "tab", *"0 9 * * 1-5"]
     assert snap_compare(app, terminal_size=(80, 24), press=keys)
@@ -146,16 +219,29 @@ def test_status_line_with_a_state_file_at_80x24(snap_compare, tmp_path: Path) ->
         service.close()
 
 
-def test_job_detail(snap_compare, tmp_path: Path) -> None:
+def job_detail(tmp_path: Path, theme: str | None = None):  # type: ignore[no-untyped-def]
+    """The detail view of heartbeat: its chart of durations and figures, then its runs."""
     # Scheduling off, but started: output capture is on and nothing fires by itself.
     service = make_service(tmp_path, background_jobs_enabled=False)
     app = JobConsoleApp(LocalClient(service), clock=frozen)
 
     async def run_before(pilot: Pilot) -> None:
+        if theme is not None:
+            pilot.app.theme = theme
         await pilot.pause()  # the app starts the service just after its first frame
         await run_and_wait(pilot, service, "heartbeat")
         pilot.app.query_one(JobTable).select("heartbeat")
 
+    return app, run_before
+
+
+def test_job_detail(snap_compare, tmp_path: Path) -> None:
+    app, run_before = job_detail(tmp_path)
+    assert snap_compare(app, terminal_size=(120, 35), run_before=run_before, press=["enter"])
+
+
+def test_job_detail_light_theme(snap_compare, tmp_path: Path) -> None:
+    app, run_before = job_detail(tmp_path, theme="textual-light")
     assert snap_compare(app, terminal_size=(120, 35), run_before=run_before, press=["enter"])
 
 

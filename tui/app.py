@@ -77,13 +77,15 @@ from tui.widgets import (
     StatusBar,
 )
 from tui.widgets.execution_log import MAX_ENTRIES, entry_time
-from tui.widgets.job_table import COLUMN_KEYS, COLUMNS
+from tui.widgets.job_table import COLUMNS, RUNS_SHOWN
 from tui.widgets.status_bar import MEMORY_ONLY
 
 Clock = Callable[[], datetime]
 
 #: Executions shown in a job's detail view, and loaded when the log is scoped to a job.
 DETAIL_EXECUTIONS = 20
+#: Runs the detail view's chart and figures are drawn from (their summaries only).
+DETAIL_RUNS = 100
 #: How far back `o` looks for a run that started (missed and skipped ones did not).
 OUTPUT_LOOKBACK = 50
 SCOPED_LOG_HISTORY = 200
@@ -271,7 +273,7 @@ class JobConsoleApp(App[None]):
             self._notify(problem, severity="warning", timeout=10)
         if chosen.theme in self.available_themes:
             self.theme = chosen.theme
-        if chosen.sort_column in COLUMN_KEYS:
+        if chosen.sort_column in SORT_KEYS:
             self._table.sort_by(chosen.sort_column, reverse=chosen.sort_reverse)
         if chosen.log_scope is not None and self._table.get_job(chosen.log_scope) is not None:
             await self._scope_log(chosen.log_scope)
@@ -423,6 +425,7 @@ class JobConsoleApp(App[None]):
         execution = event.execution
         if execution is not None:
             self._log.add(execution)
+            self._table.add_execution(execution)
             if execution.status.is_failure:
                 self._failures.add(entry_time(execution) or event.at)
         elif event.kind in _LOGGED_JOB_EVENTS or (
@@ -566,6 +569,19 @@ class JobConsoleApp(App[None]):
     async def on_job_table_job_highlighted(self, event: JobTable.JobHighlighted) -> None:
         if self._log.scope is not None and event.job_id is not None:
             await self._scope_log(event.job_id)
+
+    def on_job_table_runs_wanted(self, event: JobTable.RunsWanted) -> None:
+        self.run_worker(self._load_runs(event.job_ids), group="runs")
+
+    async def _load_runs(self, job_ids: list[str]) -> None:
+        """The recent runs of rows just drawn: asked apart from the keys' turn, so a page
+        of rows is drawn at once and its strips a moment later."""
+        try:
+            found = await self.client.recent_runs(job_ids, RUNS_SHOWN)
+        except JobError:  # the host is away: asked again once the rows are redrawn
+            self._table.runs_unavailable(job_ids)
+            return
+        self._table.show_runs(found)
 
     async def on_job_table_job_selected(self, event: JobTable.JobSelected) -> None:
         await self._open_detail(event.job_id)
@@ -721,12 +737,14 @@ class JobConsoleApp(App[None]):
             job = await self.client.get_job(job_id)
             times = await self.client.next_fire_times(job_id, 10)
             executions = await self.client.recent_executions(job_id, limit=DETAIL_EXECUTIONS)
+            runs = (await self.client.recent_runs([job_id], DETAIL_RUNS)).get(job_id, [])
         except JobNotFoundError:
             screen.show(None, [], [])
             return
         except HostUnavailableError:
             return  # the last picture stays
         screen.show(job, times, executions)
+        screen.show_trend(runs)
 
     async def action_output(self) -> None:
         job = await self._selected()
@@ -926,7 +944,7 @@ class JobConsoleApp(App[None]):
 
     def action_sort_by(self, column: str) -> None:
         """By ``column``: counts and durations largest first; the same column reverses."""
-        if column in COLUMN_KEYS:
+        if column in SORT_KEYS:
             self._table.sort_by(column)
 
     def action_sort_reverse(self) -> None:

@@ -56,16 +56,28 @@ class Column:
     ``cell`` returns the text and a component class for its colour (or None); text from
     users (ids, descriptions) has its control characters made visible (``visible``)
     and, drawn as a segment, is never parsed as markup.
-    ``value`` returns something comparable among jobs, or None for "no value" (sorted last).
+    ``value`` returns something comparable among jobs, or None for "no value" (sorted last);
+    a column without one is not sortable. A ``picture`` column is drawn by the table from
+    the runs it holds (``tui.recent_runs``), not from the snapshot: ``cell`` is blank.
     """
 
     key: str
     label: str
     width: int
     cell: Callable[[JobSnapshot, datetime, tzinfo], tuple[str, str | None]]
-    value: Callable[[JobSnapshot], Any]
+    value: Callable[[JobSnapshot], Any] | None
     right: bool = False
     flexible: bool = False
+    picture: bool = False
+
+
+def _blank(job: JobSnapshot, now: datetime, tz: tzinfo) -> tuple[str, str | None]:
+    return "", None
+
+
+#: The strip of recent runs: one cell a run, the newest at the right; fewer runs (down
+#: to the first) when the kept columns need the room.
+STRIP_WIDTH = (6, 10)
 
 
 COLUMNS: tuple[Column, ...] = (
@@ -91,6 +103,7 @@ COLUMNS: tuple[Column, ...] = (
         lambda j, n, z: (_next_run(j, n, z), None),
         lambda j: j.next_run_time,
     ),
+    Column("strip", "recent", STRIP_WIDTH[1], _blank, None, right=True, picture=True),
     Column(
         "status",
         "status",
@@ -116,6 +129,7 @@ COLUMNS: tuple[Column, ...] = (
         lambda j: j.last_duration,
         right=True,
     ),
+    Column("trend", "durations", 10, _blank, None, right=True, picture=True),
     Column(
         "runs", "runs", 6, lambda j, n, z: (str(j.run_count), None), lambda j: j.run_count, True
     ),
@@ -137,13 +151,16 @@ COLUMNS: tuple[Column, ...] = (
     ),
 )
 COLUMN_KEYS = tuple(column.key for column in COLUMNS)
+#: The columns the table sorts by (the sort menu offers them): the pictures are not.
+SORTABLE = tuple(column.key for column in COLUMNS if column.value is not None)
 
 #: Columns of counts and durations: sorting by one puts the largest first.
 LARGEST_FIRST = frozenset({"duration", "runs", "fails"})
 
 #: The columns a narrow table leaves out, first to last; id, cron, state, next run and
-#: status always stay.
-DROP_ORDER = ("duration", "runs", "fails", "last", "description")
+#: the strip of recent runs always stay. The status goes last: the strip's newest cell
+#: shows it too.
+DROP_ORDER = ("duration", "trend", "runs", "fails", "last", "description", "status")
 #: How wide the id and cron columns may grow to show their longest value whole, and how
 #: narrow they may shrink (cut with an ellipsis) when even the kept columns do not fit.
 ID_WIDTH, CRON_WIDTH = (8, 48), (9, 32)
@@ -163,9 +180,10 @@ def column_widths(
     The id and cron columns take their longest value whole (within ``ID_WIDTH`` and
     ``CRON_WIDTH``), the other columns their fixed width, the description what is left.
     When that does not fit, columns are left out in ``DROP_ORDER`` (but ``keep``, the
-    column sorted by, whose header shows the sort, while it fits); then the next run
+    column sorted by, whose header shows the sort, while it fits); then the strip of
+    recent runs shows fewer, the next run
     gives a cell, and the cron and the id shrink to their least, the id last: it says
-    which job a row is. Below that (under 63 cells) the row is wider than the table and
+    which job a row is. Below that (under 60 cells) the row is wider than the table and
     scrolls.
     """
     widths = [column.width for column in COLUMNS]
@@ -177,9 +195,15 @@ def column_widths(
             break
         if key != keep:
             widths[_INDEX[key]] = 0
-    # The id gives last. The next run gives one cell first: only a countdown of 100 days
-    # or more ("12-31 23:59 in 364d 23h") needs it.
-    for key, least in (("next", 22), ("cron", CRON_WIDTH[0]), ("id", ID_WIDTH[0])):
+    # The id gives last. The strip gives its older runs first; the next run one cell:
+    # only a countdown of 100 days or more ("12-31 23:59 in 364d 23h") needs it.
+    shrinking = (
+        ("strip", STRIP_WIDTH[0]),
+        ("next", 22),
+        ("cron", CRON_WIDTH[0]),
+        ("id", ID_WIDTH[0]),
+    )
+    for key, least in shrinking:
         over = row_width(widths) - available
         if over > 0:
             index = _INDEX[key]
@@ -315,6 +339,8 @@ class JobTableModel:
         return moved, in_place
 
     def sort_by(self, column: str, reverse: bool) -> None:
+        if column not in SORTABLE:
+            raise ValueError(f"cannot sort by {column!r}; expected one of {', '.join(SORTABLE)}")
         self._sort_index = COLUMN_KEYS.index(column)
         self._reverse = reverse
         self._resort()
@@ -374,7 +400,7 @@ class JobTableModel:
         return True
 
     def _key_of(self, job: JobSnapshot) -> SortKey:
-        value = COLUMNS[self._sort_index].value(job)
+        value = COLUMNS[self._sort_index].value(job)  # type: ignore[misc]
         if value is None:
             return (1, 0, job.job_id)
         return (0, value, job.job_id)

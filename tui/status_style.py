@@ -18,6 +18,19 @@ TONE: dict[ExecutionStatus, str] = {
     ExecutionStatus.CANCELLED: "warning",
 }
 
+#: Each status as one cell of a strip of runs: a shape of its own, so that the strip
+#: reads without colour too (a terminal without it, a colour-blind eye, the cursor's row).
+GLYPH: dict[ExecutionStatus, str] = {
+    ExecutionStatus.RUNNING: "▸",
+    ExecutionStatus.SUCCEEDED: "✓",
+    ExecutionStatus.FAILED: "✗",
+    ExecutionStatus.TIMED_OUT: "◷",
+    ExecutionStatus.INTERRUPTED: "↯",
+    ExecutionStatus.MISSED: "○",
+    ExecutionStatus.SKIPPED: "»",
+    ExecutionStatus.CANCELLED: "⊘",
+}
+
 #: Each tone as a theme variable, for text styled by Content (the detail view).
 THEME_VARIABLE: dict[str, str] = {
     "running": "$text-primary",

@@ -20,7 +20,7 @@ what the client holds (a remote client: as its last answer and events left it).
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Unpack
 
@@ -80,6 +80,13 @@ class SchedulerClient(abc.ABC):
         self, job_id: str | None = None, limit: int = 50
     ) -> list[Execution]:
         """Newest first; of one job, or of all when ``job_id`` is None."""
+
+    @abc.abstractmethod
+    async def recent_runs(
+        self, job_ids: Sequence[str], limit: int = 20
+    ) -> dict[str, list[Execution]]:
+        """Each job's newest ``limit`` finished runs, newest first, without their output,
+        error or traceback, in one call: the table asks for the rows on screen."""
 
     @abc.abstractmethod
     async def next_fire_times(self, job_id: str, count: int = 10) -> list[datetime]: ...
@@ -178,6 +185,11 @@ class LocalClient(SchedulerClient):
         self, job_id: str | None = None, limit: int = 50
     ) -> list[Execution]:
         return self.service.recent_executions(job_id, limit=limit)
+
+    async def recent_runs(
+        self, job_ids: Sequence[str], limit: int = 20
+    ) -> dict[str, list[Execution]]:
+        return self.service.recent_runs(job_ids, limit)
 
     async def next_fire_times(self, job_id: str, count: int = 10) -> list[datetime]:
         return self.service.next_fire_times(job_id, count)

@@ -47,7 +47,7 @@ from jobs.core.runner import Runner
 from jobs.core.scheduling import Scheduling
 from jobs.core.settings import Settings, SettingsError
 from jobs.core.standby import Standby, StandbyInfo
-from jobs.core.state_store import StateStore, WriteReport
+from jobs.core.state_store import StateStore, WriteReport, run_summary
 
 if TYPE_CHECKING:
     import asyncio
@@ -767,6 +767,22 @@ class SchedulerService:
         if job_id is not None and job_id not in self._jobs and not self._store.persistent:
             raise JobNotFoundError(job_id)
         return self._store.executions(job_id=job_id, limit=limit)
+
+    def recent_runs(self, job_ids: Iterable[str], limit: int = 20) -> dict[str, list[Execution]]:
+        """Each job's newest ``limit`` finished executions, newest first, without their
+        output, error or traceback (``state_store.run_summary``): the console's strip of
+        runs per row and its chart of durations. A job without any (or not known) has an
+        empty list."""
+        if self._standby is not None:
+            return {
+                job_id: [
+                    run_summary(e)
+                    for e in self._standby.executions(job_id, limit)
+                    if e.status.is_final
+                ]
+                for job_id in dict.fromkeys(job_ids)
+            }
+        return self._store.recent_runs(job_ids, limit)
 
     def next_fire_times(self, job_id: str, count: int = 10) -> list[datetime]:
         job = self._get(job_id)

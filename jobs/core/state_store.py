@@ -63,6 +63,16 @@ class JobStats:
 Reporter = Callable[[WriteReport], None]
 
 
+def run_summary(execution: Execution) -> Execution:
+    """``execution`` without its output, error, traceback and warnings: what a strip of
+    runs or a chart of durations needs, a few dozen bytes to keep or send where the whole
+    may be 64 KiB."""
+    e = execution
+    return Execution(
+        e.id, e.job_id, e.status, e.scheduled_time, e.started_at, e.ended_at, e.trigger
+    )
+
+
 class StateStore(ABC):
     """The scheduler's state. Called from the event loop's thread; reads answer at once,
     writes may be committed later (``flush`` waits for them)."""
@@ -140,6 +150,15 @@ class StateStore(ABC):
         self, job_id: str | None = None, limit: int = 50, failed_only: bool = False
     ) -> list[Execution]:
         """Newest first."""
+
+    def recent_runs(self, job_ids: Iterable[str], limit: int) -> dict[str, list[Execution]]:
+        """Each job's newest ``limit`` finished executions, newest first, as ``run_summary``
+        values; a job without any has an empty list. A store answers in one query where
+        it can: the console asks this for the rows on screen as they scroll."""
+        return {
+            job_id: [run_summary(e) for e in self.executions(job_id, limit) if e.status.is_final]
+            for job_id in dict.fromkeys(job_ids)
+        }
 
     @abstractmethod
     def execution(self, execution_id: int) -> Execution | None:

@@ -332,6 +332,29 @@ def _execution(row: tuple[Any, ...]) -> Execution:
     )
 
 
+#: The columns before the text ones: a row's output is never read for a strip of runs.
+_RECENT_RUNS = (
+    "WITH wanted(job_id) AS (VALUES {}) "
+    "SELECT e.id, e.job_id, e.status, e.trigger, e.scheduled_time, e.started_at, e.ended_at "
+    "FROM wanted JOIN executions AS e ON e.id IN (SELECT x.id FROM executions AS x "
+    "WHERE x.job_id = wanted.job_id AND x.status != 'running' ORDER BY x.id DESC LIMIT ?) "
+    "ORDER BY e.id DESC"
+)
+_RUNS_CHUNK = 500
+
+
+def _run_summary(row: tuple[Any, ...]) -> Execution:
+    return Execution(
+        id=row[0],
+        job_id=row[1],
+        status=ExecutionStatus(row[2]),
+        trigger=Trigger(row[3]),
+        scheduled_time=_dt(row[4]),
+        started_at=_dt(row[5]),
+        ended_at=_dt(row[6]),
+    )
+
+
 def _last_run(row: tuple[Any, ...]) -> LastRun | None:
     execution_id, status, scheduled, started, ended = row
     if execution_id is None:
@@ -1117,6 +1140,18 @@ class Store(StateStore):
             (*params, limit),
         ).fetchall()
         return [_execution(r) for r in rows]
+
+    def recent_runs(self, job_ids: Iterable[str], limit: int) -> dict[str, list[Execution]]:
+        """One query for many jobs: for each, its newest ``limit`` ids by the (job_id, id)
+        index, then those rows by id, never reading their output."""
+        found: dict[str, list[Execution]] = {job_id: [] for job_id in job_ids}
+        wanted = list(found)
+        for start in range(0, len(wanted), _RUNS_CHUNK):
+            chunk = wanted[start : start + _RUNS_CHUNK]
+            sql = _RECENT_RUNS.format(", ".join(["(?)"] * len(chunk)))
+            for row in self._read.execute(sql, (*chunk, limit)):
+                found[row[1]].append(_run_summary(row))
+        return found
 
     def execution(self, execution_id: int) -> Execution | None:
         row = self._read.execute(

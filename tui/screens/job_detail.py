@@ -1,8 +1,14 @@
-"""JobDetailScreen: one job's configuration, next 10 fire times and recent executions.
+"""JobDetailScreen: one job's recent runs, charted and listed, its configuration and next
+10 fire times.
 
 The screen renders what it is given. The app fills it when it opens and calls ``show``
 again whenever the service reports something about this job, so a run started from here
 appears here as it starts and again, with its output or traceback, when it ends.
+
+On top, the last runs' durations as a chart (Textual's Sparkline: it follows the theme and
+draws a hundred runs in microseconds) between the longest and shortest of them, and the
+figures ``tui.run_stats`` works out: how many succeeded, p50 and p95 duration, mean
+lateness.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.css.query import NoMatches
 from textual.message import Message
@@ -23,7 +29,7 @@ from textual.widgets.option_list import Option
 
 from jobs.core import job_options
 from jobs.core.records import Execution, JobSnapshot, JobSource, Trigger
-from tui import plain_text, status_style
+from tui import plain_text, run_stats, status_style
 from tui.plain_text import visible
 from tui.widgets.footer import Footer
 
@@ -74,10 +80,17 @@ class JobDetailScreen(ModalScreen[None]):
             next_times,
             executions,
         )
+        self._trend: Sequence[Execution] = ()
 
     def compose(self) -> ComposeResult:
+        from textual.widgets import Sparkline  # with statistics: not for the first frame
+
         with Vertical(id="detail"):
             yield Static(id="detail-title", classes="title")
+            yield Static(id="trend-figures")
+            with Horizontal(id="trend"):
+                yield Static(id="trend-axis")
+                yield Sparkline([], id="durations")
             yield Static(id="executions")
             # The runs scroll on their own, so the configuration below stays in reach.
             yield OptionList(id="runs")
@@ -88,6 +101,7 @@ class JobDetailScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.show(*self._data)
+        self.show_trend(self._trend)
         runs = self.query_one("#runs", OptionList)
         (runs if runs.option_count else self.query_one("#detail-body")).focus()
 
@@ -117,6 +131,25 @@ class JobDetailScreen(ModalScreen[None]):
         self.query_one("#fire-times", Static).update(self._fire_times(job, next_times))
         self._show_runs(executions, can_run=job is None or job.state != "error")
 
+    def show_trend(self, runs: Sequence[Execution]) -> None:
+        """Chart and sum up ``runs`` (the last ones, newest first; their summaries do)."""
+        self._trend = runs
+        try:
+            figures = self.query_one("#trend-figures", Static)
+        except NoMatches:  # not composed yet: on_mount shows them
+            return
+        from textual.widgets import Sparkline
+
+        stats = run_stats.run_stats(runs)
+        figures.update(_figures(stats))
+        chart = self.query_one("#durations", Sparkline)
+        chart.data = stats.durations
+        chart.styles.max_width = len(stats.durations)  # a bar a run, while they fit
+        self.query_one("#trend").display = bool(stats.durations)
+        longest, shortest = max(stats.durations, default=0), min(stats.durations, default=0)
+        axis = f"{plain_text.duration(longest):>7}\n\n{plain_text.duration(shortest):>7}"
+        self.query_one("#trend-axis", Static).update(Content.styled(axis, "$foreground-muted"))
+
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         chosen = next((e for e in self._data[2] if str(e.id) == event.option_id), None)
@@ -128,9 +161,8 @@ class JobDetailScreen(ModalScreen[None]):
         """The plain text shown (for tests), top to bottom."""
         runs = self.query_one("#runs", OptionList)
         prompts = [str(runs.get_option_at_index(i).prompt) for i in range(runs.option_count)]
-        texts = [
-            str(self.query_one(part, Static).render()) for part in ("#detail-title", "#executions")
-        ]
+        parts = ("#detail-title", "#trend-figures", "#trend-axis", "#executions")
+        texts = [str(self.query_one(part, Static).render()) for part in parts]
         texts += prompts
         texts += [str(self.query_one(part, Static).render()) for part in ("#config", "#fire-times")]
         return "\n".join(texts)
@@ -231,6 +263,37 @@ class JobDetailScreen(ModalScreen[None]):
             body.append(("\n  traceback:", "$foreground-muted"))
             body += [(f"\n  │ {line}", style) for line in _lines(execution.traceback)]
         return head + body
+
+
+def _figures(stats: run_stats.RunStats) -> Content:
+    """``Last 20 runs  19 succeeded (95%) · 1 failed │ took p50 0.41s · p95 1.20s │ 3 ms
+    late on average``: what the chart below it cannot say."""
+    if not stats.looked_at:
+        return Content.assemble(("Last runs", "bold underline"), "  none yet")
+    parts: list[tuple[str, str] | str] = [(f"Last {stats.looked_at} runs", "bold underline")]
+    counts = []
+    if stats.success_rate is not None:
+        rate = f"{stats.success_rate:.0%}"
+        counts.append((f"{stats.succeeded} succeeded ({rate})", "$text-success"))
+    for number, what, style in (
+        (stats.failed, "failed", "$text-error"),
+        (stats.missed, "missed", "$text-warning"),
+        (stats.skipped, "skipped", "$text-warning"),
+    ):
+        if number:
+            counts.append((f"{number} {what}", style))
+    for index, count in enumerate(counts):
+        parts += ["  " if index == 0 else " · ", count]
+    if stats.p50 is not None and stats.p95 is not None:
+        took = f"took p50 {plain_text.duration(stats.p50)} · p95 {plain_text.duration(stats.p95)}"
+        parts += [("  │  ", "$foreground-muted"), took]
+    if stats.mean_lateness is not None:
+        parts += [("  │  ", "$foreground-muted"), f"{_late(stats.mean_lateness)} late on average"]
+    return Content.assemble(*parts)
+
+
+def _late(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if abs(seconds) < 1 else plain_text.duration(seconds)
 
 
 def _lines(text: str) -> list[str]:

@@ -20,7 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui.job_model import COLUMNS, LARGEST_FIRST, Column
+from tui.job_model import COLUMNS, LARGEST_FIRST, SORTABLE, Column
 
 #: Each column's key in the menu, by the letter its label is known by.
 PREFERRED = {
@@ -59,7 +59,7 @@ def sort_keys(columns: Iterable[Column]) -> dict[str, str]:
     return keys
 
 
-SORT_KEYS = sort_keys(COLUMNS)
+SORT_KEYS = sort_keys(column for column in COLUMNS if column.key in SORTABLE)
 _LABELS = {column.key: column.label for column in COLUMNS}
 
 

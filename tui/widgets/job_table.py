@@ -13,12 +13,14 @@ and filters.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
+from itertools import groupby
 from typing import ClassVar
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
+from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
@@ -27,14 +29,31 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from jobs.core.records import JobSnapshot, JobState
-from tui.job_model import COLUMN_KEYS, COLUMNS, LARGEST_FIRST, JobTableModel, column_widths
+from jobs.core.records import Execution, ExecutionStatus, JobSnapshot, JobState
+from tui import status_style
+from tui.job_model import (
+    COLUMN_KEYS,
+    COLUMNS,
+    LARGEST_FIRST,
+    JobTableModel,
+    column_widths,
+)
+from tui.recent_runs import RecentRuns, Run
+from tui.run_stats import spark
 from tui.widgets._scrolling import set_virtual_size
 from tui.widgets._styles import PassStyles
 
 Clock = Callable[[], datetime]
 
 __all__ = ["COLUMNS", "COLUMN_KEYS", "JobTable"]
+
+#: Runs held per job on screen: as many as the widest picture column shows.
+RUNS_SHOWN = max(column.width for column in COLUMNS if column.picture)
+_STATUS_CLASS = status_style.component_classes("job-table")
+
+
+def _status(run: Run) -> ExecutionStatus:
+    return run.status
 
 
 def _fit(text: str, width: int, right: bool = False) -> str:
@@ -80,6 +99,7 @@ class JobTable(ScrollView, can_focus=True):
         "job-table--warning",
         "job-table--running",
         "job-table--muted",
+        "job-table--trend",
     }
 
     DEFAULT_CSS = """
@@ -104,6 +124,8 @@ class JobTable(ScrollView, can_focus=True):
         & > .job-table--warning { color: $text-warning; }
         & > .job-table--running { color: $text-primary; text-style: bold; }
         & > .job-table--muted { color: $foreground-muted; }
+        & > .job-table--trend { color: $primary; }
+        &:light > .job-table--trend { color: $primary-darken-1; }
     }
     """
 
@@ -117,6 +139,19 @@ class JobTable(ScrollView, can_focus=True):
             super().__init__()
             self.table = table
             self.job_id = job_id
+
+        @property
+        def control(self) -> JobTable:
+            return self.table
+
+    class RunsWanted(Message):
+        """Rows on screen whose recent runs the table does not hold: ask the client and
+        hand them to ``show_runs`` (or to ``runs_unavailable``)."""
+
+        def __init__(self, table: JobTable, job_ids: list[str]) -> None:
+            super().__init__()
+            self.table = table
+            self.job_ids = job_ids
 
         @property
         def control(self) -> JobTable:
@@ -147,6 +182,8 @@ class JobTable(ScrollView, can_focus=True):
         self.tz = tz
         self.clock: Clock = clock or (lambda: datetime.now(UTC))
         self.model = JobTableModel()
+        self.runs = RecentRuns(RUNS_SHOWN)
+        self._unheld: list[str] = []
         self._cursor: str | None = None
         self._announced: str | None = None
         self._widths = [column.width for column in COLUMNS]
@@ -202,7 +239,9 @@ class JobTable(ScrollView, can_focus=True):
         return [self.model.id_at(row) for row in range(first, last)]
 
     def set_jobs(self, jobs: Iterable[JobSnapshot]) -> None:
-        """Replace every job; the cursor stays on its job if that job is still here."""
+        """Replace every job; the cursor stays on its job if that job is still here.
+        The runs held are let go too (they are asked for again as rows are drawn)."""
+        self.runs.clear()
         self.model.set_jobs(jobs)
         self._rows_reordered()
 
@@ -219,6 +258,9 @@ class JobTable(ScrollView, can_focus=True):
             return
         cursor_row = self._row_of(self._cursor) if self._cursor is not None else None
         moved, in_place = self.model.apply(changes)
+        for job_id, job in changes.items():
+            if job is None:
+                self.runs.forget(job_id)
         if self._cursor is not None and self.model.get(self._cursor) is None:
             self._cursor = self._cursor_after_removal(cursor_row)
         if moved:
@@ -230,11 +272,27 @@ class JobTable(ScrollView, can_focus=True):
     def remove(self, job_id: str) -> None:
         """Forget a job; a cursor on it moves to the row that takes its place."""
         row = self._row_of(job_id)
+        self.runs.forget(job_id)
         if not self.model.remove(job_id):
             return
         if self._cursor == job_id:
             self._cursor = self._cursor_after_removal(row)
         self._rows_changed()
+
+    def show_runs(self, found: Mapping[str, Sequence[Execution]]) -> None:
+        """The client's answer to ``RunsWanted``: each job's recent executions."""
+        self.runs.fill(found)
+        for job_id in found:
+            self._refresh_job(job_id)
+
+    def runs_unavailable(self, job_ids: Iterable[str]) -> None:
+        """The client could not answer ``RunsWanted``: ask again when next drawn."""
+        self.runs.not_answered(job_ids)
+
+    def add_execution(self, execution: Execution) -> None:
+        """An execution the client reported: a run that ended joins its job's strip."""
+        if self.runs.add(execution):
+            self._refresh_job(execution.job_id)
 
     def select(self, job_id: str, *, scroll: bool = True) -> bool:
         """Put the cursor on ``job_id`` (if it is shown) and scroll it into view."""
@@ -279,7 +337,18 @@ class JobTable(ScrollView, can_focus=True):
     def render_lines(self, crop: Region) -> list[Strip]:
         self._now = self.clock()
         self._styles.begin()
-        return super().render_lines(crop)
+        lines = super().render_lines(crop)
+        if self._unheld:
+            wanted = self.runs.wanted(self._unheld)
+            self._unheld = []
+            if wanted:
+                # Made in the table's own turn: one made while the screen draws would be
+                # taken as the screen's, and go no further than it.
+                self.call_later(self._want, wanted)
+        return lines
+
+    def _want(self, job_ids: list[str]) -> None:
+        self.post_message(self.RunsWanted(self, job_ids))
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
@@ -330,6 +399,10 @@ class JobTable(ScrollView, can_focus=True):
         for column, width in zip(COLUMNS, self._widths, strict=True):
             if not width:
                 continue
+            if column.picture:
+                segments += self._picture(column.key, job_id, width, base, cursor)
+                segments.append(Segment(" ", base))
+                continue
             text, component = column.cell(job, now, tz)
             style = base
             if component is not None and not cursor:
@@ -337,6 +410,27 @@ class JobTable(ScrollView, can_focus=True):
             segments.append(Segment(_fit(text, width, column.right), style))
             segments.append(Segment(" ", base))
         return Strip(segments).extend_cell_length(self.virtual_size.width, base)
+
+    def _picture(
+        self, key: str, job_id: str, width: int, base: Style, cursor: bool
+    ) -> list[Segment]:
+        """A row's strip of recent runs (a glyph and tone each, the newest at the right)
+        or its sparkline of durations; blank until the runs are held."""
+        runs = self.runs.get(job_id)
+        if runs is None:
+            self._unheld.append(job_id)
+            return [Segment(" " * width, base)]
+        styles = self._styles
+        if key == "trend":
+            bars = spark([r.duration for r in runs if r.duration is not None], width)
+            return [Segment(bars, base if cursor else base + styles.text("job-table--trend"))]
+        shown = runs[-width:]
+        segments = [Segment(" " * (width - len(shown)), base)]
+        for status, group in groupby(shown, key=_status):
+            style = base if cursor else base + styles.text(_STATUS_CLASS[status])
+            glyphs = status_style.GLYPH[status] * sum(1 for _ in group)
+            segments.append(Segment(glyphs, style))
+        return segments
 
     def _empty_strip(self) -> Strip:
         style = self._styles.full("job-table--empty")
@@ -366,7 +460,8 @@ class JobTable(ScrollView, can_focus=True):
             for index, start in enumerate(self._offsets[:-1]):
                 width = self._widths[index]
                 if width and start <= x < start + width + 1:
-                    self.sort_by(COLUMNS[index].key)
+                    if COLUMNS[index].value is not None:  # the pictures are not sortable
+                        self.sort_by(COLUMNS[index].key)
                     break
             return
         row = round(self.scroll_y) + offset.y - 1

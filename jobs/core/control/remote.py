@@ -18,7 +18,7 @@ import contextlib
 import dataclasses
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Unpack
@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 from jobs.core.client import SchedulerClient, Subscriber
 from jobs.core.control import wire
+from jobs.core.control.wire import MAX_RUN_JOBS
 from jobs.core.errors import HostUnavailableError, ReadOnlyError
 from jobs.core.job_options import OptionKeys
 from jobs.core.records import (
@@ -313,6 +314,16 @@ class RemoteClient(SchedulerClient):
         if job_id is not None:
             query += f"&job={quote(job_id, safe='')}"
         return await self._call("GET", "/executions" + query, kind=list[Execution])
+
+    async def recent_runs(
+        self, job_ids: Sequence[str], limit: int = 20
+    ) -> dict[str, list[Execution]]:
+        found: dict[str, list[Execution]] = {}
+        wanted = list(dict.fromkeys(job_ids))
+        for start in range(0, len(wanted), MAX_RUN_JOBS):
+            body = {"jobs": wanted[start : start + MAX_RUN_JOBS], "limit": int(limit)}
+            found.update(await self._call("POST", "/runs", body, kind=dict[str, list[Execution]]))
+        return found
 
     async def next_fire_times(self, job_id: str, count: int = 10) -> list[datetime]:
         path = f"{_job(job_id)}/next?count={int(count)}"

@@ -152,6 +152,7 @@ class ControlServer:
                 web.put(job + "/timeout", self._set_timeout),
                 web.post(job + "/timeout", self._set_timeout),
                 web.get("/executions", self._executions),
+                web.post("/runs", self._recent_runs),
                 web.get("/functions", self._get_functions),
                 web.get("/events", self._events),
             ]
@@ -327,6 +328,28 @@ class ControlServer:
         limit = _count(request, "limit", 50, 10_000)
         job_id = request.query.get("job")
         return _answer(self.service.recent_executions(job_id, limit=limit))
+
+    async def _recent_runs(self, request: web.Request) -> web.Response:
+        body = await _body(request)
+        jobs, limit = body.get("jobs"), body.get("limit", 20)
+        if not (
+            isinstance(jobs, list)
+            and len(jobs) <= wire.MAX_RUN_JOBS
+            and all(isinstance(job_id, str) for job_id in jobs)
+        ):
+            raise ControlError(
+                f'the body\'s "jobs" is {"missing" if jobs is None else shown(jobs)}; '
+                f"expected a list of at most "
+                f"{wire.MAX_RUN_JOBS} job ids",
+                field="jobs",
+            )
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= wire.MAX_RUNS:
+            raise ControlError(
+                f'the body\'s "limit" is {shown(limit)}; expected a whole number from 1 to '
+                f"{wire.MAX_RUNS}",
+                field="limit",
+            )
+        return _answer(self.service.recent_runs(jobs, limit))
 
     async def _get_functions(self, request: web.Request) -> web.Response:
         if self._functions is None:  # a walk of the package's files: once

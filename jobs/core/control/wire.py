@@ -34,6 +34,11 @@ from jobs.core.errors import (
 
 T = TypeVar("T")
 
+#: The most jobs one ``POST /runs`` asks about, and the most runs it asks of each (a
+#: hundred thousand light records at most: an answer the host writes in a moment).
+MAX_RUN_JOBS = 1000
+MAX_RUNS = 100
+
 
 class ControlError(JobError):
     """A request the control API could not take as asked (not JSON, an unknown route, a

@@ -22,6 +22,7 @@ from jobs.core.records import ExecutionStatus, JobSnapshot, JobState
 from jobs.core.service import SchedulerService
 from tests.records import snapshot
 from tui.app import JobConsoleApp
+from tui.job_model import SORTABLE
 from tui.screens import (
     ConfirmScreen,
     EditScheduleScreen,
@@ -608,7 +609,7 @@ async def test_every_key_has_a_description_and_is_in_the_command_palette(
         for binding in [*JobConsoleApp.BINDINGS, *JobTable.BINDINGS]:
             assert binding.description and binding.tooltip
         actions = {action for _, _, action in app.palette_commands()}
-        sorts = {f"sort_by('{key}')" for key in COLUMN_KEYS}  # "Sort by next run", ...
+        sorts = {f"sort_by('{key}')" for key in SORTABLE}  # "Sort by next run", ...
         assert actions == {binding.action for binding in JobConsoleApp.BINDINGS} | sorts
         # Through the palette itself: find "Pause" by name and run it.
         await pilot.press("ctrl+p")

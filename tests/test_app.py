@@ -595,6 +595,8 @@ async def test_help_lists_every_key_from_the_bindings(service: SchedulerService)
             assert binding.description in text
             assert binding.tooltip in text
         assert "↑ k" in text and "↓ j" in text
+        legend = str(app.screen.query_one("#help-legend", Static).render())
+        assert "✓  succeeded" in legend and "◷  timed out" in legend and "○  missed" in legend
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, HelpScreen)

@@ -138,6 +138,20 @@ async def test_E_disables_and_enables_and_p_on_a_disabled_job_says_what_to_do(
         assert lines == ["alpha disabled", "alpha enabled"]
 
 
+async def test_E_in_the_detail_view_disables_the_job_shown_and_stays_there(
+    service: SchedulerService,
+) -> None:
+    service.register_job("alpha", QUICK, YEARLY)
+    app = JobConsoleApp(LocalClient(service))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: service.is_running)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, JobDetailScreen))
+        await pilot.press("E")
+        await wait_until(pilot, lambda: service.get_job("alpha").state is JobState.DISABLED)
+        assert isinstance(app.screen, JobDetailScreen)
+
+
 # ------------------------------------------------------- bad entries as error rows
 
 

@@ -16,6 +16,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from tui.status_style import GLYPH, THEME_VARIABLE, TONE
+
 Section = tuple[str, Sequence[Binding]]
 
 
@@ -35,6 +37,17 @@ def help_rows(
     ]
 
 
+def runs_legend() -> Content:
+    """What each cell of a row's ``recent`` strip means, drawn as the strip draws it."""
+    parts: list[tuple[str, str] | str] = [("\nIn the recent column", "bold $text-accent")]
+    for status, glyph in GLYPH.items():
+        if status.is_final:  # the strip holds finished runs
+            parts.append("\n  ")
+            parts.append((glyph, f"bold {THEME_VARIABLE[TONE[status]]}"))
+            parts.append(f"  {status}")
+    return Content.assemble(*parts)
+
+
 class HelpScreen(ModalScreen[None]):
     """A scrollable list of keys by section; any of its own keys closes it."""
 
@@ -51,6 +64,7 @@ class HelpScreen(ModalScreen[None]):
             yield Label("Keys", classes="title")
             with VerticalScroll():
                 yield Static(self._render_sections(), id="help-keys")
+                yield Static(runs_legend(), id="help-legend")
             palette = self.app.COMMAND_PALETTE_BINDING
             yield Static(
                 f"Every action is also in the command palette ({palette}). Escape closes.",

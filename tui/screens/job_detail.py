@@ -55,6 +55,7 @@ class JobDetailScreen(ModalScreen[None]):
         Binding("p", "app.pause", "Pause", tooltip="Pause this job"),
         Binding("r", "app.resume", "Resume", tooltip="Resume this job"),
         Binding("e", "app.edit", "Edit cron", tooltip="Edit this job's cron expression"),
+        Binding("E", "app.toggle_enabled", "Enable/disable", tooltip="Enable or disable this job"),
     ]
 
     class RunChosen(Message):

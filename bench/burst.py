@@ -231,7 +231,7 @@ async def floor_async(jobs: int) -> dict[str, Any]:
 async def floor_threads(jobs: int) -> dict[str, Any]:
     from concurrent.futures import ThreadPoolExecutor
 
-    from jobs.core import running
+    from jobs.core import thread_pool
 
     loop = asyncio.get_running_loop()
     started: list[float] = []
@@ -243,8 +243,7 @@ async def floor_threads(jobs: int) -> dict[str, Any]:
     def done(_future: Any) -> None:
         ended.append(time.time())
 
-    size = getattr(running, "POOL_SIZE", min(32, (os.cpu_count() or 1) + 4))
-    with ThreadPoolExecutor(max_workers=size) as pool:
+    with ThreadPoolExecutor(max_workers=thread_pool.POOL_SIZE) as pool:
 
         def fire() -> None:
             for _ in range(jobs):
@@ -303,7 +302,7 @@ def main() -> int:
     if args.child:
         return child(args.child, args.jobs, args.out, args.state)
     runs = args.runs or (2 if args.quick else 5)
-    cases = [c for c in CASES if args.only is None or c.endswith(args.only)]
+    cases = [c for c in CASES if args.only in (None, c.partition("-")[2])]
     results: dict[str, list[dict[str, Any]]] = {case: [] for case in cases}
     with temp_dir() as tmp:
         for n in range(runs):

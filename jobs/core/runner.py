@@ -154,13 +154,14 @@ class Runner:
         """Run one execution; the timeout counts from launch, not from the first step."""
         import asyncio
 
-        from jobs.core import isolation, running
+        from jobs.core import isolation, running, thread_pool
 
         buffer = capture.OutputBuffer(self.settings.output_limit_bytes)
         timeout = job.options.timeout_seconds or self.settings.job_timeout_seconds
         warnings: list[str] = []
         error = trace = None
         timed = None
+        thread_run = None
         began: list[datetime] = []  # when its code really began: the loop may be late
 
         def begin() -> None:
@@ -181,9 +182,8 @@ class Runner:
                         timed = running.Timed(job.func(), begin)
                         await timed.run(f"job:{job.job_id}#{execution.id}")
                     else:
-                        result = await running.in_daemon_thread(
-                            job.func, f"job:{job.job_id}", begin
-                        )
+                        thread_run = thread_pool.run(job.func, f"job:{job.job_id}", begin)
+                        result = await thread_run.future
                         if inspect.isawaitable(result):  # e.g. an async def behind a decorator
                             timed = running.Timed(result)
                             await timed.run(f"job:{job.job_id}#{execution.id}")
@@ -191,7 +191,7 @@ class Runner:
         except TimeoutError:
             status = ExecutionStatus.TIMED_OUT
             error = f"TimeoutError: timed out after {timeout:g}s"
-            if job.options.isolation is None and not funcs.is_async(job.func):  # type: ignore[arg-type]
+            if thread_run is not None and thread_run.leave():
                 warnings.append(
                     "a thread cannot be stopped: it is still running in the background; "
                     "the job's slot is free for its next run"
@@ -204,7 +204,7 @@ class Runner:
         except asyncio.CancelledError:
             status = ExecutionStatus.CANCELLED
             error = "cancelled: the scheduler shut down before the job finished"
-            if job.options.isolation is None and not funcs.is_async(job.func):  # type: ignore[arg-type]
+            if thread_run is not None and thread_run.leave():
                 warnings.append("its thread cannot be stopped and may still be running")
             elif timed is not None and timed.abandoned:
                 warnings.append("it ignored its cancellation and may still be running")

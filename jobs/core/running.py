@@ -1,5 +1,6 @@
-"""How an execution's code runs on the loop: a plain def in a daemon thread, a coroutine
-in a task of its own that is timed step by step (``isolation.py`` has the child process).
+"""How an execution's code runs on the loop: a coroutine in a task of its own that is
+timed step by step (``thread_pool.py`` has the threads plain defs run in, ``isolation.py``
+the child process).
 
 Kept apart from ``service.py`` so that what only reads jobs (``jobconsole list``) never
 imports asyncio: 25-40 ms, a quarter of that command's time before.
@@ -10,11 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import threading
 import time
 from collections.abc import Callable, Iterator
-from contextvars import ContextVar, copy_context
-from functools import partial
+from contextvars import ContextVar
 from typing import Any
 
 #: How long a cancelled coroutine may take to end before it is left running on its own.
@@ -79,38 +78,6 @@ def reopen_closed_stdio() -> list[int]:
                 os.close(null)
             reopened.append(fd)
     return reopened
-
-
-def in_daemon_thread(
-    func: Callable[[], Any], name: str, on_start: Callable[[], None] | None = None
-) -> asyncio.Future[Any]:
-    """Run ``func`` in a daemon thread with this context (so its output is captured);
-    ``on_start`` is called in the thread first, when the job's code really begins.
-
-    Daemon, not a pool: a job that never returns must not keep the process from exiting.
-    """
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[Any] = loop.create_future()
-    ctx = copy_context()
-
-    def settle(outcome: Callable[[], None]) -> None:
-        if not future.done():
-            outcome()
-
-    def target() -> None:
-        try:
-            if on_start is not None:
-                ctx.run(on_start)
-            result = ctx.run(func)
-        except BaseException as exc:
-            outcome = partial(future.set_exception, exc)
-        else:
-            outcome = partial(future.set_result, result)
-        with contextlib.suppress(RuntimeError):  # the loop may be closed by now
-            loop.call_soon_threadsafe(settle, outcome)
-
-    threading.Thread(target=target, name=name, daemon=True).start()
-    return future
 
 
 class Timed:

@@ -20,7 +20,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import TextIO
 
 _current: ContextVar[OutputBuffer | None] = ContextVar("jobconsole_output", default=None)
@@ -87,6 +87,15 @@ def capturing(buffer: OutputBuffer) -> Iterator[OutputBuffer]:
         yield buffer
     finally:
         _current.reset(token)
+
+
+def route(buffer: OutputBuffer) -> Token[OutputBuffer | None]:
+    """``capturing`` for code that cannot use a ``with``: pass the result to ``unroute``."""
+    return _current.set(buffer)
+
+
+def unroute(token: Token[OutputBuffer | None]) -> None:
+    _current.reset(token)
 
 
 def current() -> OutputBuffer | None:

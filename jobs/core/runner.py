@@ -162,31 +162,29 @@ class Runner:
         error = trace = None
         timed = None
         thread_run = None
-        began: list[datetime] = []  # when its code really began: the loop may be late
-
-        def begin() -> None:
-            if not began:
-                began.append(self._clock())
+        began = None  # when its code really began: the loop may be late
 
         capture.install()  # reference counted: also covers a run_job_now() before start()
         routed = capture.routed()
         running.guard_stop(asyncio.get_running_loop())
+        # Set, not entered as context managers: a burst runs thousands of these per second.
+        output = capture.route(buffer)
+        noted = running.note(warnings)
         try:
-            with capture.capturing(buffer), running.noting(warnings):
-                assert job.func is not None
-                async with asyncio.timeout_at(launched + timeout if timeout else None):
-                    if job.options.isolation == "process":
-                        begin()
-                        await isolation.run(job.func_ref, buffer)
-                    elif funcs.is_async(job.func):
-                        timed = running.Timed(job.func(), begin)
-                        await timed.run(f"job:{job.job_id}#{execution.id}")
-                    else:
-                        thread_run = thread_pool.run(job.func, f"job:{job.job_id}", begin)
-                        result = await thread_run.future
-                        if inspect.isawaitable(result):  # e.g. an async def behind a decorator
-                            timed = running.Timed(result)
-                            await timed.run(f"job:{job.job_id}#{execution.id}")
+            assert job.func is not None
+            async with asyncio.timeout_at(launched + timeout if timeout else None):
+                if job.options.isolation == "process":
+                    began = self._clock()
+                    await isolation.run(job.func_ref, buffer)
+                elif funcs.is_async(job.func):
+                    timed = running.Timed(job.func(), self._clock)
+                    await timed
+                else:
+                    thread_run = thread_pool.run(job.func, f"job:{job.job_id}", self._clock)
+                    result = await thread_run.future
+                    if inspect.isawaitable(result):  # e.g. an async def behind a decorator
+                        timed = running.Timed(result)
+                        await timed
             status = ExecutionStatus.SUCCEEDED
         except TimeoutError:
             status = ExecutionStatus.TIMED_OUT
@@ -216,6 +214,8 @@ class Runner:
             error = f"{type(exc).__name__}: {exc}"
             trace = format_job_exception(exc)
         finally:
+            running.unnote(noted)
+            capture.unroute(output)
             taken = capture.reclaim(routed)
             capture.uninstall()
         if taken:
@@ -236,10 +236,14 @@ class Runner:
                 f"blocked the event loop for about {timed.longest:.1f}s in one step; "
                 "use 'await asyncio.sleep' or a plain def (run in a thread) for blocking work"
             )
+        if thread_run is not None:
+            began = thread_run.began
+        elif timed is not None:
+            began = timed.began
         finished = replace(
             execution,
             status=status,
-            started_at=began[0] if began else execution.started_at,
+            started_at=began or execution.started_at,
             ended_at=self._clock(),
             error=error,
             traceback=trace,

@@ -13,7 +13,7 @@ import contextlib
 import os
 import time
 from collections.abc import Callable, Iterator
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any
 
 #: How long a cancelled coroutine may take to end before it is left running on its own.
@@ -36,6 +36,15 @@ def noting(warnings: list[str]) -> Iterator[None]:
         yield
     finally:
         _warnings.reset(token)
+
+
+def note(warnings: list[str]) -> Token[list[str] | None]:
+    """``noting`` for code that cannot use a ``with``: pass the result to ``unnote``."""
+    return _warnings.set(warnings)
+
+
+def unnote(token: Token[list[str] | None]) -> None:
+    _warnings.reset(token)
 
 
 def guard_stop(loop: asyncio.AbstractEventLoop) -> None:
@@ -81,74 +90,137 @@ def reopen_closed_stdio() -> list[int]:
 
 
 class Timed:
-    """Awaits a coroutine while timing each step, to catch jobs that block the loop."""
+    """Awaits a coroutine in the awaiting task while timing each step, to catch jobs that
+    block the loop; ``began`` is when its code began (by ``clock``, if given).
 
-    __slots__ = ("abandoned", "asked", "coro", "longest", "on_start", "told")
+    No task of its own: the execution's task drives the coroutine, so a burst of
+    executions allocates one task each, and each short one ends in the turn it began.
+    A coroutine told to stop (its task cancelled: a timeout, a shutdown) has
+    CANCEL_GRACE_SECONDS to end; one that goes on past them is left running in a task of
+    its own (``abandoned``, named as the execution's task) and the cancellation goes on,
+    so it cannot hold its execution, and its slot, forever.
 
-    def __init__(self, coro: Any, on_start: Callable[[], None] | None = None) -> None:
+    A coroutine that ignored its cancellation gets no second one: a later cancellation of
+    its task closes it (``coro.close()``, so its ``finally`` blocks run). That later one is,
+    in practice, ``asyncio.run`` ending the loop: it cancels every task left and waits for
+    each to end, so one that swallowed it again would hold the process past any shutdown
+    timeout, for as long as it cared to run.
+    """
+
+    __slots__ = ("abandoned", "began", "clock", "coro", "longest", "pending", "told")
+
+    def __init__(self, coro: Any, clock: Callable[[], Any] | None = None) -> None:
         self.coro = coro
-        self.on_start = on_start  # called at the first step, when the job's code begins
+        self.clock = clock
+        self.began: Any = None
         self.longest = 0.0
         self.abandoned = False
-        self.asked = False  # run() has cancelled the job's task
-        self.told = False  # ... and the job has had that cancellation
-
-    async def run(self, name: str) -> Any:
-        """Await the coroutine in a task of its own, so that one swallowing its
-        cancellation cannot hold its execution (and its slot) forever: after
-        CANCEL_GRACE_SECONDS it is left running (``abandoned``) and the cancellation goes on.
-
-        A coroutine that ignored its cancellation gets no second one: a later cancellation
-        of its task closes it (``coro.close()``, so its ``finally`` blocks run). That later
-        one is, in practice, ``asyncio.run`` ending the loop: it cancels every task left
-        and waits for each to end, so one that swallowed it again would hold the process
-        past any shutdown timeout, for as long as it cared to run.
-        """
-        task = asyncio.get_running_loop().create_task(self._outcome(), name=name)
-        try:
-            ok, value = await asyncio.shield(task)
-        except asyncio.CancelledError:
-            self.asked = True
-            task.cancel()
-            try:
-                await asyncio.wait({task}, timeout=CANCEL_GRACE_SECONDS)
-            finally:  # a second cancellation may cut the grace short
-                self.abandoned = not task.done()
-            raise
-        if not ok:
-            raise value
-        return value
-
-    async def _outcome(self) -> tuple[bool, Any]:
-        try:
-            return True, await self
-        except asyncio.CancelledError:
-            raise
-        except BaseException as exc:  # a SystemExit must not escape the task into the loop
-            return False, exc
+        self.told = False  # it has had its cancellation
+        self.pending: Any = None  # what a coroutine left running was waiting for
 
     def __await__(self):  # type: ignore[no-untyped-def]
         coro = self.coro
         value: Any = None
         error: BaseException | None = None
-        if self.on_start is not None:
-            self.on_start()
+        if self.clock is not None:
+            self.began = self.clock()
+        grace_ends: float | None = None  # a coroutine told to stop must end by then
+        if self.pending is not None:  # left running: first what it was waiting for
+            yield from self._second_cancellation_closes(self.pending)
         while True:
             start = time.perf_counter()
             try:
                 yielded = coro.throw(error) if error is not None else coro.send(value)
             except StopIteration as stop:
                 self.longest = max(self.longest, time.perf_counter() - start)
+                if self.told:  # it swallowed its cancellation and returned: still cancelled
+                    raise asyncio.CancelledError from None
                 return stop.value
+            except asyncio.CancelledError:
+                raise
+            except BaseException as exc:
+                if self.told:  # it failed on its way out: the cancellation is the news
+                    raise asyncio.CancelledError from exc
+                raise
             self.longest = max(self.longest, time.perf_counter() - start)
-            try:
-                value, error = (yield yielded), None
-            except asyncio.CancelledError as exc:
-                if self.told:  # it had its cancellation and went on: it is not asked twice
+            value, error = None, None
+            if grace_ends is not None:  # it went on after its cancellation
+                came = yield from self._within(yielded, grace_ends)
+                if came is None:  # cancelled again
                     with contextlib.suppress(BaseException):  # it may refuse to close too
                         coro.close()
-                    raise
-                self.told = self.asked
-                value, error = None, exc
+                    raise asyncio.CancelledError
+                if not came:
+                    self._leave_running(yielded)
+                    raise asyncio.CancelledError
+                continue
+            if self.told:
+                yield from self._second_cancellation_closes(yielded)
+                continue
+            try:
+                value = yield yielded
+            except asyncio.CancelledError as exc:
+                task = asyncio.current_task()
+                # Asked (a cancel() of this task), not a future it awaited cancelled by others.
+                if task is not None and task.cancelling():
+                    self.told = True
+                    grace_ends = asyncio.get_running_loop().time() + CANCEL_GRACE_SECONDS
+                error = exc
             except BaseException as exc:  # the like go to the job
-                value, error = None, exc
+                error = exc
+
+    def _second_cancellation_closes(self, yielded: Any):  # type: ignore[no-untyped-def]
+        try:
+            yield yielded
+        except asyncio.CancelledError:
+            with contextlib.suppress(BaseException):  # it may refuse to close too
+                self.coro.close()
+            raise
+
+    def _within(self, yielded: Any, deadline: float):  # type: ignore[no-untyped-def]
+        """Wait for what the coroutine yielded until ``deadline``: True if it came in time,
+        False if not, None if this task was cancelled again meanwhile."""
+        loop = asyncio.get_running_loop()
+        if loop.time() >= deadline:
+            return False
+        if getattr(yielded, "_asyncio_future_blocking", None) is None:
+            try:  # a bare yield (a turn of the loop), or what the task will refuse
+                yield yielded
+            except asyncio.CancelledError:
+                return None
+            return True
+        waiter = loop.create_future()
+
+        def wake(_: Any = None) -> None:
+            if not waiter.done():
+                waiter.set_result(None)
+
+        yielded.add_done_callback(wake)
+        timer = loop.call_at(deadline, wake)
+        try:
+            yield from waiter
+        except asyncio.CancelledError:
+            return None
+        finally:
+            timer.cancel()
+            yielded.remove_done_callback(wake)
+        return bool(yielded.done())
+
+    def _leave_running(self, yielded: Any) -> None:
+        """The coroutine goes on without its execution, in a task of its own."""
+        self.abandoned = True
+        rest = Timed(self.coro)
+        rest.told = True
+        rest.pending = yielded
+        task = asyncio.current_task()
+        name = task.get_name() if task is not None else "job"
+        asyncio.get_running_loop().create_task(_left_running(rest), name=name)
+
+
+async def _left_running(rest: Timed) -> None:
+    try:
+        await rest
+    except asyncio.CancelledError:
+        raise
+    except BaseException:  # a SystemExit must not escape the task into the loop
+        pass

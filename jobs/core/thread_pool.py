@@ -42,19 +42,20 @@ _names = itertools.count(1)
 class ThreadRun:
     """One call handed to the pool; ``future`` (on the loop) settles with its outcome."""
 
-    __slots__ = ("_state", "_worker", "ctx", "func", "future", "loop", "name", "on_start")
+    __slots__ = ("_state", "_worker", "began", "clock", "ctx", "func", "future", "loop", "name")
 
     def __init__(
         self,
         func: Callable[[], Any],
         name: str,
-        on_start: Callable[[], None] | None,
+        clock: Callable[[], Any],
         ctx: Context,
         loop: asyncio.AbstractEventLoop,
     ) -> None:
         self.func = func
         self.name = name
-        self.on_start = on_start
+        self.clock = clock
+        self.began: Any = None  # by clock, when the call began in its thread
         self.ctx = ctx
         self.loop = loop
         self.future: asyncio.Future[Any] = loop.create_future()
@@ -177,8 +178,7 @@ class _Pool:
                     return
             thread.name = run.name
             try:
-                if run.on_start is not None:
-                    run.ctx.run(run.on_start)
+                run.began = run.clock()
                 outcome = (True, run.ctx.run(run.func))
             except BaseException as exc:
                 outcome = (False, exc)
@@ -233,12 +233,12 @@ def _after_fork_in_child() -> None:
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def run(func: Callable[[], Any], name: str, on_start: Callable[[], None] | None) -> ThreadRun:
+def run(func: Callable[[], Any], name: str, clock: Callable[[], Any]) -> ThreadRun:
     """Run ``func`` in a worker thread named ``name`` while it runs, in a copy of this
-    context (so its output is captured); ``on_start`` is called there first, when the
-    job's code really begins. Await ``.future``; ``.leave()`` when giving up on it."""
+    context (so its output is captured); ``.began`` is ``clock()`` read there first, when
+    the job's code really begins. Await ``.future``; ``.leave()`` when giving up on it."""
     from contextvars import copy_context
 
-    thread_run = ThreadRun(func, name, on_start, copy_context(), asyncio.get_running_loop())
+    thread_run = ThreadRun(func, name, clock, copy_context(), asyncio.get_running_loop())
     _pool.submit(thread_run)
     return thread_run

@@ -248,12 +248,8 @@ def install() -> None:
 def routed() -> frozenset[str]:
     """Which of ``"sys.stdout"`` and ``"sys.stderr"`` are capture's routers now."""
     if _routers is None:
-        return frozenset()
-    return frozenset(
-        name
-        for name, stream, router in zip(_NAMES, (sys.stdout, sys.stderr), _routers, strict=True)
-        if stream is router
-    )
+        return _NONE_ROUTED
+    return _ROUTED[sys.stdout is _routers[0], sys.stderr is _routers[1]]
 
 
 def reclaim(names: frozenset[str]) -> list[str]:
@@ -262,6 +258,8 @@ def reclaim(names: frozenset[str]) -> list[str]:
     A job assigning ``sys.stdout`` changes it for the whole process: every later job's
     output would go wherever it pointed, past capture, onto the console's screen.
     """
+    if names == routed():  # nothing replaced: the rule, checked every execution
+        return []
     with _lock:
         if _routers is None:
             return []
@@ -275,6 +273,13 @@ def reclaim(names: frozenset[str]) -> list[str]:
 
 
 _NAMES = ("sys.stdout", "sys.stderr")
+_NONE_ROUTED: frozenset[str] = frozenset()
+#: routed() for each (stdout routed, stderr routed), made once: it is asked every execution.
+_ROUTED = {
+    (out, err): frozenset(n for n, on in zip(_NAMES, (out, err), strict=True) if on)
+    for out in (False, True)
+    for err in (False, True)
+}
 
 
 def uninstall() -> None:

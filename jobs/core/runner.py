@@ -172,11 +172,12 @@ class Runner:
         noted = running.note(warnings)
         try:
             assert job.func is not None
+            is_async = funcs.is_async(job.func)
             async with asyncio.timeout_at(launched + timeout if timeout else None):
                 if job.options.isolation == "process":
                     began = self._clock()
                     await isolation.run(job.func_ref, buffer)
-                elif funcs.is_async(job.func):
+                elif is_async:
                     timed = running.Timed(job.func(), self._clock)
                     await timed
                 else:

@@ -79,7 +79,9 @@ def reopen_closed_stdio() -> list[int]:
     reopened = []
     for fd in (1, 2):
         try:
-            os.fstat(fd)
+            # Not os.fstat: it lets go of the GIL, and a burst's thousands of checks on the
+            # loop then wait for it behind the store's writer and the worker threads.
+            os.get_inheritable(fd)
         except OSError:
             null = os.open(os.devnull, os.O_WRONLY)
             if null != fd:

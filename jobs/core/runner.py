@@ -11,11 +11,13 @@ not pay for them.
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import os
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from jobs.core import capture, funcs
@@ -35,6 +37,15 @@ BLOCKING_WARNING_SECONDS = 0.5
 ON_TIME_SECONDS = 1.0
 
 _STDIO_NAMES = {1: "output", 2: "error"}
+
+
+@functools.cache
+def _machinery() -> tuple[ModuleType, ModuleType, ModuleType]:
+    """What runs a job's code, imported once: an import statement in ``_run`` costs a few
+    microseconds at every execution."""
+    from jobs.core import isolation, running, thread_pool
+
+    return isolation, running, thread_pool
 
 
 class Runner:
@@ -154,8 +165,7 @@ class Runner:
         """Run one execution; the timeout counts from launch, not from the first step."""
         import asyncio
 
-        from jobs.core import isolation, running, thread_pool
-
+        isolation, running, thread_pool = _machinery()
         buffer = capture.OutputBuffer(self.settings.output_limit_bytes)
         timeout = job.options.timeout_seconds or self.settings.job_timeout_seconds
         warnings: list[str] = []

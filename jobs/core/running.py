@@ -129,23 +129,30 @@ class Timed:
         grace_ends: float | None = None  # a coroutine told to stop must end by then
         if self.pending is not None:  # left running: first what it was waiting for
             yield from self._second_cancellation_closes(self.pending)
+        thrown = False  # a CancelledError was just thrown in
         while True:
             start = time.perf_counter()
             try:
                 yielded = coro.throw(error) if error is not None else coro.send(value)
             except StopIteration as stop:
                 self.longest = max(self.longest, time.perf_counter() - start)
-                if self.told:  # it swallowed its cancellation and returned: still cancelled
+                if self.told or (thrown and _asked()):  # it swallowed its cancellation
                     raise asyncio.CancelledError from None
                 return stop.value
             except asyncio.CancelledError:
                 raise
             except BaseException as exc:
-                if self.told:  # it failed on its way out: the cancellation is the news
+                if self.told or (thrown and _asked()):  # the cancellation is the news
                     raise asyncio.CancelledError from exc
                 raise
             self.longest = max(self.longest, time.perf_counter() - start)
             value, error = None, None
+            if thrown and not self.told and _asked():
+                # It went on with its task still asked to stop: a timeout of the job's own
+                # takes its request back (uncancel), and a future cancelled by others makes none.
+                self.told = True
+                grace_ends = asyncio.get_running_loop().time() + CANCEL_GRACE_SECONDS
+            thrown = False
             if grace_ends is not None:  # it went on after its cancellation
                 came = yield from self._within(yielded, grace_ends)
                 if came is None:  # cancelled again
@@ -162,12 +169,7 @@ class Timed:
             try:
                 value = yield yielded
             except asyncio.CancelledError as exc:
-                task = asyncio.current_task()
-                # Asked (a cancel() of this task), not a future it awaited cancelled by others.
-                if task is not None and task.cancelling():
-                    self.told = True
-                    grace_ends = asyncio.get_running_loop().time() + CANCEL_GRACE_SECONDS
-                error = exc
+                error, thrown = exc, True
             except BaseException as exc:  # the like go to the job
                 error = exc
 
@@ -217,6 +219,12 @@ class Timed:
         task = asyncio.current_task()
         name = task.get_name() if task is not None else "job"
         asyncio.get_running_loop().create_task(_left_running(rest), name=name)
+
+
+def _asked() -> bool:
+    """Whether this task has a request to stop (a ``cancel()`` not taken back)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 async def _left_running(rest: Timed) -> None:

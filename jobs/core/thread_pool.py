@@ -15,7 +15,9 @@ the rest; here a job never waits on one:
 
 Threads are daemons (a job that never returns must not keep the process from exiting);
 idle members wait without a timeout, so at most ``POOL_SIZE`` idle threads outlive a
-burst, shared by every service in the process.
+burst, shared by every service in the process. Each call runs in a copy of its
+execution's context, so output capture stays per execution; ``threading.local`` values
+a job sets may outlive its run, as in any pool.
 """
 
 from __future__ import annotations

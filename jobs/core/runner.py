@@ -14,6 +14,7 @@ import contextlib
 import functools
 import inspect
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -98,6 +99,15 @@ class Runner:
                 ):
                     with contextlib.suppress(RuntimeError):  # forked off the loop thread
                         task.cancel()
+
+    def end(self) -> None:
+        """At shutdown: the idle worker threads end. Each holds the ``sys.stderr`` it was
+        started under (``threading.Thread`` keeps it), here capture's router over what
+        the streams were then, a finished console's among them; the next run starts new
+        ones."""
+        thread_pool = sys.modules.get("jobs.core.thread_pool")
+        if thread_pool is not None:
+            thread_pool.retire_idle()
 
     def fire(self, job: LiveJob, run_times: list[datetime]) -> None:
         """A fire of ``job`` (every due time since the last look, oldest first): runs due

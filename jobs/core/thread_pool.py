@@ -15,9 +15,9 @@ the rest; here a job never waits on one:
 
 Threads are daemons (a job that never returns must not keep the process from exiting);
 idle members wait without a timeout, so at most ``POOL_SIZE`` idle threads outlive a
-burst, shared by every service in the process. Each call runs in a copy of its
-execution's context, so output capture stays per execution; ``threading.local`` values
-a job sets may outlive its run, as in any pool.
+burst, shared by every service in the process, until one shuts down (``retire_idle``).
+Each call runs in a copy of its execution's context, so output capture stays per
+execution; ``threading.local`` values a job sets may outlive its run, as in any pool.
 """
 
 from __future__ import annotations
@@ -115,6 +115,15 @@ class _Pool:
             self._leave(worker)
             return True
 
+    def retire(self) -> None:
+        with self._lock:
+            for worker in self._members:
+                worker.role = "gone"  # an idle one ends now, a busy one with its job
+            self._members.clear()
+            self._idle = 0
+            self._wake.notify_all()
+            self._look_on = None
+
     # ----------------------------------------------------------- under the lock
 
     def _start(self, member: bool) -> None:
@@ -208,6 +217,7 @@ class _Pool:
                 run._worker = worker
                 worker.since = time.monotonic()
                 return run
+            del run  # dropped: not held while this thread waits
 
     def _settle(self, run: ThreadRun, ok: bool, value: Any) -> None:
         loop = run.loop
@@ -233,6 +243,12 @@ def _after_fork_in_child() -> None:
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def retire_idle() -> None:
+    """Let the members go: idle ones end now, busy ones once their job returns; later
+    work starts new ones."""
+    _pool.retire()
 
 
 def run(func: Callable[[], Any], name: str, clock: Callable[[], Any]) -> ThreadRun:

@@ -150,7 +150,9 @@ async def test_output_stays_per_execution_when_threads_are_reused(
     assert numbers == list(range(numbers[0], numbers[0] + len(outputs)))  # each run once
     for output in outputs:
         assert output == expected_output(int(output.split()[1]))
-    assert len(THREADS) <= thread_pool.POOL_SIZE < len(outputs)  # the threads were reused
+    # The threads were reused (how many depends on timing: a member slow to finish
+    # one job while others wait is replaced).
+    assert len(THREADS) < len(outputs)
 
 
 async def test_a_burst_with_the_state_file_on_runs_every_job_exactly_once(durable) -> None:

@@ -20,7 +20,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import TextIO
 
 _current: ContextVar[OutputBuffer | None] = ContextVar("jobconsole_output", default=None)
@@ -87,6 +87,15 @@ def capturing(buffer: OutputBuffer) -> Iterator[OutputBuffer]:
         yield buffer
     finally:
         _current.reset(token)
+
+
+def route(buffer: OutputBuffer) -> Token[OutputBuffer | None]:
+    """``capturing`` for code that cannot use a ``with``: pass the result to ``unroute``."""
+    return _current.set(buffer)
+
+
+def unroute(token: Token[OutputBuffer | None]) -> None:
+    _current.reset(token)
 
 
 def current() -> OutputBuffer | None:
@@ -239,12 +248,8 @@ def install() -> None:
 def routed() -> frozenset[str]:
     """Which of ``"sys.stdout"`` and ``"sys.stderr"`` are capture's routers now."""
     if _routers is None:
-        return frozenset()
-    return frozenset(
-        name
-        for name, stream, router in zip(_NAMES, (sys.stdout, sys.stderr), _routers, strict=True)
-        if stream is router
-    )
+        return _NONE_ROUTED
+    return _ROUTED[sys.stdout is _routers[0], sys.stderr is _routers[1]]
 
 
 def reclaim(names: frozenset[str]) -> list[str]:
@@ -253,6 +258,8 @@ def reclaim(names: frozenset[str]) -> list[str]:
     A job assigning ``sys.stdout`` changes it for the whole process: every later job's
     output would go wherever it pointed, past capture, onto the console's screen.
     """
+    if names == routed():  # nothing replaced: the rule, checked every execution
+        return []
     with _lock:
         if _routers is None:
             return []
@@ -266,6 +273,13 @@ def reclaim(names: frozenset[str]) -> list[str]:
 
 
 _NAMES = ("sys.stdout", "sys.stderr")
+_NONE_ROUTED: frozenset[str] = frozenset()
+#: routed() for each (stdout routed, stderr routed), made once: it is asked every execution.
+_ROUTED = {
+    (out, err): frozenset(n for n, on in zip(_NAMES, (out, err), strict=True) if on)
+    for out in (False, True)
+    for err in (False, True)
+}
 
 
 def uninstall() -> None:

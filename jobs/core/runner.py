@@ -11,11 +11,14 @@ not pay for them.
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from jobs.core import capture, funcs
@@ -35,6 +38,15 @@ BLOCKING_WARNING_SECONDS = 0.5
 ON_TIME_SECONDS = 1.0
 
 _STDIO_NAMES = {1: "output", 2: "error"}
+
+
+@functools.cache
+def _machinery() -> tuple[ModuleType, ModuleType, ModuleType]:
+    """What runs a job's code, imported once: an import statement in ``_run`` costs a few
+    microseconds at every execution."""
+    from jobs.core import isolation, running, thread_pool
+
+    return isolation, running, thread_pool
 
 
 class Runner:
@@ -87,6 +99,15 @@ class Runner:
                 ):
                     with contextlib.suppress(RuntimeError):  # forked off the loop thread
                         task.cancel()
+
+    def end(self) -> None:
+        """At shutdown: the idle worker threads end. Each holds the ``sys.stderr`` it was
+        started under (``threading.Thread`` keeps it), here capture's router over what
+        the streams were then, a finished console's among them; the next run starts new
+        ones."""
+        thread_pool = sys.modules.get("jobs.core.thread_pool")
+        if thread_pool is not None:
+            thread_pool.retire_idle()
 
     def fire(self, job: LiveJob, run_times: list[datetime]) -> None:
         """A fire of ``job`` (every due time since the last look, oldest first): runs due
@@ -154,44 +175,42 @@ class Runner:
         """Run one execution; the timeout counts from launch, not from the first step."""
         import asyncio
 
-        from jobs.core import isolation, running
-
+        isolation, running, thread_pool = _machinery()
         buffer = capture.OutputBuffer(self.settings.output_limit_bytes)
         timeout = job.options.timeout_seconds or self.settings.job_timeout_seconds
         warnings: list[str] = []
         error = trace = None
         timed = None
-        began: list[datetime] = []  # when its code really began: the loop may be late
-
-        def begin() -> None:
-            if not began:
-                began.append(self._clock())
+        thread_run = None
+        began = None  # when its code really began: the loop may be late
 
         capture.install()  # reference counted: also covers a run_job_now() before start()
         routed = capture.routed()
         running.guard_stop(asyncio.get_running_loop())
+        # Set, not entered as context managers: a burst runs thousands of these per second.
+        output = capture.route(buffer)
+        noted = running.note(warnings)
         try:
-            with capture.capturing(buffer), running.noting(warnings):
-                assert job.func is not None
-                async with asyncio.timeout_at(launched + timeout if timeout else None):
-                    if job.options.isolation == "process":
-                        begin()
-                        await isolation.run(job.func_ref, buffer)
-                    elif funcs.is_async(job.func):
-                        timed = running.Timed(job.func(), begin)
-                        await timed.run(f"job:{job.job_id}#{execution.id}")
-                    else:
-                        result = await running.in_daemon_thread(
-                            job.func, f"job:{job.job_id}", begin
-                        )
-                        if inspect.isawaitable(result):  # e.g. an async def behind a decorator
-                            timed = running.Timed(result)
-                            await timed.run(f"job:{job.job_id}#{execution.id}")
+            assert job.func is not None
+            is_async = funcs.is_async(job.func)
+            async with asyncio.timeout_at(launched + timeout if timeout else None):
+                if job.options.isolation == "process":
+                    began = self._clock()
+                    await isolation.run(job.func_ref, buffer)
+                elif is_async:
+                    timed = running.Timed(job.func(), self._clock)
+                    await timed
+                else:
+                    thread_run = thread_pool.run(job.func, f"job:{job.job_id}", self._clock)
+                    result = await thread_run.future
+                    if inspect.isawaitable(result):  # e.g. an async def behind a decorator
+                        timed = running.Timed(result)
+                        await timed
             status = ExecutionStatus.SUCCEEDED
         except TimeoutError:
             status = ExecutionStatus.TIMED_OUT
             error = f"TimeoutError: timed out after {timeout:g}s"
-            if job.options.isolation is None and not funcs.is_async(job.func):  # type: ignore[arg-type]
+            if thread_run is not None and thread_run.leave():
                 warnings.append(
                     "a thread cannot be stopped: it is still running in the background; "
                     "the job's slot is free for its next run"
@@ -204,7 +223,7 @@ class Runner:
         except asyncio.CancelledError:
             status = ExecutionStatus.CANCELLED
             error = "cancelled: the scheduler shut down before the job finished"
-            if job.options.isolation is None and not funcs.is_async(job.func):  # type: ignore[arg-type]
+            if thread_run is not None and thread_run.leave():
                 warnings.append("its thread cannot be stopped and may still be running")
             elif timed is not None and timed.abandoned:
                 warnings.append("it ignored its cancellation and may still be running")
@@ -216,6 +235,8 @@ class Runner:
             error = f"{type(exc).__name__}: {exc}"
             trace = format_job_exception(exc)
         finally:
+            running.unnote(noted)
+            capture.unroute(output)
             taken = capture.reclaim(routed)
             capture.uninstall()
         if taken:
@@ -236,10 +257,14 @@ class Runner:
                 f"blocked the event loop for about {timed.longest:.1f}s in one step; "
                 "use 'await asyncio.sleep' or a plain def (run in a thread) for blocking work"
             )
+        if thread_run is not None:
+            began = thread_run.began
+        elif timed is not None:
+            began = timed.began
         finished = replace(
             execution,
             status=status,
-            started_at=began[0] if began else execution.started_at,
+            started_at=began or execution.started_at,
             ended_at=self._clock(),
             error=error,
             traceback=trace,

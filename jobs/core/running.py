@@ -1,5 +1,6 @@
-"""How an execution's code runs on the loop: a plain def in a daemon thread, a coroutine
-in a task of its own that is timed step by step (``isolation.py`` has the child process).
+"""How an execution's code runs on the loop: a coroutine in a task of its own that is
+timed step by step (``thread_pool.py`` has the threads plain defs run in, ``isolation.py``
+the child process).
 
 Kept apart from ``service.py`` so that what only reads jobs (``jobconsole list``) never
 imports asyncio: 25-40 ms, a quarter of that command's time before.
@@ -10,11 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import threading
 import time
 from collections.abc import Callable, Iterator
-from contextvars import ContextVar, copy_context
-from functools import partial
+from contextvars import ContextVar, Token
 from typing import Any
 
 #: How long a cancelled coroutine may take to end before it is left running on its own.
@@ -37,6 +36,15 @@ def noting(warnings: list[str]) -> Iterator[None]:
         yield
     finally:
         _warnings.reset(token)
+
+
+def note(warnings: list[str]) -> Token[list[str] | None]:
+    """``noting`` for code that cannot use a ``with``: pass the result to ``unnote``."""
+    return _warnings.set(warnings)
+
+
+def unnote(token: Token[list[str] | None]) -> None:
+    _warnings.reset(token)
 
 
 def guard_stop(loop: asyncio.AbstractEventLoop) -> None:
@@ -71,7 +79,9 @@ def reopen_closed_stdio() -> list[int]:
     reopened = []
     for fd in (1, 2):
         try:
-            os.fstat(fd)
+            # Not os.fstat: it lets go of the GIL, and a burst's thousands of checks on the
+            # loop then wait for it behind the store's writer and the worker threads.
+            os.get_inheritable(fd)
         except OSError:
             null = os.open(os.devnull, os.O_WRONLY)
             if null != fd:
@@ -81,107 +91,146 @@ def reopen_closed_stdio() -> list[int]:
     return reopened
 
 
-def in_daemon_thread(
-    func: Callable[[], Any], name: str, on_start: Callable[[], None] | None = None
-) -> asyncio.Future[Any]:
-    """Run ``func`` in a daemon thread with this context (so its output is captured);
-    ``on_start`` is called in the thread first, when the job's code really begins.
-
-    Daemon, not a pool: a job that never returns must not keep the process from exiting.
-    """
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[Any] = loop.create_future()
-    ctx = copy_context()
-
-    def settle(outcome: Callable[[], None]) -> None:
-        if not future.done():
-            outcome()
-
-    def target() -> None:
-        try:
-            if on_start is not None:
-                ctx.run(on_start)
-            result = ctx.run(func)
-        except BaseException as exc:
-            outcome = partial(future.set_exception, exc)
-        else:
-            outcome = partial(future.set_result, result)
-        with contextlib.suppress(RuntimeError):  # the loop may be closed by now
-            loop.call_soon_threadsafe(settle, outcome)
-
-    threading.Thread(target=target, name=name, daemon=True).start()
-    return future
-
-
 class Timed:
-    """Awaits a coroutine while timing each step, to catch jobs that block the loop."""
+    """Awaits a coroutine in the awaiting task while timing each step, to catch jobs that
+    block the loop; ``began`` is when its code began (by ``clock``, if given).
 
-    __slots__ = ("abandoned", "asked", "coro", "longest", "on_start", "told")
+    No task of its own: the execution's task drives the coroutine, so a burst of
+    executions allocates one task each, and each short one ends in the turn it began.
+    A coroutine told to stop (its task cancelled: a timeout, a shutdown) has
+    CANCEL_GRACE_SECONDS to end; one that goes on past them is left running in a task of
+    its own (``abandoned``, named as the execution's task) and the cancellation goes on,
+    so it cannot hold its execution, and its slot, forever.
 
-    def __init__(self, coro: Any, on_start: Callable[[], None] | None = None) -> None:
+    A coroutine that ignored its cancellation gets no second one: a later cancellation of
+    its task closes it (``coro.close()``, so its ``finally`` blocks run). That later one is,
+    in practice, ``asyncio.run`` ending the loop: it cancels every task left and waits for
+    each to end, so one that swallowed it again would hold the process past any shutdown
+    timeout, for as long as it cared to run.
+    """
+
+    __slots__ = ("abandoned", "began", "clock", "coro", "longest", "pending", "told")
+
+    def __init__(self, coro: Any, clock: Callable[[], Any] | None = None) -> None:
         self.coro = coro
-        self.on_start = on_start  # called at the first step, when the job's code begins
+        self.clock = clock
+        self.began: Any = None
         self.longest = 0.0
         self.abandoned = False
-        self.asked = False  # run() has cancelled the job's task
-        self.told = False  # ... and the job has had that cancellation
-
-    async def run(self, name: str) -> Any:
-        """Await the coroutine in a task of its own, so that one swallowing its
-        cancellation cannot hold its execution (and its slot) forever: after
-        CANCEL_GRACE_SECONDS it is left running (``abandoned``) and the cancellation goes on.
-
-        A coroutine that ignored its cancellation gets no second one: a later cancellation
-        of its task closes it (``coro.close()``, so its ``finally`` blocks run). That later
-        one is, in practice, ``asyncio.run`` ending the loop: it cancels every task left
-        and waits for each to end, so one that swallowed it again would hold the process
-        past any shutdown timeout, for as long as it cared to run.
-        """
-        task = asyncio.get_running_loop().create_task(self._outcome(), name=name)
-        try:
-            ok, value = await asyncio.shield(task)
-        except asyncio.CancelledError:
-            self.asked = True
-            task.cancel()
-            try:
-                await asyncio.wait({task}, timeout=CANCEL_GRACE_SECONDS)
-            finally:  # a second cancellation may cut the grace short
-                self.abandoned = not task.done()
-            raise
-        if not ok:
-            raise value
-        return value
-
-    async def _outcome(self) -> tuple[bool, Any]:
-        try:
-            return True, await self
-        except asyncio.CancelledError:
-            raise
-        except BaseException as exc:  # a SystemExit must not escape the task into the loop
-            return False, exc
+        self.told = False  # it has had its cancellation
+        self.pending: Any = None  # what a coroutine left running was waiting for
 
     def __await__(self):  # type: ignore[no-untyped-def]
         coro = self.coro
         value: Any = None
         error: BaseException | None = None
-        if self.on_start is not None:
-            self.on_start()
+        if self.clock is not None:
+            self.began = self.clock()
+        grace_ends: float | None = None  # a coroutine told to stop must end by then
+        if self.pending is not None:  # left running: first what it was waiting for
+            yield from self._second_cancellation_closes(self.pending)
+        thrown = False  # a CancelledError was just thrown in
         while True:
             start = time.perf_counter()
             try:
                 yielded = coro.throw(error) if error is not None else coro.send(value)
             except StopIteration as stop:
                 self.longest = max(self.longest, time.perf_counter() - start)
+                if self.told or (thrown and _asked()):  # it swallowed its cancellation
+                    raise asyncio.CancelledError from None
                 return stop.value
+            except asyncio.CancelledError:
+                raise
+            except BaseException as exc:
+                if self.told or (thrown and _asked()):  # the cancellation is the news
+                    raise asyncio.CancelledError from exc
+                raise
             self.longest = max(self.longest, time.perf_counter() - start)
-            try:
-                value, error = (yield yielded), None
-            except asyncio.CancelledError as exc:
-                if self.told:  # it had its cancellation and went on: it is not asked twice
+            value, error = None, None
+            if thrown and not self.told and _asked():
+                # It went on with its task still asked to stop: a timeout of the job's own
+                # takes its request back (uncancel), and a future cancelled by others makes none.
+                self.told = True
+                grace_ends = asyncio.get_running_loop().time() + CANCEL_GRACE_SECONDS
+            thrown = False
+            if grace_ends is not None:  # it went on after its cancellation
+                came = yield from self._within(yielded, grace_ends)
+                if came is None:  # cancelled again
                     with contextlib.suppress(BaseException):  # it may refuse to close too
                         coro.close()
-                    raise
-                self.told = self.asked
-                value, error = None, exc
+                    raise asyncio.CancelledError
+                if not came:
+                    self._leave_running(yielded)
+                    raise asyncio.CancelledError
+                continue
+            if self.told:
+                yield from self._second_cancellation_closes(yielded)
+                continue
+            try:
+                value = yield yielded
+            except asyncio.CancelledError as exc:
+                error, thrown = exc, True
             except BaseException as exc:  # the like go to the job
-                value, error = None, exc
+                error = exc
+
+    def _second_cancellation_closes(self, yielded: Any):  # type: ignore[no-untyped-def]
+        try:
+            yield yielded
+        except asyncio.CancelledError:
+            with contextlib.suppress(BaseException):  # it may refuse to close too
+                self.coro.close()
+            raise
+
+    def _within(self, yielded: Any, deadline: float):  # type: ignore[no-untyped-def]
+        """Wait for what the coroutine yielded until ``deadline``: True if it came in time,
+        False if not, None if this task was cancelled again meanwhile."""
+        loop = asyncio.get_running_loop()
+        if loop.time() >= deadline:
+            return False
+        if getattr(yielded, "_asyncio_future_blocking", None) is None:
+            try:  # a bare yield (a turn of the loop), or what the task will refuse
+                yield yielded
+            except asyncio.CancelledError:
+                return None
+            return True
+        waiter = loop.create_future()
+
+        def wake(_: Any = None) -> None:
+            if not waiter.done():
+                waiter.set_result(None)
+
+        yielded.add_done_callback(wake)
+        timer = loop.call_at(deadline, wake)
+        try:
+            yield from waiter
+        except asyncio.CancelledError:
+            return None
+        finally:
+            timer.cancel()
+            yielded.remove_done_callback(wake)
+        return bool(yielded.done())
+
+    def _leave_running(self, yielded: Any) -> None:
+        """The coroutine goes on without its execution, in a task of its own."""
+        self.abandoned = True
+        rest = Timed(self.coro)
+        rest.told = True
+        rest.pending = yielded
+        task = asyncio.current_task()
+        name = task.get_name() if task is not None else "job"
+        asyncio.get_running_loop().create_task(_left_running(rest), name=name)
+
+
+def _asked() -> bool:
+    """Whether this task has a request to stop (a ``cancel()`` not taken back)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+async def _left_running(rest: Timed) -> None:
+    try:
+        await rest
+    except asyncio.CancelledError:
+        raise
+    except BaseException:  # a SystemExit must not escape the task into the loop
+        pass

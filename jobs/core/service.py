@@ -622,6 +622,7 @@ class SchedulerService:
         self._store.mark_alive(self._clock())
         self._store.close()
         capture.uninstall()
+        self._runner.end()
         self._emit(EventKind.SCHEDULER_STOPPED, message="scheduler stopped")
 
     def _stop_standing_by(self) -> asyncio.Task[None] | None:

@@ -240,11 +240,8 @@ async def test_start_schedules_many_jobs_in_chunks_and_the_loop_answers_meanwhil
     assert answered and answered[0] < count, "the loop did not answer until all were scheduled"
     jobs = service.get_jobs()
     assert all(j.next_run_time == jobs[0].next_run_time is not None for j in jobs)
-    # Each job scheduled after start() returned says so, with its next run time.
-    updated = events.of(EventKind.JOB_UPDATED)
-    assert len(updated) == count - small_chunks
-    assert all(e.job is not None and e.job.next_run_time is not None for e in updated)
-    assert len(events.of(EventKind.SCHEDULER_STARTED)) == 1
+    # One event for the whole start, not one per job scheduled after start() returned.
+    assert events.kinds() == [EventKind.SCHEDULER_STARTED]
 
 
 async def test_jobs_scheduled_after_start_fire_for_a_time_crossed_meanwhile(
@@ -323,15 +320,15 @@ async def test_shutdown_while_start_is_still_scheduling_stops_cleanly(
             service.register_job(f"job{n:03d}", jf.ok_async, YEARLY)
         events = EventLog(service)
         service.start()
-        await events.wait_for(EventKind.JOB_UPDATED)  # a chunk after start() returned
+        await asyncio.sleep(0)  # a chunk after start() returned
+        await asyncio.sleep(0)
+        scheduled = sum(j.next_run_time is not None for j in service.get_jobs())
         await stop(service)
         await asyncio.sleep(0.05)
 
         assert not service.is_running
-        kinds = events.kinds()
-        assert kinds[-1] is EventKind.SCHEDULER_STOPPED
-        assert EventKind.SCHEDULER_STARTED not in kinds
-        assert small_chunks <= kinds.count(EventKind.JOB_UPDATED) < 9 * small_chunks
+        assert small_chunks < scheduled < 9 * small_chunks
+        assert events.kinds() == [EventKind.SCHEDULER_STOPPED]
         assert not [t for t in asyncio.all_tasks() if t.get_name().startswith("jobconsole:")]
         assert errors == []
 

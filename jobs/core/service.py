@@ -707,6 +707,13 @@ class SchedulerService:
     def has_job(self, job_id: str) -> bool:
         return job_id in self._jobs
 
+    def count_jobs(self, *, active: bool = False) -> int:
+        """How many jobs there are (``active``: enabled and loaded without an error), with
+        no snapshot of each (100,000 of them take a third of a second)."""
+        if not active:
+            return len(self._jobs)
+        return sum(job.options.enabled and job.error is None for job in self._jobs.values())
+
     def recent_executions(self, job_id: str | None = None, limit: int = 50) -> list[Execution]:
         """Newest first. A persistent store keeps the history of jobs no longer registered;
         without one, an id not registered is refused."""

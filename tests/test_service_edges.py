@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+import jobs.core.persistence as persistence_module
 import jobs.core.scheduling as scheduling_module
 from jobs import EventKind, ExecutionStatus, JobState, SchedulerService, Trigger
 from jobs.core.lifecycle import RunState
@@ -359,6 +360,33 @@ async def test_missed_runs_are_caught_up_for_every_job_however_late_it_is_schedu
     missed = {e.job_id: e.execution for e in events.of(EventKind.EXECUTION_MISSED)}
     assert sorted(missed) == [f"job{n:03d}" for n in range(count)]
     assert all(e is not None and "missed 10 run(s)" in (e.error or "") for e in missed.values())
+
+
+async def test_a_job_removed_while_the_merged_jobs_are_written_back_stays_removed(
+    durable: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first start writes every job's row after the start, a slice per loop iteration: a
+    job removed before its slice came must not be written back as it was."""
+    monkeypatch.setattr(persistence_module, "SAVE_SLICE", 2, raising=False)
+    service = durable()
+    for n in range(10):
+        service.register_job(f"job{n:03d}", jf.ok_async, YEARLY)
+    service.start()  # every job is scheduled already; the rows are not written yet
+    service.remove_job("job009")
+    service.pause_job("job008")
+    await asyncio.sleep(0)
+    await stop(service)
+
+    again = durable()
+    for n in range(10):
+        again.register_job(f"job{n:03d}", jf.ok_async, YEARLY)
+    again.start()
+    try:
+        assert not again.has_job("job009")
+        assert again.get_job("job008").state is JobState.PAUSED
+        assert again.get_job("job007").state is JobState.SCHEDULED
+    finally:
+        await stop(again)
 
 
 async def test_registering_after_a_change_before_start_is_refused_by_name(

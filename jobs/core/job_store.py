@@ -3,10 +3,10 @@
 APScheduler's ``MemoryJobStore`` keeps one list sorted by next run time and inserts each
 job at its place, O(N) a job: at 100,000 jobs, adding them was a tenth of a start, and
 every fire moves a job in that list again. Here a job is a dict entry and, while it has a
-next run time, an entry in a heap of ``(timestamp, id, version)``: adding is O(log N),
-``add_all`` takes any number in one step, and the scheduler's look for due jobs pops only
-those due. A job changed or removed leaves its old heap entry behind, stale (its version
-no longer matches), and dropped when it reaches the top; the heap is rebuilt when stale
+next run time, an entry in a heap of ``(timestamp, id)``: adding is O(log N), ``add_all``
+takes any number in one step, and the scheduler's look for due jobs pops only those due.
+A job changed or removed leaves its old heap entry behind, stale (the job holds another
+entry, or none), and dropped when it reaches the top; the heap is rebuilt when stale
 entries outnumber live ones.
 
 It answers APScheduler as ``MemoryJobStore`` does (the same order, ties by id; paused jobs
@@ -24,8 +24,8 @@ from typing import Any
 from apscheduler.job import Job
 from apscheduler.jobstores.base import BaseJobStore, ConflictingIdError, JobLookupError
 
-#: A heap entry: (next run time as a timestamp, job id, version).
-_Entry = tuple[float, str, int]
+#: A heap entry: (next run time as a timestamp, job id); a job's own is the one it holds.
+_Entry = tuple[float, str]
 
 
 class HeapJobStore(BaseJobStore):
@@ -33,10 +33,9 @@ class HeapJobStore(BaseJobStore):
 
     def __init__(self) -> None:
         super().__init__()
-        #: id -> (job, version of its heap entry, or 0 while it has no next run time)
-        self._jobs: dict[str, tuple[Job, int]] = {}
+        #: id -> (job, its heap entry, or None while it has no next run time)
+        self._jobs: dict[str, tuple[Job, _Entry | None]] = {}
         self._heap: list[_Entry] = []
-        self._version = 0
         #: Entries get_due_jobs popped: the scheduler updates (or removes) each job it is
         #: given, but one it did not is put back at the next look.
         self._taken: list[_Entry] = []
@@ -55,7 +54,7 @@ class HeapJobStore(BaseJobStore):
         while heap and heap[0][0] <= limit:
             entry = heapq.heappop(heap)
             held = jobs.get(entry[1])
-            if held is not None and held[1] == entry[2]:
+            if held is not None and held[1] is entry:
                 due.append(held[0])
                 taken.append(entry)
         return due
@@ -69,9 +68,9 @@ class HeapJobStore(BaseJobStore):
         """Every job, soonest first (ties by id), then the paused ones, as MemoryJobStore."""
         scheduled: list[tuple[float, str, Job]] = []
         paused: list[tuple[str, Job]] = []
-        for job_id, (job, version) in self._jobs.items():
-            if version:
-                scheduled.append((job.next_run_time.timestamp(), job_id, job))
+        for job_id, (job, entry) in self._jobs.items():
+            if entry is not None:
+                scheduled.append((entry[0], job_id, job))
             else:
                 paused.append((job_id, job))
         scheduled.sort(key=_first_two)
@@ -98,7 +97,6 @@ class HeapJobStore(BaseJobStore):
         ``replace``, else ConflictingIdError and nothing after it is added)."""
         held = self._jobs
         heap = self._heap
-        version = self._version
         fresh = not heap
         try:
             for job in jobs:
@@ -107,17 +105,15 @@ class HeapJobStore(BaseJobStore):
                     raise ConflictingIdError(job_id)
                 when = job.next_run_time
                 if when is None:
-                    held[job_id] = (job, 0)
+                    held[job_id] = (job, None)
                     continue
-                version += 1
-                held[job_id] = (job, version)
-                entry = (when.timestamp(), job_id, version)
+                entry = (when.timestamp(), job_id)
+                held[job_id] = (job, entry)
                 if fresh:
                     heap.append(entry)
                 else:
                     heapq.heappush(heap, entry)
         finally:
-            self._version = version
             if fresh:
                 heapq.heapify(heap)
             self._compact_if_stale()
@@ -145,20 +141,20 @@ class HeapJobStore(BaseJobStore):
     def _put(self, job: Job) -> None:
         when = job.next_run_time
         if when is None:
-            self._jobs[job.id] = (job, 0)
+            self._jobs[job.id] = (job, None)
         else:
-            self._version += 1
-            self._jobs[job.id] = (job, self._version)
-            heapq.heappush(self._heap, (when.timestamp(), job.id, self._version))
+            entry = (when.timestamp(), job.id)
+            self._jobs[job.id] = (job, entry)
+            heapq.heappush(self._heap, entry)
         self._compact_if_stale()
 
     def _top(self) -> Job | None:
         """The soonest job, dropping stale entries above it."""
         heap, jobs = self._heap, self._jobs
         while heap:
-            _, job_id, version = heap[0]
-            held = jobs.get(job_id)
-            if held is not None and held[1] == version:
+            entry = heap[0]
+            held = jobs.get(entry[1])
+            if held is not None and held[1] is entry:
                 return held[0]
             heapq.heappop(heap)
         return None
@@ -168,13 +164,13 @@ class HeapJobStore(BaseJobStore):
         jobs = self._jobs
         for entry in taken:
             held = jobs.get(entry[1])
-            if held is not None and held[1] == entry[2]:
+            if held is not None and held[1] is entry:
                 heapq.heappush(self._heap, entry)
 
     def _compact_if_stale(self) -> None:
         if len(self._heap) > 2 * len(self._jobs) + 64:
             jobs = self._jobs
-            self._heap = [e for e in self._heap if (h := jobs.get(e[1])) and h[1] == e[2]]
+            self._heap = [e for e in self._heap if (h := jobs.get(e[1])) and h[1] is e]
             heapq.heapify(self._heap)
 
 

@@ -34,7 +34,7 @@ class Persistence:
         #: The stored state was merged into the jobs (once): changes may be written now.
         self.loaded = False
         self._stored_rows: dict[str, StoredJob] | None = None  # as read, until saved merged
-        self._to_save: deque[LiveJob] | None = None  # the jobs save_merged has yet to look at
+        self._to_save: deque[LiveJob] | None = None  # the merged jobs save_merged has yet to write
 
     @property
     def writable(self) -> bool:
@@ -91,6 +91,7 @@ class Persistence:
                     stat.last,
                 )
         self._stored_rows = {row.job_id: row for row in rows}
+        self._to_save = deque(jobs.values())  # as merged; jobs registered later save themselves
         notices.extend(merged.notices)
         for message in notices:
             log.warning("%s", message)
@@ -103,16 +104,13 @@ class Persistence:
         ``start()`` does it once every job is scheduled, a slice per loop iteration, and
         shutdown writes what is left: a first start with 100,000 jobs writes 100,000
         rows (a second of the loop's time in one go), and a restart with nothing changed
-        writes none. A job removed or replaced meanwhile is not written back (its own
-        change was).
+        writes none. The jobs are those ``load`` merged: one removed or replaced since is
+        not written back (its own change was), nor one registered since.
         """
-        stored = self._stored_rows
-        if stored is None or self.store.read_only or self.store.closed:
+        stored, queue = self._stored_rows, self._to_save
+        if stored is None or queue is None or self.store.read_only or self.store.closed:
             self._stored_rows = self._to_save = None
             return False
-        if self._to_save is None:
-            self._to_save = deque(jobs.values())
-        queue = self._to_save
         picked: list[LiveJob] = []
         while queue and (limit is None or len(picked) < limit):
             job = queue.popleft()

@@ -2,7 +2,8 @@
 
 Run as ``python bench/big.py`` (``--jobs N``, default 100,000; ``--runs N``; ``--idle S``
 seconds before memory is read, default 30; ``--quick``: one run after the warm-up, 10 s
-idle; ``--trace-memory``: where a headless start's memory goes, by tracemalloc).
+idle; ``--trace-memory``: where a headless start's memory goes, by tracemalloc; ``--cpu``:
+the CPU time of a first start and a restart in process, steadier on a shared machine).
 
 The registry is ``bench/registry_10k.py`` scaled to N (``JOBCONSOLE_BENCH_COUNT``): the
 same varied expressions (34,255 distinct at 100,000), half async and half plain jobs,
@@ -230,6 +231,57 @@ def trace_memory(jobs: int) -> int:
     return 0
 
 
+# ------------------------------------------------------------------ in process
+
+
+def in_process(jobs: int, state: Path) -> dict[str, float]:
+    """CPU seconds (this process's, so less at the mercy of a shared machine than wall
+    time) of what ``run --headless`` does: the registry imported and loaded, then
+    ``start()`` until SCHEDULER_STARTED, on the state file at ``state``."""
+    code = """
+import asyncio, json, time
+t0 = time.process_time()
+from jobs.core.bootstrap import build_service
+from jobs.core.records import EventKind
+from jobs.core.settings import Settings
+service = build_service(Settings.load(), role="run --headless", at_start=True)
+t1 = time.process_time()
+async def main():
+    started = asyncio.Event()
+    service.subscribe(lambda e: started.set() if e.kind is EventKind.SCHEDULER_STARTED else None)
+    service.start()
+    await started.wait()
+    t2 = time.process_time()
+    print(json.dumps({"load": t1 - t0, "start": t2 - t1}))
+    await service.shutdown(0)
+asyncio.run(main())
+"""
+    env = registry_env(state, jobs)
+    out = subprocess.run(
+        [PYTHON, "-c", code], env=env, cwd=state.parent, capture_output=True, text=True
+    )
+    if out.returncode:
+        raise RuntimeError(out.stderr[-2000:])
+    import json
+
+    return json.loads(out.stdout.splitlines()[-1])
+
+
+def run_in_process(jobs: int, runs: int) -> int:
+    with temp_dir() as tmp:
+        for r in range(runs):
+            state = tmp / f"cpu-{r}" / "state.sqlite3"
+            state.parent.mkdir()
+            for label in ("first start", "restart"):
+                got = in_process(jobs, state)
+                print(
+                    f"  {label:11s}: registry imported and loaded {got['load']:.2f} s CPU, "
+                    f"start() until every job is scheduled {got['start']:.2f} s CPU",
+                    flush=True,
+                )
+    return 0
+
+
 # ------------------------------------------------------------------ main
 
 
@@ -352,10 +404,16 @@ def main() -> int:
     parser.add_argument("--idle", type=float, default=None, help="seconds before RSS (30)")
     parser.add_argument("--quick", action="store_true", help="one round, 10 s idle")
     parser.add_argument("--trace-memory", action="store_true", help="tracemalloc (in-process)")
+    parser.add_argument(
+        "--cpu", action="store_true", help="CPU time of a start and a restart, in process"
+    )
     args = parser.parse_args()
     if args.trace_memory:
         return trace_memory(args.jobs)
     runs = args.runs or (1 if args.quick else 3)
+    if args.cpu:
+        print(f"CPU time of a headless start at {args.jobs:,} jobs, in process:")
+        return run_in_process(args.jobs, runs)
     idle = args.idle if args.idle is not None else (10.0 if args.quick else 30.0)
     print(f"start-up at {args.jobs:,} jobs: {runs} round(s) (+1 warm-up), tmux 120x35:")
     rows = run(args.jobs, runs, idle)

@@ -324,7 +324,10 @@ class JobConsoleApp(App[None]):
         elif any(event.kind is EventKind.SCHEDULER_STARTED for event in batch.events):
             # The one update for the whole start: every job has its next run time now.
             self._events.supersede_jobs()
-            self._table.set_jobs(await self.client.get_jobs())
+            try:
+                self._table.set_jobs(await self.client.get_jobs())
+            except HostUnavailableError:
+                return  # gone again: its HOST_LOST is on its way
             self._start_describing()
         touched = batch.job_ids
         for screen in list(self.screen_stack):

@@ -278,8 +278,8 @@ class JobConsoleApp(App[None]):
         self._refresh_status()
         if self._collector is not None:
             self._collector.start()
-        if self._all_scheduled:  # attached: the host has scheduled them
-            self._start_describing()
+        if self._all_scheduled or self.client.status().disabled_reason:
+            self._start_describing()  # attached (the host has scheduled them), or off
 
     def _start_describing(self) -> None:
         """Word the expressions ahead, a slice per loop iteration: once every job is

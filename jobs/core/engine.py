@@ -56,16 +56,6 @@ class CronTrigger(BaseTrigger):
         return f"<CronTrigger {self.schedule.expression!r} tz={self.tz.key!r}>"
 
 
-class _Never(BaseTrigger):
-    """The model job's trigger: it is never stored, so never asked."""
-
-    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> None:
-        return None
-
-
-_NEVER = _Never()
-
-
 class Executor(BaseExecutor):
     """Hands APScheduler's due jobs to the service, which owns how they run.
 
@@ -159,3 +149,13 @@ class Scheduler(AsyncIOScheduler):
         self._wakeup_pending = False
         if self._eventloop is not None:  # not shut down meanwhile
             AsyncIOScheduler.wakeup.__wrapped__(self)  # type: ignore[attr-defined]
+
+
+class _Never(BaseTrigger):
+    """The model job's trigger: it is never stored, so never asked."""
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> None:
+        return None
+
+
+_NEVER = _Never()

@@ -16,7 +16,8 @@ import random
 
 from bench.jobfuncs import tick_async, tick_sync
 
-COUNT = 10_000
+#: ``JOBCONSOLE_BENCH_COUNT`` scales it (``bench/big.py`` runs it at 100,000).
+COUNT = int(os.environ.get("JOBCONSOLE_BENCH_COUNT") or 10_000)
 FAR = os.environ.get("JOBCONSOLE_BENCH_FAR", "") not in ("", "0")
 
 

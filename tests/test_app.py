@@ -18,7 +18,8 @@ from textual.widgets import Static
 from textual.widgets._toast import Toast
 
 from jobs.core.client import LocalClient
-from jobs.core.records import ExecutionStatus, JobSnapshot, JobState
+from jobs.core.records import EventKind, ExecutionStatus, JobSnapshot, JobState, SchedulerEvent
+from jobs.core.scheduling import SCHEDULE_CHUNK
 from jobs.core.service import SchedulerService
 from tests.records import snapshot
 from tui.app import JobConsoleApp
@@ -470,6 +471,26 @@ async def test_the_log_loads_recent_history_at_start_up(service: SchedulerServic
     async with app.run_test(size=SIZE, notifications=True):
         lines = app.query_one(ExecutionLog).lines
         assert any("early" in line and "succeeded" in line for line in lines)
+
+
+async def test_a_start_with_many_jobs_is_one_update_and_every_row_gets_its_next_run(
+    service: SchedulerService,
+) -> None:
+    count = 3 * SCHEDULE_CHUNK + 7  # most are handed to APScheduler after the first frame
+    add_jobs(service, *(f"job{n:04d}" for n in range(count)))
+    heard: list[SchedulerEvent] = []
+    service.subscribe(heard.append)
+    app = JobConsoleApp(LocalClient(service))
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(JobTable)
+        await wait_until(pilot, lambda: "● running" in status_text(app), timeout=20)
+        await pilot.pause()
+        jobs = [table.get_job(job_id) for job_id in table.job_ids()]
+        assert len(jobs) == count
+        assert all(job is not None and job.next_run_time is not None for job in jobs)
+        assert [event.kind for event in heard] == [EventKind.SCHEDULER_STARTED]
+        started = [line for line in app.query_one(ExecutionLog).lines if "job" in line]
+        assert started == [], "no log line per job"
 
 
 async def test_the_cursor_stays_on_its_job_as_jobs_change(service: SchedulerService) -> None:

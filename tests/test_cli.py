@@ -352,6 +352,29 @@ def test_list_reports_a_bad_registry_entry_by_name_and_lists_the_rest(cli: Cli) 
     assert err.splitlines() == errors
 
 
+MANY_JOBS = """
+async def tick():
+    pass
+
+REGISTERED_JOBS = [
+    {"job_id": f"job{n:04d}", "func": tick, "cron_expression": f"{n % 60} 0 1 1 *"}
+    for n in range(2000)
+]
+"""
+
+
+def test_a_start_with_many_jobs_prints_one_line_once_every_job_is_scheduled(cli: Cli) -> None:
+    (cli.cwd / "myjobs.py").write_text(MANY_JOBS)
+    headless = _Headless(cli)
+    headless.wait_for(lambda line: line.endswith("scheduler running in UTC"), timeout=30)
+    code, lines, err = headless.stop(signal.SIGTERM)
+    assert (code, err) == (0, "")
+    assert lines[0] == "jobconsole: running 2000 job(s) in UTC; Ctrl-C to stop"
+    assert lines[1].endswith("  scheduler started  scheduler running in UTC")
+    assert lines[2] == "jobconsole: shutting down…"
+    assert not any("job updated" in line for line in lines)
+
+
 HOSTILE_ENTRIES = r"""
 REGISTERED_JOBS += [
     {"job_id": "arabic", "func": tick, "cron_expression": "٣ * * * *"},

@@ -797,6 +797,34 @@ def test_trigger_first_fire_not_before_now_around_dst(expr, tz, now, expected):
     assert got_utc == expected
 
 
+@pytest.mark.parametrize("name", ["UTC", "Etc/UTC", "Zulu"])
+def test_a_utc_zone_fires_when_cronsim_says_in_that_zone(name: str) -> None:
+    """In UTC the trigger asks cronsim with ``datetime.UTC`` (no daylight-saving steps):
+    the times are the ones cronsim gives in the zone itself, and carry that zone."""
+    tz = zone(name)
+    rng = random.Random(15)
+    shapes = [
+        "*/7 * * * *",
+        "5 */3 * * *",
+        "0 9 * * 1-5",
+        "30 4 L * *",
+        "0 0 29 2 *",
+        "15 10 * * 5#2",
+        "0 12 1 jan-jun *",
+        "@weekly",
+        "59 23 31 * *",
+        "0 0 * * 0,6",
+    ]
+    for expression in shapes:
+        schedule = parse(expression)
+        trigger = CronTrigger(schedule, tz)
+        for _ in range(20):
+            now = datetime(2026, 1, 1, tzinfo=tz) + timedelta(seconds=rng.randrange(10**8))
+            got = trigger.get_next_fire_time(None, now)
+            assert got == schedule.next_times(now - timedelta(seconds=1), tz)[0], expression
+            assert got.tzinfo is tz
+
+
 def test_trigger_str_and_repr_name_expression_and_zone():
     trigger = CronTrigger(parse("0 9 * * 1-5"), NY)
     assert str(trigger) == "cron[0 9 * * 1-5, America/New_York]"

@@ -361,16 +361,19 @@ class JobConsoleApp(App[None]):
         if not self._starting:
             return
         self._starting = False
-        if self.client.status().attached:
-            jobs = [job for i in self._table.job_ids() if (job := self._table.get_job(i))]
-        else:
+        if not self.client.status().attached:
+            # Next run times come with SCHEDULER_STARTED, once every job has one.
             await self.client.start()
-            self._events.supersede_jobs()
-            jobs = await self.client.get_jobs()
-            self._table.set_jobs(jobs + self._rejected_rows(jobs))  # with their next runs
         self._refresh_status()
         if self._collector is not None:
             self._collector.start()
+        if self._all_scheduled or self.client.status().disabled_reason:
+            self._start_describing()  # attached (the host has scheduled them), or off
+
+    def _start_describing(self) -> None:
+        """Word the expressions ahead, a slice per loop iteration: once every job is
+        scheduled, as until then it would share the loop with the hand-over."""
+        jobs = [job for i in self._table.job_ids() if (job := self._table.get_job(i))]
         expressions = list(dict.fromkeys(job.cron_expression for job in jobs))
         if len(expressions) > DESCRIBE_SLICE:
             self.run_worker(_describe_ahead(expressions), name="describe", group="describe")
@@ -412,6 +415,14 @@ class JobConsoleApp(App[None]):
         self._refresh_status()
         if any(event.kind is EventKind.HOST_BACK for event in batch.events):
             await self._host_back()
+        elif any(event.kind is EventKind.SCHEDULER_STARTED for event in batch.events):
+            # The one update for the whole start: every job has its next run time now.
+            self._events.supersede_jobs()
+            try:
+                self._table.set_jobs(await self._read_jobs())
+            except HostUnavailableError:
+                return  # gone again: its HOST_LOST is on its way
+            self._start_describing()
         touched = batch.job_ids
         for screen in list(self.screen_stack):
             if isinstance(screen, JobDetailScreen) and screen.job_id in touched:

@@ -574,9 +574,9 @@ async def _run_headless(service) -> int:  # type: ignore[no-untyped-def]
         if service.disabled_reason:
             print(f"jobconsole: {service.disabled_reason}", file=out, flush=True)
         else:
-            active = [job for job in service.get_jobs() if job.enabled and job.error is None]
+            active = service.count_jobs(active=True)
             print(
-                f"jobconsole: running {len(active)} job(s) in {service.tz.key}; Ctrl-C to stop",
+                f"jobconsole: running {active} job(s) in {service.tz.key}; Ctrl-C to stop",
                 file=out,
                 flush=True,
             )

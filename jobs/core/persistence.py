@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Collection, Iterable
+from collections import deque
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -21,6 +22,8 @@ log = logging.getLogger("jobconsole.restore")
 #: How often the state file learns we are alive, and how often history is pruned.
 ALIVE_EVERY_SECONDS = 15.0
 PRUNE_EVERY_SECONDS = 3600.0
+#: Jobs ``save_merged_in_slices`` looks at per loop iteration.
+SAVE_SLICE = 1000
 
 
 class Persistence:
@@ -31,6 +34,7 @@ class Persistence:
         #: The stored state was merged into the jobs (once): changes may be written now.
         self.loaded = False
         self._stored_rows: dict[str, StoredJob] | None = None  # as read, until saved merged
+        self._to_save: deque[LiveJob] | None = None  # the merged jobs save_merged has yet to write
 
     @property
     def writable(self) -> bool:
@@ -90,23 +94,44 @@ class Persistence:
                     stat.last,
                 )
         self._stored_rows = {row.job_id: row for row in rows}
+        self._to_save = deque(jobs.values())  # as merged; jobs registered later save themselves
         notices.extend(merged.notices)
         for message in notices:
             log.warning("%s", message)
         return notices
 
-    def save_merged(self, jobs: Iterable[LiveJob]) -> None:
-        """Write back the jobs as merged, those that differ from their stored row only.
+    def save_merged(self, jobs: Mapping[str, LiveJob], limit: int | None = None) -> bool:
+        """Write back the jobs as merged, those that differ from their stored row only: up
+        to ``limit`` more of them (None: all that are left). Returns whether any are left.
 
-        Done by ``start()``, after the console's first frame: a first start with 10,000
-        jobs writes 10,000 rows, and a restart with nothing changed writes none.
+        ``start()`` does it once every job is scheduled, a slice per loop iteration, and
+        shutdown writes what is left: a first start with 100,000 jobs writes 100,000
+        rows (a second of the loop's time in one go), and a restart with nothing changed
+        writes none. The jobs are those ``load`` merged: one removed or replaced since is
+        not written back (its own change was), nor one registered since.
         """
-        stored = self._stored_rows
-        if self.store.read_only or stored is None:
-            return
-        self._stored_rows = None
-        for row in restore.unsaved((live_jobs.row_of(job) for job in jobs), stored):
+        stored, queue = self._stored_rows, self._to_save
+        if stored is None or queue is None or self.store.read_only or self.store.closed:
+            self._stored_rows = self._to_save = None
+            return False
+        picked: list[LiveJob] = []
+        while queue and (limit is None or len(picked) < limit):
+            job = queue.popleft()
+            if jobs.get(job.job_id) is job:
+                picked.append(job)
+        for row in restore.unsaved((live_jobs.row_of(job) for job in picked), stored):
             self.store.save_job(row)
+        if queue:
+            return True
+        self._stored_rows = self._to_save = None
+        return False
+
+    async def save_merged_in_slices(self, jobs: Mapping[str, LiveJob]) -> None:
+        """``save_merged``, ``SAVE_SLICE`` jobs per loop iteration."""
+        import asyncio
+
+        while self.save_merged(jobs, SAVE_SLICE):
+            await asyncio.sleep(0)
 
     def missed_runs(self, jobs: Iterable[LiveJob]) -> list[restore.CatchUp]:
         """Runs due while nothing ran, per job that fires (``restore.catch_up``); notes the

@@ -231,6 +231,9 @@ def _due_between(
 ) -> tuple[int, datetime, datetime | None] | None:
     """How many fire times fall in (start, end], capped, the latest of them and the one
     before it (None when the latest is the only one)."""
+    first = cron.next_fire(job.schedule.normalized, job.tz, start.timestamp())
+    if first is None or first > end:
+        return None  # most restarts: nothing was due meanwhile (one cronsim step, no more)
     count = 0
     for when in job.schedule.iterate(start, job.tz):
         if when > end or count >= MISSED_COUNT_CAP:

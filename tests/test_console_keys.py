@@ -56,6 +56,7 @@ async def test_the_sort_menu_has_a_key_per_column_and_the_same_key_reverses(
         table = app.query_one(JobTable)
         await pilot.press("s")
         assert isinstance(app.screen, SortScreen)
+        assert app.screen.query_one("#dialog").size.width < 50  # a menu, not a page
         await pilot.press("n")
         assert not isinstance(app.screen, SortScreen)
         assert (table.sort_column, table.sort_reverse) == ("next", False)

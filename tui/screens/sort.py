@@ -71,11 +71,6 @@ def _tooltip(key: str) -> str:
 class SortScreen(ModalScreen[str | None]):
     """Dismisses with the column chosen (the app sorts by it), or None."""
 
-    DEFAULT_CSS = """
-    SortScreen #dialog.sort { width: 44; }
-    SortScreen OptionList { height: auto; max-height: 14; border: none; padding: 0; }
-    """
-
     BINDINGS: ClassVar[list[BindingType]] = [
         *(
             Binding(letter, f"choose('{column}')", _LABELS[column], tooltip=_tooltip(column))

@@ -78,7 +78,7 @@ def test_a_warm_cache_lists_what_a_cold_one_does(make, cache: Path) -> None:
     assert {p.name for p in cache.iterdir()} == {"descriptions.json", "next-fires.json"}
     kept = json.loads((cache / "next-fires.json").read_text())["entries"]
     assert sorted(kept) == ["America/New_York", "Asia/Kolkata", "UTC"]
-    assert sum(len(group) for zone in kept.values() for group in zone["from"].values()) == 18
+    assert sum(len(zone["next"]) for zone in kept.values()) == 18
     assert listing(service, NOW, None) == cold
 
 
@@ -156,7 +156,8 @@ def test_entries_of_the_wrong_shape_are_not_used(make, cache: Path) -> None:
     (cache / "descriptions.json").write_text(json.dumps(words))
     fires = json.loads((cache / "next-fires.json").read_text())
     for zone in fires["entries"].values():
-        zone["from"] = {"soon": {"0 9 * * 1-5": 1}, "0": {"*/5 * * * *": "1"}}
+        zone["from"] = {"0 9 * * 1-5": "0", "*/5 * * * *": 0}
+        zone["next"] = {"0 9 * * 1-5": 2**40, "*/5 * * * *": True}
     (cache / "next-fires.json").write_text(json.dumps(fires))
     cron_cache.forget()
     assert _shown(listing(service, NOW, None)) == _truth(NOW)
@@ -203,10 +204,11 @@ def test_fires_kept_under_other_zone_rules_are_not_used(cache: Path) -> None:
     key = cron._KeptFires(None).make_key()
     stamp = cron_cache.zone_stamp(tz.key)
     assert key is not None and stamp is not None
-    group = {str(int(NOW.timestamp()) - 60): {schedule.normalized: fake}}
-    _plant(cache / "next-fires.json", key, {tz.key: {"stamp": stamp + "-older", "from": group}})
+    begin = int(NOW.timestamp()) - 60
+    kept = {"from": {schedule.normalized: begin}, "next": {schedule.normalized: fake}}
+    _plant(cache / "next-fires.json", key, {tz.key: {"stamp": stamp + "-older", **kept}})
     assert cron.next_fire_kept(schedule, tz, NOW) == schedule.next_times(NOW, tz, 1)[0]
-    _plant(cache / "next-fires.json", key, {tz.key: {"stamp": stamp, "from": group}})
+    _plant(cache / "next-fires.json", key, {tz.key: {"stamp": stamp, **kept}})
     cron_cache.forget()
     assert cron.next_fire_kept(schedule, tz, NOW) == datetime.fromtimestamp(fake, tz)
 

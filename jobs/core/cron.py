@@ -281,10 +281,11 @@ def next_fire_kept(schedule: CronSchedule, tz: ZoneInfo, now: datetime) -> datet
     instant = now.timestamp()
     if instant > kept.now:
         kept.now = instant
+    normalized = schedule.normalized
     if table is not None:
-        found = table.get(schedule.normalized)
-        if found is not None and found[0] <= instant < found[1]:
-            return datetime.fromtimestamp(found[1], tz)
+        fire, begin = table[1].get(normalized), table[0].get(normalized)
+        if type(fire) is int and type(begin) is int and begin <= instant < fire:
+            return datetime.fromtimestamp(fire, tz)
     times = schedule.next_times(now, tz, 1)
     if not times:
         return None
@@ -297,18 +298,20 @@ def next_fire_kept(schedule: CronSchedule, tz: ZoneInfo, now: datetime) -> datet
             when.replace(tzinfo=None),
             when.fold,
         ):
-            kept.keep(tz.key, schedule.normalized, int(instant // 1), int(at))
+            kept.keep(table, normalized, int(instant // 1), int(at))
     return when
 
 
 class _KeptFires(cron_cache.KeptFile):
-    """``next-fires.json``: per zone, the TZif file's stamp and, grouped by the instant
-    they were worked out from, each expression's next fire (whole seconds since the epoch;
-    a fire time is a whole second, so flooring ``computed_from`` changes no answer)."""
+    """``next-fires.json``: per zone, the TZif file's stamp, and for each expression the
+    instant its next fire was worked out from (``from``) and that fire (``next``), in
+    whole seconds since the epoch (a fire time is a whole second, so flooring ``from``
+    changes no answer)."""
 
     def __init__(self, path: Path | None) -> None:
         super().__init__(path)
-        self._tables: dict[str, tuple[str, dict[str, tuple[int, int]]] | None] = {}
+        #: Per zone read: (stamp, (from, next)) as the file had them, or None: not kept.
+        self._tables: dict[str, tuple[str, tuple[dict[str, Any], dict[str, Any]]] | None] = {}
         #: The latest "now" asked about: fires up to it are of no more use.
         self.now = float("-inf")
 
@@ -316,8 +319,9 @@ class _KeptFires(cron_cache.KeptFile):
         version = cron_cache.installed_version("cronsim")
         return None if version is None else f"cronsim {version}; rules {_FIRE_RULES}"
 
-    def table(self, key: str) -> dict[str, tuple[int, int]] | None:
-        """The kept fires of zone ``key``: {expression: (from, next)}; None if not kept."""
+    def table(self, key: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """Zone ``key``'s kept ``from`` and ``next`` (values unchecked: any but an int is
+        not used); None if nothing is kept for it."""
         if key in self._tables:
             found = self._tables[key]
             return None if found is None else found[1]
@@ -326,28 +330,23 @@ class _KeptFires(cron_cache.KeptFile):
         if stamp is None:
             self._tables[key] = None
             return None
-        table: dict[str, tuple[int, int]] = {}
         kept = raw.get(key)
+        table: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
         if isinstance(kept, dict) and kept.get("stamp") == stamp:
-            groups = kept.get("from")
-            for start, fires in groups.items() if isinstance(groups, dict) else ():
-                if not (isinstance(fires, dict) and start.isdigit()):
-                    continue
-                begin = int(start)
-                for expression, fire in fires.items():
-                    if type(fire) is int:
-                        table[expression] = (begin, fire)
+            begins, fires = kept.get("from"), kept.get("next")
+            if isinstance(begins, dict) and isinstance(fires, dict):
+                table = (begins, fires)
         self._tables[key] = (stamp, table)
         return table
 
-    def keep(self, key: str, normalized: str, begin: int, fire: int) -> None:
-        found = self._tables.get(key)
-        if found is None:
-            return
-        table = found[1]
-        if sum(len(t[1]) for t in self._tables.values() if t) >= cron_cache.LIMIT:
-            table.clear()
-        table[normalized] = (begin, fire)
+    def keep(
+        self, table: tuple[dict[str, Any], dict[str, Any]], normalized: str, begin: int, fire: int
+    ) -> None:
+        if sum(len(t[1][1]) for t in self._tables.values() if t) >= cron_cache.LIMIT:
+            table[0].clear()
+            table[1].clear()
+        table[0][normalized] = begin
+        table[1][normalized] = fire
         self.changed()
 
     def written(self, entries: dict[str, Any]) -> dict[str, Any]:
@@ -357,12 +356,10 @@ class _KeptFires(cron_cache.KeptFile):
         for key, found in list(self._tables.items()):
             if found is None:
                 continue
-            stamp, table = found
-            groups: dict[str, dict[str, int]] = {}
-            for expression, (begin, fire) in list(table.items()):
-                if fire > instant:
-                    groups.setdefault(str(begin), {})[expression] = fire
-            out[key] = {"stamp": stamp, "from": groups}
+            stamp, (begins, fires) = found
+            fires = {e: f for e, f in list(fires.items()) if type(f) is int and f > instant}
+            begins = {e: begins[e] for e in fires if type(begins.get(e)) is int}
+            out[key] = {"stamp": stamp, "from": begins, "next": fires}
         return out
 
 

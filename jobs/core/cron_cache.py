@@ -122,8 +122,9 @@ class KeptFile:
             handle, partial = tempfile.mkstemp(
                 prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
             )
+            text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
             with os.fdopen(handle, "w", encoding="utf-8") as file:
-                json.dump(body, file, ensure_ascii=False, separators=(",", ":"))
+                file.write(text)
             os.replace(partial, self.path)
             partial = None
         except Exception:  # a cache that cannot be written is not kept

@@ -227,7 +227,10 @@ def _listed(before: datetime, after: datetime, *results: subprocess.CompletedPro
     descriptions."""
     one, other = _truth(before), _truth(after)
     for result in results:
-        assert (result.returncode, result.stderr) == (0, "")
+        assert result.returncode == 0, result.stderr
+        # Nothing on stderr but the line naming the state file: no warning, no traceback.
+        assert result.stderr.startswith("jobconsole: state file: "), result.stderr
+        assert result.stderr.count("\n") == 1, result.stderr
         shown = _shown(result.stdout)
         assert len(shown) == len(ENTRIES)
         for row, a, b in zip(shown, one, other, strict=True):

@@ -119,12 +119,17 @@ def main() -> int:
         for count in args.jobs:
             print(f"{count:,} jobs: building the registry and the state file...")
             env = make_case(tmp, count)
-            if args.show_env:
-                for key in ("PYTHONPATH", "JOBCONSOLE_REGISTRY", "JOBCONSOLE_STATE"):
-                    print(f"  {key}={env[key]}")
-            module = env["JOBCONSOLE_REGISTRY"]
             cache = tmp / f"cache-{count}"
             env["XDG_CACHE_HOME"] = str(cache)
+            if args.show_env:
+                for key in (
+                    "PYTHONPATH",
+                    "JOBCONSOLE_REGISTRY",
+                    "JOBCONSOLE_STATE",
+                    "XDG_CACHE_HOME",
+                ):
+                    print(f"  {key}={env[key]}")
+            module = env["JOBCONSOLE_REGISTRY"]
             cases = {
                 "import apscheduler": [PYTHON, "-c", "import apscheduler"],
                 "import the registry": [PYTHON, "-c", f"import {module}"],

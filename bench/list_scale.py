@@ -91,14 +91,19 @@ service.close()
 _COUNTDOWN = re.compile(r"\((in [^)]*|now)\)")
 
 
-def same_listing(a: str, b: str) -> bool:
-    """Equal but for the countdowns ("in 4m 12s"), taken a moment apart, and the padding
-    that follows them."""
+def same_listing(a: str, b: str) -> str:
+    """ "yes" if equal but for the countdowns ("in 4m 12s"), taken a moment apart, and the
+    padding that follows them; else how many rows differ (a fire time passed between the
+    two runs changes the rows of its schedule)."""
 
-    def plain(text: str) -> str:
-        return re.sub(r" +", " ", _COUNTDOWN.sub("()", text))
+    def plain(text: str) -> list[str]:
+        return re.sub(r" +", " ", _COUNTDOWN.sub("()", text)).splitlines()
 
-    return plain(a) == plain(b)
+    one, other = plain(a), plain(b)
+    if one == other:
+        return "yes"
+    differ = sum(x != y for x, y in zip(one, other, strict=False)) + abs(len(one) - len(other))
+    return f"no, {differ:,} of {len(one) - 1:,} rows differ"
 
 
 def output(cmd: list[str], env: dict[str, str], cwd: Path) -> str:

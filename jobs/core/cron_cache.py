@@ -8,7 +8,7 @@ next fire of an expression in a zone after ``t`` is the same for every ``t`` in
 ``[computed_from, next_fire)``, as long as the zone's rules are the ones it was
 computed with.
 
-Two small JSON files in the user's cache directory (``$XDG_CACHE_HOME/jobconsole``,
+Two JSON files in the user's cache directory (``$XDG_CACHE_HOME/jobconsole``,
 else ``~/.cache/jobconsole``): ``descriptions.json`` and ``next-fires.json``, each under
 a key naming what made its entries; a file made under another key is ignored. Each is
 read at most once per process, when first needed, and written when the process ends

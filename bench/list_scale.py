@@ -1,4 +1,4 @@
-"""``jobconsole list`` at 10,000 and 100,000 jobs, against the floors of the same run.
+"""``jobconsole list`` at 10,000 and 100,000 jobs, cold and warm, against the same run's floors.
 
 Run as ``python bench/list_scale.py`` (``--jobs 10000 100000``, ``--runs N``, ``--quick``,
 ``--before TREE`` to time another checkout's ``list`` in the same run, interleaved).
@@ -6,13 +6,16 @@ Run as ``python bench/list_scale.py`` (``--jobs 10000 100000``, ``--runs N``, ``
 Each size gets a registry module made like ``bench/registry_10k.py`` (the same shapes,
 the same seed: at 10,000 it is that registry) and a state file holding a row for every
 job and a run for every tenth, written by the real service and store, as a scheduler
-that ran once leaves it. Wall time of ``jobconsole list`` with its output to a pipe,
-against ``python -c "import apscheduler"`` (the issue's baseline) and against importing
-the registry module alone (what any command that reads the registry pays). With
+that ran once leaves it. Wall time of ``jobconsole list`` with its output to a pipe:
+*cold*, its cache directory (``XDG_CACHE_HOME``, where descriptions and next fire times
+are kept between runs) emptied first, and *warm*, the run right after, against ``python
+-c "import apscheduler"`` (the issue's baseline) and against importing the registry
+module alone (what any command that reads the registry pays). Cold, warm and the
+baselines take turns in each round, so they share the machine's load. With
 ``--before``, the same command from that tree (``python -m tui.cli list`` with it first
-on ``PYTHONPATH``), so before and after share the machine's load; its output must be the
-same as this tree's but for the countdowns, which move with the clock (at 100,000 jobs
-the old command runs long enough for a few fire times to pass, so a few rows differ).
+on ``PYTHONPATH``, cache emptied like cold); its output must be the same as this tree's
+but for the countdowns, which move with the clock (at 100,000 jobs the old command runs
+long enough for a few fire times to pass, so a few rows differ).
 
 Profile one size with ``pyinstrument -m tui.cli list`` and the environment this script
 prints with ``--show-env``.
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -87,14 +91,19 @@ service.close()
 _COUNTDOWN = re.compile(r"\((in [^)]*|now)\)")
 
 
-def same_listing(a: str, b: str) -> bool:
-    """Equal but for the countdowns ("in 4m 12s"), taken a moment apart, and the padding
-    that follows them."""
+def same_listing(a: str, b: str) -> str:
+    """ "yes" if equal but for the countdowns ("in 4m 12s"), taken a moment apart, and the
+    padding that follows them; else how many rows differ (a fire time passed between the
+    two runs changes the rows of its schedule)."""
 
-    def plain(text: str) -> str:
-        return re.sub(r" +", " ", _COUNTDOWN.sub("()", text))
+    def plain(text: str) -> list[str]:
+        return re.sub(r" +", " ", _COUNTDOWN.sub("()", text)).splitlines()
 
-    return plain(a) == plain(b)
+    one, other = plain(a), plain(b)
+    if one == other:
+        return "yes"
+    differ = sum(x != y for x, y in zip(one, other, strict=False)) + abs(len(one) - len(other))
+    return f"no, {differ:,} of {len(one) - 1:,} rows differ"
 
 
 def output(cmd: list[str], env: dict[str, str], cwd: Path) -> str:
@@ -115,29 +124,46 @@ def main() -> int:
         for count in args.jobs:
             print(f"{count:,} jobs: building the registry and the state file...")
             env = make_case(tmp, count)
+            cache = tmp / f"cache-{count}"
+            env["XDG_CACHE_HOME"] = str(cache)
             if args.show_env:
-                for key in ("PYTHONPATH", "JOBCONSOLE_REGISTRY", "JOBCONSOLE_STATE"):
+                for key in (
+                    "PYTHONPATH",
+                    "JOBCONSOLE_REGISTRY",
+                    "JOBCONSOLE_STATE",
+                    "XDG_CACHE_HOME",
+                ):
                     print(f"  {key}={env[key]}")
             module = env["JOBCONSOLE_REGISTRY"]
             cases = {
                 "import apscheduler": [PYTHON, "-c", "import apscheduler"],
                 "import the registry": [PYTHON, "-c", f"import {module}"],
-                "jobconsole list": [JOBCONSOLE, "list"],
+                "jobconsole list, cold": [JOBCONSOLE, "list"],
+                "jobconsole list, warm": [JOBCONSOLE, "list"],
             }
+            cold = {"jobconsole list, cold"}
             envs = {name: env for name in cases}
             if args.before is not None:
                 cases["jobconsole list (before)"] = [PYTHON, "-m", "tui.cli", "list"]
+                cold.add("jobconsole list (before)")
                 before_env = dict(env)
                 before_env["PYTHONPATH"] = os.pathsep.join(
                     [str(args.before.resolve()), env["PYTHONPATH"]]
                 )
                 envs["jobconsole list (before)"] = before_env
-                now_out = output(cases["jobconsole list"], env, tmp)
+            shutil.rmtree(cache, ignore_errors=True)
+            cold_out = output(cases["jobconsole list, cold"], env, tmp)
+            warm_out = output(cases["jobconsole list, warm"], env, tmp)
+            print(f"  warm output the same as cold: {same_listing(cold_out, warm_out)}")
+            if args.before is not None:
+                shutil.rmtree(cache, ignore_errors=True)
                 then_out = output(cases["jobconsole list (before)"], before_env, tmp)
-                print(f"  same output as before: {same_listing(now_out, then_out)}")
+                print(f"  same output as before: {same_listing(cold_out, then_out)}")
             samples: dict[str, list[float]] = {name: [] for name in cases}
-            for run in range(runs + 1):  # run 0 warms the caches and is discarded
+            for run in range(runs + 1):  # run 0 warms the OS's caches and is discarded
                 for name, cmd in cases.items():
+                    if name in cold:
+                        shutil.rmtree(cache, ignore_errors=True)
                     took = wall(cmd, envs[name], tmp)
                     if run:
                         samples[name].append(took)
@@ -145,7 +171,7 @@ def main() -> int:
             floor = Summary.of(samples["import the registry"])
             for name in cases:
                 s = Summary.of(samples[name])
-                target = TARGETS.get(count) if name == "jobconsole list" else None
+                target = TARGETS.get(count) if name.startswith("jobconsole list,") else None
                 rows.append(
                     [
                         f"{count:,} jobs: {name}",

@@ -25,6 +25,18 @@ def _own_config_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("config"))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Descriptions and next fire times kept between runs (``jobs.core.cron_cache``) go to
+    a folder of the run's own, for this process and the ones it starts."""
+    import os
+
+    from jobs.core import cron_cache
+
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    cron_cache.forget()
+
+
 async def _services(tmp_path: Path, *, durable: bool) -> AsyncIterator[ServiceFactory]:
     """Makes UTC services on ``tmp_path/state.sqlite3`` (opened only if ``durable``);
     shuts each down at the end, and closes a durable one's state file for the next."""

@@ -16,9 +16,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cronsim import CronSim, CronSimError
+
+from jobs.core import cron_cache
 
 MACROS: dict[str, str] = {
     "@yearly": "0 0 1 1 *",
@@ -225,14 +229,51 @@ _VALID_FIELDS: set[tuple[str, str]] = set()
 _VALID_FIELDS_KEPT = 65536
 
 
-@lru_cache(maxsize=1 << 17)
+#: Bump when ``_worded`` changes what it makes of cron-descriptor's sentence: descriptions
+#: kept between runs (``cron_cache``) are keyed with it.
+_WORDING = 1
+
+
 def describe(normalized: str) -> str:
     """A sentence such as "At 09:00 AM, Monday through Friday", from cron-descriptor.
 
-    About 80 µs an expression: for a registry of thousands of distinct expressions it is
-    left until a description is shown or searched. The cache holds every distinct
-    expression of a registry of 100,000 jobs (some 34,000), a few MB.
+    About 50-80 µs an expression, and a registry of 100,000 jobs has some 34,000: each is
+    worded once per install and kept in the user's cache directory (``cron_cache``), and
+    left until a description is shown or searched.
     """
+    file = _kept_words()
+    words = file.entries()
+    text = words.get(normalized)
+    if type(text) is str:
+        return text
+    text = _worded(normalized)
+    if len(words) >= cron_cache.LIMIT:
+        words.clear()
+    words[normalized] = text
+    file.changed()
+    return text
+
+
+def _kept_words() -> _KeptWords:
+    return cron_cache.kept("descriptions.json", _KeptWords)
+
+
+class _KeptWords(cron_cache.KeptFile):
+    """``descriptions.json``: {normalized expression: description}."""
+
+    def make_key(self) -> str | None:
+        """What words a description: cron-descriptor's version, the locale it takes (it
+        picks its language and 12/24-hour clock from it) and ``_WORDING``."""
+        import locale
+
+        version = cron_cache.installed_version("cron_descriptor")
+        if version is None:
+            return None
+        code = locale.getlocale()[0] or "en_US"  # as cron-descriptor's Options() picks it
+        return f"cron-descriptor {version}; {code}; wording {_WORDING}"
+
+
+def _worded(normalized: str) -> str:
     try:
         text = _descriptor()(normalized).get_description()
     except Exception:  # the description is a nicety; the expression is already valid
@@ -242,6 +283,109 @@ def describe(normalized: str) -> str:
         # Vixie cron ANDs the day fields when either starts with '*'; cron-descriptor says "or".
         text = text.replace(", or on ", ", but only on ")
     return text
+
+
+#: Bump when ``_iterate`` changes which fire it finds: kept fire times are keyed with it.
+_FIRE_RULES = 1
+
+
+def next_fire_kept(schedule: CronSchedule, tz: ZoneInfo, now: datetime) -> datetime | None:
+    """``schedule.next_times(now, tz, 1)``'s one time (or None), kept between runs.
+
+    The next fire after ``t`` is the same for every ``t`` from the instant it was worked
+    out up to (not including) that fire, so a kept ``(computed_from, next_fire)`` answers
+    for any ``now`` in that span, in the same zone rules; ``jobconsole list`` asks it of
+    every distinct (expression, zone) of the registry.
+    """
+    kept = _fires()
+    table = kept.table(tz.key)
+    instant = now.timestamp()
+    if instant > kept.now:
+        kept.now = instant
+    normalized = schedule.normalized
+    if table is not None:
+        fire, begin = table[1].get(normalized), table[0].get(normalized)
+        if type(fire) is int and type(begin) is int and begin <= instant < fire:
+            return datetime.fromtimestamp(fire, tz)
+    times = schedule.next_times(now, tz, 1)
+    if not times:
+        return None
+    when = times[0]
+    if table is not None:
+        at = when.timestamp()
+        back = datetime.fromtimestamp(at, tz) if at.is_integer() else None
+        # Kept only when the instant gives back this very time (wall clock and fold).
+        if back is not None and (back.replace(tzinfo=None), back.fold) == (
+            when.replace(tzinfo=None),
+            when.fold,
+        ):
+            kept.keep(table, normalized, int(instant // 1), int(at))
+    return when
+
+
+class _KeptFires(cron_cache.KeptFile):
+    """``next-fires.json``: per zone, the TZif file's stamp, and for each expression the
+    instant its next fire was worked out from (``from``) and that fire (``next``), in
+    whole seconds since the epoch (a fire time is a whole second, so flooring ``from``
+    changes no answer)."""
+
+    def __init__(self, path: Path | None) -> None:
+        super().__init__(path)
+        #: Per zone read: (stamp, (from, next)) as the file had them, or None: not kept.
+        self._tables: dict[str, tuple[str, tuple[dict[str, Any], dict[str, Any]]] | None] = {}
+        #: The latest "now" asked about: fires up to it are of no more use.
+        self.now = float("-inf")
+
+    def make_key(self) -> str | None:
+        version = cron_cache.installed_version("cronsim")
+        return None if version is None else f"cronsim {version}; rules {_FIRE_RULES}"
+
+    def table(self, key: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """Zone ``key``'s kept ``from`` and ``next`` (values unchecked: any but an int is
+        not used); None if nothing is kept for it."""
+        if key in self._tables:
+            found = self._tables[key]
+            return None if found is None else found[1]
+        raw = self.entries()
+        stamp = cron_cache.zone_stamp(key) if self.key is not None else None
+        if stamp is None:
+            self._tables[key] = None
+            return None
+        kept = raw.get(key)
+        table: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
+        if isinstance(kept, dict) and kept.get("stamp") == stamp:
+            begins, fires = kept.get("from"), kept.get("next")
+            if isinstance(begins, dict) and isinstance(fires, dict):
+                table = (begins, fires)
+        self._tables[key] = (stamp, table)
+        return table
+
+    def keep(
+        self, table: tuple[dict[str, Any], dict[str, Any]], normalized: str, begin: int, fire: int
+    ) -> None:
+        if sum(len(t[1][1]) for t in self._tables.values() if t) >= cron_cache.LIMIT:
+            table[0].clear()
+            table[1].clear()
+        table[0][normalized] = begin
+        table[1][normalized] = fire
+        self.changed()
+
+    def written(self, entries: dict[str, Any]) -> dict[str, Any]:
+        """The zones read this run without the fires now past; the others as they were."""
+        instant = self.now
+        out = dict(entries)
+        for key, found in list(self._tables.items()):
+            if found is None:
+                continue
+            stamp, (begins, fires) = found
+            fires = {e: f for e, f in list(fires.items()) if type(f) is int and f > instant}
+            begins = {e: begins[e] for e in fires if type(begins.get(e)) is int}
+            out[key] = {"stamp": stamp, "from": begins, "next": fires}
+        return out
+
+
+def _fires() -> _KeptFires:
+    return cron_cache.kept("next-fires.json", _KeptFires)
 
 
 @lru_cache(maxsize=1)

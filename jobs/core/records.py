@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from jobs.core import cron
@@ -192,6 +193,17 @@ class JobSnapshot:
             return cron.parse(self.cron_expression).description
         except cron.CronError:
             return self.cron_expression
+
+
+class JobListing(NamedTuple):
+    """The little of a job that ``jobconsole list`` prints, read without a snapshot."""
+
+    job_id: str
+    schedule: cron.CronSchedule
+    tz: ZoneInfo
+    state: JobState
+    error: str | None
+    given_description: str | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,7 @@ from jobs.core.records import (
     EventKind,
     Execution,
     ExecutionStatus,
+    JobListing,
     JobSnapshot,
     JobSource,
     JobState,
@@ -819,25 +820,14 @@ class SchedulerService:
         self, job: LiveJob, next_runs: dict[str, datetime | None] | None = None
     ) -> JobSnapshot:
         """``next_runs``: every job's next run time read at once (``get_jobs``)."""
-        options = job.options
-        if not options.enabled:
-            state = JobState.DISABLED
-        elif job.error is not None:
-            state = JobState.ERROR
-        elif job.job_id in self._runner.running:
-            state = JobState.RUNNING
-        elif job.paused:
-            state = JobState.PAUSED
-        else:
-            state = JobState.SCHEDULED
         next_run = self._scheduling.next_run_time(job, next_runs)
         last = job.last
         return JobSnapshot(
             job_id=job.job_id,
             func_ref=job.func_ref,
             cron_expression=job.schedule.expression,
-            state=state,
-            options=options,
+            state=self._state(job),
+            options=job.options,
             next_run_time=next_run,
             last_run_time=last.run_time if last else None,
             last_status=last.status if last else None,
@@ -847,6 +837,32 @@ class SchedulerService:
             error=job.error,
             source=job.source,
         )
+
+    def _state(self, job: LiveJob) -> JobState:
+        if not job.options.enabled:
+            return JobState.DISABLED
+        if job.error is not None:
+            return JobState.ERROR
+        if job.job_id in self._runner.running:
+            return JobState.RUNNING
+        if job.paused:
+            return JobState.PAUSED
+        return JobState.SCHEDULED
+
+    def list_jobs(self) -> list[JobListing]:
+        """What ``jobconsole list`` prints of each job: no snapshot (100,000 took 0.5 s)
+        and no next run time asked of the scheduler (``list`` works them out itself)."""
+        return [
+            JobListing(
+                job.job_id,
+                job.schedule,
+                job.tz,
+                self._state(job),
+                job.error,
+                job.options.description,
+            )
+            for job in self._jobs.values()
+        ]
 
     # --------------------------------------------------------------- internals
 

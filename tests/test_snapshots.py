@@ -73,12 +73,14 @@ def write_history(store: StateStore) -> None:
             )
 
 
-def make_service(tmp_path: Path, history: bool = True, **settings: Any) -> SchedulerService:
+def make_service(
+    tmp_path: Path, history: bool = True, store: StateStore | None = None, **settings: Any
+) -> SchedulerService:
     """The fixed job set, on a service whose clock is frozen, with ``HISTORY`` kept
     (unless not to: a form's picture needs none)."""
     values: dict[str, Any] = {"timezone": "UTC", "state_path": tmp_path / "state.sqlite3"}
     values.update(settings)
-    store = MemoryStore()
+    store = store or MemoryStore()
     if history:
         write_history(store)
     service = SchedulerService(Settings(**values), store=store, clock=frozen)
@@ -264,4 +266,97 @@ def test_main_screen_with_a_bad_registry_entry(snap_compare, tmp_path: Path) -> 
         show_next_runs(pilot, service)
         pilot.app.query_one(JobTable).select("nightly_export")
 
+    assert snap_compare(app, terminal_size=(120, 35), run_before=run_before)
+
+
+#: A failed run as the state file keeps it: what it printed and its trimmed traceback
+#: (fixed text: a real one names the checkout's path).
+FAILED_RUN_OUTPUT = "\n".join(
+    [f"syncing partner batch {n} of 40" for n in range(1, 41)]
+    + ["WARNING partner_sync: the partner API answered 503; giving up"]
+)
+FAILED_RUN_TRACEBACK = """Traceback (most recent call last):
+  File "jobs/partners.py", line 18, in partner_sync
+    response = client.post("/sync", json=batch)
+  File "jobs/partners.py", line 31, in post
+    raise RuntimeError(f"boom: the partner API said no ({status})")
+RuntimeError: boom: the partner API said no (503)
+"""
+
+
+def output_view(tmp_path: Path, theme: str | None = None):  # type: ignore[no-untyped-def]
+    store = MemoryStore()
+    write_history(store)
+    started = FROZEN - timedelta(seconds=15)
+    store.record_execution(
+        Execution(
+            id=store.next_execution_id(),
+            job_id="partner_sync",
+            status=ExecutionStatus.FAILED,
+            scheduled_time=started - timedelta(milliseconds=6),
+            started_at=started,
+            ended_at=started + timedelta(seconds=2.4),
+            error="RuntimeError: boom: the partner API said no (503)",
+            traceback=FAILED_RUN_TRACEBACK,
+            output=FAILED_RUN_OUTPUT,
+        )
+    )
+    service = make_service(tmp_path, history=False, store=store)
+    app = JobConsoleApp(LocalClient(service), clock=frozen, autostart=False)
+
+    async def run_before(pilot: Pilot) -> None:
+        from tui.screens import OutputScreen
+
+        if theme is not None:
+            pilot.app.theme = theme
+        pilot.app.query_one(JobTable).select("partner_sync")
+        await pilot.press("o")
+        for _ in range(200):
+            if isinstance(pilot.app.screen, OutputScreen):
+                break
+            await pilot.pause(0.01)
+        await pilot.pause()
+
+    return app, run_before
+
+
+def test_output_view(snap_compare, tmp_path: Path) -> None:
+    """A failed run whole: the facts, all it printed, the traceback highlighted."""
+    app, run_before = output_view(tmp_path)
+    assert snap_compare(app, terminal_size=(120, 35), run_before=run_before)
+
+
+def test_output_view_light_theme(snap_compare, tmp_path: Path) -> None:
+    app, run_before = output_view(tmp_path, theme="textual-light")
+    assert snap_compare(app, terminal_size=(120, 35), run_before=run_before)
+
+
+def timeline_view(tmp_path: Path, theme: str | None = None):  # type: ignore[no-untyped-def]
+    service = make_service(tmp_path, history=False)
+    app = JobConsoleApp(LocalClient(service), clock=frozen, autostart=False)
+
+    async def run_before(pilot: Pilot) -> None:
+        from tui.screens import TimelineScreen
+
+        if theme is not None:
+            pilot.app.theme = theme
+        await pilot.press("w")
+        for _ in range(300):
+            screen = pilot.app.screen
+            if isinstance(screen, TimelineScreen) and screen.timeline is not None:
+                break
+            await pilot.pause(0.01)
+        await pilot.pause()
+
+    return app, run_before
+
+
+def test_timeline(snap_compare, tmp_path: Path) -> None:
+    """The next 24 hours of every job's fires on one axis, the sum on top."""
+    app, run_before = timeline_view(tmp_path)
+    assert snap_compare(app, terminal_size=(120, 35), run_before=run_before)
+
+
+def test_timeline_light_theme(snap_compare, tmp_path: Path) -> None:
+    app, run_before = timeline_view(tmp_path, theme="textual-light")
     assert snap_compare(app, terminal_size=(120, 35), run_before=run_before)

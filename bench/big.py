@@ -1,4 +1,4 @@
-"""Benchmark 10, start-up at 100,000 jobs: first frame, every job scheduled, memory.
+"""Benchmark 11, start-up at 100,000 jobs: first frame, every job scheduled, memory.
 
 Run as ``python bench/big.py`` (``--jobs N``, default 100,000; ``--runs N``; ``--idle S``
 seconds before memory is read, default 30; ``--quick``: one run after the warm-up, 10 s

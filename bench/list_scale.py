@@ -72,7 +72,7 @@ from jobs.core.settings import Settings
 
 service = build_service(Settings.load(env_file=None))
 service.load_state()
-service._persistence.save_merged(service._jobs.values())
+service._persistence.save_merged(service._jobs)
 store = service.store
 now = datetime.now(UTC)
 for i, job_id in enumerate(list(service._jobs)[::10]):

@@ -25,7 +25,14 @@ ENTRIES = [
         (e, {"timezone": z} if z else {}) for z in ZONES for e in EXPRESSIONS
     )
 ]
-REGISTRY = f"REGISTERED_JOBS = {ENTRIES!r}\n"
+#: A registry for the command: more distinct expressions than ``cron.FEW``, which a
+#: process works out without reading the kept files.
+CLI_ENTRIES = ENTRIES + [
+    {"job_id": f"filler_{hour}_{minute:02d}", "func": "tests.jobfuncs:quick",
+     "cron_expression": f"{minute} {hour} * * *"}
+    for hour in (4, 5) for minute in range(60)
+]  # fmt: skip
+REGISTRY = f"REGISTERED_JOBS = {CLI_ENTRIES!r}\n"
 #: A Monday morning in New York; 09:00 there is 14:00 here.
 NOW = datetime(2026, 11, 30, 13, 58, 30, tzinfo=UTC)
 
@@ -35,6 +42,8 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """An empty cache directory of the test's own; the process reads it afresh."""
     folder = tmp_path / "cache"
     monkeypatch.setenv("XDG_CACHE_HOME", str(folder))
+    monkeypatch.setattr(cron, "FEW", 0)  # the handful worked out without the file: none
+    monkeypatch.setattr(cron, "_few_words", {})
     cron_cache.forget()
     yield folder / "jobconsole"
     cron_cache.forget()
@@ -52,10 +61,10 @@ def _service(make) -> SchedulerService:  # type: ignore[no-untyped-def]
     return service
 
 
-def _truth(now: datetime) -> list[tuple[str, str]]:
+def _truth(now: datetime, entries: list[dict[str, str]] = ENTRIES) -> list[tuple[str, str]]:
     """Each job's next run and description worked out without any cache."""
     rows = []
-    for entry in ENTRIES:
+    for entry in entries:
         schedule = cron.parse(entry["cron_expression"])
         tz = cron.zone(entry.get("timezone") or "UTC")
         when = schedule.next_times(now, tz, 1)[0].astimezone(UTC)
@@ -197,6 +206,20 @@ def test_descriptions_kept_by_another_cron_descriptor_version_are_not_used(cache
     assert cron.describe("0 9 * * 1-5") == "kept by this version"
 
 
+def test_a_handful_of_expressions_never_waits_for_the_kept_file(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``jobconsole cron`` or a small registry: the kept file (MB after a big registry was
+    listed) is not read for a few descriptions; past ``FEW`` it is."""
+    monkeypatch.setattr(cron, "FEW", 2)
+    current = cron._KeptWords(None).make_key()
+    kept = {"0 9 * * 1-5": "kept", "0 10 * * 1-5": "kept", "0 11 * * 1-5": "kept"}
+    _plant(cache / "descriptions.json", current, kept)
+    assert cron.describe("0 9 * * 1-5") == "At 09:00 AM, Monday through Friday"
+    assert cron.describe("0 10 * * 1-5") == "At 10:00 AM, Monday through Friday"
+    assert cron.describe("0 11 * * 1-5") == "kept"
+
+
 def test_fires_kept_under_other_zone_rules_are_not_used(cache: Path) -> None:
     tz = cron.zone("America/New_York")
     schedule = cron.parse("0 9 * * 1-5")
@@ -225,14 +248,14 @@ def cli(tmp_path: Path) -> Cli:
 def _listed(before: datetime, after: datetime, *results: subprocess.CompletedProcess[str]) -> None:
     """Each run's rows are the jobs' next runs (as of some instant while it ran) and
     descriptions."""
-    one, other = _truth(before), _truth(after)
+    one, other = _truth(before, CLI_ENTRIES), _truth(after, CLI_ENTRIES)
     for result in results:
         assert result.returncode == 0, result.stderr
         # Nothing on stderr but the line naming the state file: no warning, no traceback.
         assert result.stderr.startswith("jobconsole: state file: "), result.stderr
         assert result.stderr.count("\n") == 1, result.stderr
         shown = _shown(result.stdout)
-        assert len(shown) == len(ENTRIES)
+        assert len(shown) == len(CLI_ENTRIES)
         for row, a, b in zip(shown, one, other, strict=True):
             assert row in (a, b)
 

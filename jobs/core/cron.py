@@ -234,13 +234,26 @@ _VALID_FIELDS_KEPT = 65536
 _WORDING = 1
 
 
+#: Distinct expressions a process words, or asks the next fire of, by itself before it
+#: reads the kept file: that file holds what every registry this user listed needed (some
+#: MB after one of 100,000 jobs), more than a handful of expressions is worth reading.
+FEW = 64
+_few_words: dict[str, str] = {}
+
+
 def describe(normalized: str) -> str:
     """A sentence such as "At 09:00 AM, Monday through Friday", from cron-descriptor.
 
-    About 50-80 µs an expression, and a registry of 100,000 jobs has some 34,000: each is
-    worded once per install and kept in the user's cache directory (``cron_cache``), and
-    left until a description is shown or searched.
+    About 50-80 µs an expression, and a registry of 100,000 jobs has some 34,000: past the
+    ``FEW`` first, each is worded once per install and kept in the user's cache directory
+    (``cron_cache``), and left until a description is shown or searched.
     """
+    text = _few_words.get(normalized)
+    if text is not None:
+        return text
+    if len(_few_words) < FEW:
+        text = _few_words[normalized] = _worded(normalized)
+        return text
     file = _kept_words()
     words = file.entries()
     text = words.get(normalized)
@@ -289,6 +302,9 @@ def _worded(normalized: str) -> str:
 _FIRE_RULES = 1
 
 
+_fires_asked = 0
+
+
 def next_fire_kept(schedule: CronSchedule, tz: ZoneInfo, now: datetime) -> datetime | None:
     """``schedule.next_times(now, tz, 1)``'s one time (or None), kept between runs.
 
@@ -297,6 +313,11 @@ def next_fire_kept(schedule: CronSchedule, tz: ZoneInfo, now: datetime) -> datet
     for any ``now`` in that span, in the same zone rules; ``jobconsole list`` asks it of
     every distinct (expression, zone) of the registry.
     """
+    global _fires_asked
+    if _fires_asked < FEW:  # a few: quicker worked out than the kept file read
+        _fires_asked += 1
+        times = schedule.next_times(now, tz, 1)
+        return times[0] if times else None
     kept = _fires()
     table = kept.table(tz.key)
     instant = now.timestamp()

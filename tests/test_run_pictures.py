@@ -276,9 +276,9 @@ async def test_a_run_from_the_detail_view_joins_its_chart(
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, JobDetailScreen))
         screen = app.screen
-        await until(pilot, lambda: "1 succeeded (100%)" in screen.text)
+        await until(pilot, lambda: "Last run  1 succeeded (100%)" in screen.text)
         fail_file.touch()
         await pilot.press("t")
-        await until(pilot, lambda: "1 succeeded (50%) · 1 failed" in screen.text)
+        await until(pilot, lambda: "Last 2 runs  1 succeeded (50%) · 1 failed" in screen.text)
         assert len(screen.query_one(Sparkline).data or ()) == 2
         assert "late on average" not in screen.text  # runs now are never late

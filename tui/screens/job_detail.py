@@ -271,7 +271,8 @@ def _figures(stats: run_stats.RunStats) -> Content:
     late on average``: what the chart below it cannot say."""
     if not stats.looked_at:
         return Content.assemble(("Last runs", "bold underline"), "  none yet")
-    parts: list[tuple[str, str] | str] = [(f"Last {stats.looked_at} runs", "bold underline")]
+    runs = "Last run" if stats.looked_at == 1 else f"Last {stats.looked_at} runs"
+    parts: list[tuple[str, str] | str] = [(runs, "bold underline")]
     counts = []
     if stats.success_rate is not None:
         rate = f"{stats.success_rate:.0%}"

@@ -315,15 +315,23 @@ _EXECUTION_COLUMNS = (
 )
 
 
+def _run_fields(row: tuple[Any, ...]) -> dict[str, Any]:
+    """An execution's fields from its first seven columns (``_EXECUTION_COLUMNS``' order),
+    which are also all a run's summary reads (``_RECENT_RUNS``)."""
+    return {
+        "id": row[0],
+        "job_id": row[1],
+        "status": ExecutionStatus(row[2]),
+        "trigger": Trigger(row[3]),
+        "scheduled_time": _dt(row[4]),
+        "started_at": _dt(row[5]),
+        "ended_at": _dt(row[6]),
+    }
+
+
 def _execution(row: tuple[Any, ...]) -> Execution:
     return Execution(
-        id=row[0],
-        job_id=row[1],
-        status=ExecutionStatus(row[2]),
-        trigger=Trigger(row[3]),
-        scheduled_time=_dt(row[4]),
-        started_at=_dt(row[5]),
-        ended_at=_dt(row[6]),
+        **_run_fields(row),
         error=row[7],
         traceback=row[8],
         output=row[9] or "",
@@ -344,15 +352,7 @@ _RUNS_CHUNK = 500
 
 
 def _run_summary(row: tuple[Any, ...]) -> Execution:
-    return Execution(
-        id=row[0],
-        job_id=row[1],
-        status=ExecutionStatus(row[2]),
-        trigger=Trigger(row[3]),
-        scheduled_time=_dt(row[4]),
-        started_at=_dt(row[5]),
-        ended_at=_dt(row[6]),
-    )
+    return Execution(**_run_fields(row))
 
 
 def _last_run(row: tuple[Any, ...]) -> LastRun | None:

@@ -499,10 +499,22 @@ def _value(fail, spec: _FieldSpec, token: str) -> int:
     raise fail(f"{_shown(token)} is not a number {spec.low}-{spec.high}{names}")
 
 
+#: What cronsim took in ``_check_can_fire``: (0, minute) and (1, hour) fields, and (day,
+#: month, weekday) fields together. cronsim reads each field by itself, and whether an
+#: expression fires at all depends on its days only (a day that matches has a matching
+#: minute), so an expression made of fields it took fires too: 100,000 jobs' 3,000
+#: expressions with a restricted day have 4 distinct day fields.
+_FIRES: set[tuple[Any, ...]] = set()
+
+
 def _check_can_fire(expression: str, normalized: str, parts: list[str]) -> None:
     if parts[2] == "*" or (parts[3] == "*" and parts[4] == "*"):
         # The weekday alone decides, or some month has that day: it fires. (Only a
         # restricted day and month can make cronsim refuse what the fields above allow.)
+        return
+    days = (parts[2], parts[3], parts[4])
+    fires = _FIRES
+    if days in fires and (0, parts[0]) in fires and (1, parts[1]) in fires:
         return
     try:
         next(CronSim(normalized, datetime(2000, 1, 1, tzinfo=UTC)))
@@ -516,6 +528,8 @@ def _check_can_fire(expression: str, normalized: str, parts: list[str]) -> None:
     except StopIteration:
         pass
     else:
+        if len(fires) < _VALID_FIELDS_KEPT:
+            fires.update((days, (0, parts[0]), (1, parts[1])))
         return
     day, month = parts[2], parts[3]
     raise CronError(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from types import FunctionType
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -61,7 +62,99 @@ def build(
 ) -> LiveJob:
     """A job from its options, every one checked first (InvalidJobError, CronError,
     TimezoneError name the one at fault); ``options`` are ``JobOptions``' fields (the
-    caller refuses other names: ``job_options.unknown_options``)."""
+    caller refuses other names: ``job_options.unknown_options``).
+
+    A registry of 100,000 entries has a few functions and a few sets of options: each
+    distinct one is checked once (``_known_func``, ``_known_options``), and an entry made
+    only of values already found good takes no other check. Anything else, and every
+    entry with a fault, goes through ``_build``, so the errors are always its own.
+    """
+    known = _funcs_seen.get(func) if type(func) is FunctionType else None
+    if known is not None and type(cron_expression) is str and _plain_id(job_id):
+        shared = _options_seen.get(_options_key(options, default_tz)) if options else None
+        if shared is None and not options:
+            shared = _defaults_seen.get(default_tz)
+        if shared is not None:
+            ref, transient = known
+            tz, values = shared
+            if not (transient and values.isolation is not None):
+                # The id and the function are good: a bad expression fails as in _build.
+                schedule = cron.parse(cron_expression)
+                return LiveJob(job_id, func, ref, schedule, tz, values, transient=transient)
+    return _build(job_id, func, cron_expression, default_tz, options)
+
+
+def from_entry(entry: dict[str, Any], default_tz: ZoneInfo) -> LiveJob:
+    """``build(default_tz=default_tz, **entry)`` for a registry entry whose keys are known
+    good (``job_options.REQUIRED_KEYS`` and option names), without making its options a
+    dict of their own when they were seen before."""
+    job_id, func = entry["job_id"], entry["func"]
+    known = _funcs_seen.get(func) if type(func) is FunctionType else None
+    if known is not None and _plain_id(job_id):
+        if len(entry) == 3:
+            shared = _defaults_seen.get(default_tz)
+        else:
+            shared = _options_seen.get(_options_key(entry, default_tz))
+        if shared is not None:
+            ref, transient = known
+            tz, values = shared
+            if not (transient and values.isolation is not None):
+                schedule = cron.parse(entry["cron_expression"])
+                return LiveJob(job_id, func, ref, schedule, tz, values, transient=transient)
+    options = {name: value for name, value in entry.items() if name not in _NOT_OPTIONS}
+    return _build(job_id, func, entry["cron_expression"], default_tz, options)
+
+
+_NOT_OPTIONS = job_options.REQUIRED_KEYS
+
+
+def _plain_id(job_id: Any) -> bool:
+    """Printable ASCII, no space at either end, not too long: what ``check_job_id`` takes
+    without looking further (printable ASCII has no tab, newline or control character)."""
+    return (
+        type(job_id) is str
+        and 0 < len(job_id) <= job_options.MAX_ID_LENGTH
+        and job_id.isascii()
+        and job_id.isprintable()
+        and job_id[0] != " "
+        and job_id[-1] != " "
+    )
+
+
+#: Plain functions found good: their reference (or shown name) and whether they are
+#: transient (no reference). A function is hashed and compared by identity.
+_funcs_seen: dict[Callable[..., Any], tuple[str, bool]] = {}
+#: Options found good, by ``_options_key``, and the default options per service zone:
+#: the zone and the one ``JobOptions`` value the jobs share.
+_options_seen: dict[tuple[Any, ...], tuple[ZoneInfo, JobOptions]] = {}
+_defaults_seen: dict[ZoneInfo, tuple[ZoneInfo, JobOptions]] = {}
+_SEEN_KEPT = 4096
+#: The types an option's value may have for the options to be kept by value: their
+#: equality and hash are the built-in ones (a bool is kept apart from an int by its type).
+_PLAIN_VALUES = frozenset({str, int, float, bool, type(None)})
+
+
+def _options_key(options: dict[str, Any], default_tz: ZoneInfo) -> tuple[Any, ...] | None:
+    """The options given (a registry entry's other keys are passed over), by name, type
+    and value; None when a value is not of ``_PLAIN_VALUES``."""
+    key: list[Any] = [default_tz]
+    for name, value in options.items():
+        if name in _NOT_OPTIONS:
+            continue
+        kind = type(value)
+        if kind not in _PLAIN_VALUES or value != value:  # NaN is never equal to itself
+            return None
+        key.append((name, kind, value))
+    return tuple(key)
+
+
+def _build(
+    job_id: Any,
+    func: Any,
+    cron_expression: Any,
+    default_tz: ZoneInfo,
+    options: dict[str, Any],
+) -> LiveJob:
     job_options.check_job_id(job_id)
     if isinstance(func, str):
         ref = func.strip()
@@ -72,24 +165,33 @@ def build(
         func_obj = func
         ref = funcs.reference_of(func) or funcs.display_name(func)
     funcs.check_callable(func_obj, job_id)
+    transient = funcs.reference_of(func_obj) is None
+    if type(func) is FunctionType and len(_funcs_seen) < _SEEN_KEPT:
+        _funcs_seen[func] = (ref, transient)
     schedule = cron.parse(cron_expression)
     values = job_options.checked(job_id, options)
     zone = values["timezone"]
     tz = cron.zone(zone) if zone else default_tz
     values["timezone"] = tz.key
-    transient = funcs.reference_of(func_obj) is None
     if values["isolation"] == "process" and transient:
         raise InvalidJobError(
             f"job {job_id!r}: isolation='process' needs a module-level function that a "
             f"child process can import; {ref} is not one"
         )
+    frozen = job_options.freeze(values)
+    if not options:
+        _defaults_seen[default_tz] = (tz, frozen)
+    elif len(_options_seen) < _SEEN_KEPT:
+        key = _options_key(options, default_tz)
+        if key is not None:
+            _options_seen[key] = (tz, frozen)
     return LiveJob(
         job_id=job_id,
         func=func_obj,
         func_ref=ref,
         schedule=schedule,
         tz=tz,
-        options=job_options.freeze(values),
+        options=frozen,
         transient=transient,
     )
 

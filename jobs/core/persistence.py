@@ -84,17 +84,18 @@ class Persistence:
                 store.delete_job(job_id)
         for row in merged.restored:
             jobs[row.job_id] = live_jobs.from_row(row, default_tz)
-        stats = store.job_stats()
-        for job in jobs.values():
-            stat = stats.get(job.job_id)
-            if stat is not None:
+        # The jobs with runs: a tenth of them, say, when a registry is large.
+        for job_id, stat in store.job_stats().items():
+            job = jobs.get(job_id)
+            if job is not None:
                 job.run_count, job.failure_count, job.last = (
                     stat.run_count,
                     stat.failure_count,
                     stat.last,
                 )
-        self._stored_rows = {row.job_id: row for row in rows}
-        self._to_save = deque(jobs.values())  # as merged; jobs registered later save themselves
+        if not store.read_only:  # save_merged writes nothing to a file only read
+            self._stored_rows = {row.job_id: row for row in rows}
+            self._to_save = deque(jobs.values())  # as merged; jobs registered later save themselves
         notices.extend(merged.notices)
         for message in notices:
             log.warning("%s", message)

@@ -36,7 +36,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 from jobs.core import cron, job_options
@@ -68,11 +68,11 @@ class Scheduled(Protocol):
     def tz(self) -> ZoneInfo: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Kept:
+class Kept(NamedTuple):
     """What a code job keeps of its stored row: its pause, the console's expression while
     the registry's is unchanged (``schedule``), and likewise its edited options
-    (``options``: the registry's, with those edits; None when nothing was kept)."""
+    (``options``: the registry's, with those edits; None when nothing was kept). A tuple:
+    a merge makes one per registry job (100,000 frozen dataclasses took 50 ms)."""
 
     job_id: str
     paused: bool
@@ -104,8 +104,29 @@ def merge(
     """
     result = Merge()
     notices = result.notices
+    kept = result.kept
+    registry = JobSource.REGISTRY
+    #: (registry's options, row's, row's registry options) found to keep nothing, by
+    #: identity: rows and jobs share a handful of option values (all held meanwhile).
+    unedited: set[tuple[int, int, int]] = set()
     for row in rows:
         job = code_jobs.get(row.job_id)
+        if (
+            job is not None
+            and row.source is registry
+            and not row.removed
+            and row.code_cron_expression == row.cron_expression == job.cron_expression
+        ):
+            options = (id(job.options), id(row.options), id(row.code_options))
+            if options in unedited:
+                kept.append(Kept(row.job_id, row.paused))
+                continue
+            said = len(notices)
+            found = _kept(job, row, notices)
+            kept.append(found)
+            if found.schedule is None and found.options is None and len(notices) == said:
+                unedited.add(options)
+            continue
         if job is not None and row.source == JobSource.CONSOLE:
             if not row.removed:
                 notices.append(

@@ -129,3 +129,59 @@ def test_runs_due_while_nothing_ran_are_counted_and_the_latest_runs_within_the_g
 
     late = restore.catch_up([Fires("a", hourly)], last_alive, {}, now + timedelta(minutes=5), 60)
     assert [(c.missed, c.run_latest) for c in late] == [(3, False)]
+
+
+def test_many_rows_merge_as_each_does_alone() -> None:
+    """A merge keeps nothing for rows whose options it found unedited before (by their
+    values' identity): rows edited, paused or changed among them still get their own."""
+    code = {f"j{i}": Code(timeout_seconds=10.0 if i % 3 else None) for i in range(60)}
+    rows = []
+    for i, job_id in enumerate(code):
+        own = 10.0 if i % 3 else None
+        changes: dict[str, object] = {"timeout_seconds": own, "code_timeout_seconds": own}
+        if i % 7 == 3:
+            changes["timeout_seconds"] = 2.0  # edited in the console
+        if i % 11 == 5:
+            changes["code_timeout_seconds"] = 30.0  # the registry's changed since
+        if i % 5 == 1:
+            changes["paused"] = True
+        if i % 13 == 4:
+            changes["cron_expression"] = "*/5 * * * *"
+        rows.append(row(job_id, **changes))
+    merged = restore.merge(code, rows)
+    alone = [restore.merge({r.job_id: code[r.job_id]}, [r]) for r in rows]
+    assert merged.kept == [one.kept[0] for one in alone]
+    assert merged.notices == [notice for one in alone for notice in one.notices]
+    assert sum(k.paused for k in merged.kept) == 12
+    assert sum(k.options is not None for k in merged.kept) > 0
+
+
+@dataclass
+class Held:
+    """A code job whose options are one value shared with others, as the registry's are."""
+
+    options: JobOptions
+    cron_expression: str = "0 * * * *"
+
+
+def test_rows_that_share_their_values_merge_as_each_does_alone() -> None:
+    from dataclasses import replace
+
+    shared = JobOptions(timezone="UTC")
+    other = JobOptions(timezone="UTC", timeout_seconds=10.0)
+    plain = row("t", timeout_seconds=None)
+    edited = row("t", timeout_seconds=3.0, code_timeout_seconds=None)
+    timed = row("t", timeout_seconds=10.0, code_timeout_seconds=10.0)
+    code: dict[str, Held] = {}
+    rows = []
+    for i in range(90):
+        job_id = f"j{i}"
+        code[job_id] = Held(other if i % 4 == 0 else shared)
+        template = (plain, edited, timed)[i % 3]
+        rows.append(replace(template, job_id=job_id, paused=i % 5 == 0))
+    merged = restore.merge(code, rows)
+    alone = [restore.merge({r.job_id: code[r.job_id]}, [r]) for r in rows]
+    assert merged.kept == [one.kept[0] for one in alone]
+    assert merged.notices == [notice for one in alone for notice in one.notices]
+    assert [k.options for k in merged.kept if k.options is not None]
+    assert sum(k.paused for k in merged.kept) == 18

@@ -107,8 +107,10 @@ def merge(
     kept = result.kept
     registry = JobSource.REGISTRY
     #: (registry's options, row's, row's registry options) found to keep nothing, by
-    #: identity: rows and jobs share a handful of option values (all held meanwhile).
+    #: identity: rows and jobs share a handful of option values. ``held`` keeps those
+    #: alive, so that no other value is given their ids meanwhile.
     unedited: set[tuple[int, int, int]] = set()
+    held: list[tuple[JobOptions, JobOptions, JobOptions | None]] = []
     for row in rows:
         job = code_jobs.get(row.job_id)
         if (
@@ -117,15 +119,17 @@ def merge(
             and not row.removed
             and row.code_cron_expression == row.cron_expression == job.cron_expression
         ):
-            options = (id(job.options), id(row.options), id(row.code_options))
-            if options in unedited:
+            values = (job.options, row.options, row.code_options)
+            key = (id(values[0]), id(values[1]), id(values[2]))
+            if key in unedited:
                 kept.append(Kept(row.job_id, row.paused))
                 continue
             said = len(notices)
             found = _kept(job, row, notices)
             kept.append(found)
             if found.schedule is None and found.options is None and len(notices) == said:
-                unedited.add(options)
+                unedited.add(key)
+                held.append(values)
             continue
         if job is not None and row.source == JobSource.CONSOLE:
             if not row.removed:

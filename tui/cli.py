@@ -357,6 +357,7 @@ def listing(service, now: datetime, width: int | None) -> str:  # type: ignore[n
     firing = (JobState.SCHEDULED, JobState.RUNNING)
     cells: dict[object, dict[str, str]] = {}  # per zone, per expression
     words: dict[str, str] = {}
+    texts: dict[datetime | None, str] = {}  # per fire time (an instant)
     # A row is its id and one of a few tails (34,000 at 100,000 jobs), each made once,
     # keyed by its schedule (held by the jobs meanwhile), zone, state and description.
     tails: list[tuple[str, ...]] = []
@@ -381,11 +382,10 @@ def listing(service, now: datetime, width: int | None) -> str:  # type: ignore[n
             when = known.get(normalized)
             if when is None:
                 fire = cron.next_fire_kept(schedule, zone, now)
-                when = known[normalized] = (
-                    ""
-                    if fire is None
-                    else f"{fire.astimezone(tz):%m-%d %H:%M} ({plain_text.countdown(fire, now)})"
-                )
+                when = texts.get(fire)  # schedules share fire times: 20,000 of 34,000
+                if when is None:
+                    when = texts[fire] = "" if fire is None else _when(fire, tz, now)
+                known[normalized] = when
         if not description:
             description = words.get(normalized)
             if description is None:
@@ -398,6 +398,14 @@ def listing(service, now: datetime, width: int | None) -> str:  # type: ignore[n
     if service.disabled_reason:
         text += f"\n{service.disabled_reason}"
     return text
+
+
+def _when(fire: datetime, tz, now: datetime) -> str:  # type: ignore[no-untyped-def]
+    """``12-01 17:00 (in 20m 0s)``: as ``%m-%d %H:%M`` writes it, a third of strftime's time."""
+    from tui.plain_text import countdown
+
+    at = fire.astimezone(tz)
+    return f"{at.month:02}-{at.day:02} {at.hour:02}:{at.minute:02} ({countdown(fire, now)})"
 
 
 def _note_state_file(settings) -> None:  # type: ignore[no-untyped-def]

@@ -224,22 +224,22 @@ def shared_columns(
     last = rest[-1]
     if room is not None and max(map(len, last)) > room:
         last = tuple(cell if len(cell) <= room else cell[: room - 1] + "…" for cell in last)
-    rendered = [
-        "  ".join(
-            [*(cell.ljust(w) for cell, w in zip(cells, widths[1:], strict=False)), end]
-        ).rstrip()
-        for *cells, end in zip(*rest[:-1], last, strict=True)
+    # "{:<12}  {:<9}  {}": each tail padded by one call. A tail that rstrip() leaves
+    # empty leaves its row the first cell alone, rstripped as the whole line would be.
+    line = "".join(f"{{:<{w}}}  " for w in widths[1:]) + "{}"
+    after = [
+        f"  {text}" if (text := line.format(*cells).rstrip()) else ""
+        for cells in zip(*rest[:-1], last, strict=True)
     ]
+    header, after = after[0], after[1:]
     first_width = widths[0]
-    header, *tail_lines = rendered
-    lines = [_joined(headers[0], first_width, header)]
-    after = [f"  {line}" if line else "" for line in tail_lines]
-    lines += [
-        first.ljust(first_width) + after[k] if after[k] else first.rstrip()
-        for first, k in zip(firsts, which, strict=True)
-    ]
-    return "\n".join(lines)
-
-
-def _joined(first: str, width: int, rest: str) -> str:
-    return f"{first.ljust(width)}  {rest}" if rest else first.rstrip()
+    head = headers[0].ljust(first_width) + header if header else headers[0].rstrip()
+    return "\n".join(
+        [
+            head,
+            *[
+                first.ljust(first_width) + tail if (tail := after[k]) else first.rstrip()
+                for first, k in zip(firsts, which, strict=True)
+            ],
+        ]
+    )

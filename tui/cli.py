@@ -355,37 +355,41 @@ def listing(service, now: datetime, width: int | None) -> str:  # type: ignore[n
     tz = service.tz
     fires = service.settings.background_jobs_enabled
     firing = (JobState.SCHEDULED, JobState.RUNNING)
-    cells: dict[object, dict[str, str]] = {}  # per zone, per expression
-    words: dict[str, str] = {}
-    texts: dict[datetime | None, str] = {}  # per fire time (an instant)
     # A row is its id and one of a few tails (34,000 at 100,000 jobs), each made once,
-    # keyed by its schedule (held by the jobs meanwhile), zone, state and description.
-    tails: list[tuple[str, ...]] = []
+    # keyed by its schedule and state (by identity: held meanwhile), zone and description.
+    kinds: list[tuple[object, ...]] = []
     tail_of: dict[tuple[object, ...], int] = {}
     ids: list[str] = []
     which: list[int] = []
     for job_id, schedule, zone, state, error, description in service.list_jobs():
         ids.append(job_id)
-        key = (id(schedule), zone, state, error, description)
+        key = (id(schedule), zone, id(state), error, description)  # an enum's hash is slow
         index = tail_of.get(key)
-        if index is not None:
-            which.append(index)
-            continue
-        which.append(len(tails))
-        tail_of[key] = len(tails)
-        normalized = schedule.normalized
-        when = ""
+        if index is None:
+            index = tail_of[key] = len(kinds)
+            kinds.append((schedule, zone, state, error, description))
+        which.append(index)
+    # The next runs, per zone, of each expression of a tail that fires.
+    wanted: dict[object, dict[str, object]] = {}
+    for schedule, zone, state, _, _ in kinds:
         if fires and state in firing:
-            known = cells.get(zone)
-            if known is None:
-                known = cells[zone] = {}
-            when = known.get(normalized)
+            wanted.setdefault(zone, {}).setdefault(schedule.normalized, schedule)
+    texts: dict[datetime | None, str] = {None: ""}  # per fire time (an instant)
+    cells: dict[object, dict[str, str]] = {}  # per zone, per expression
+    for zone, schedules in wanted.items():
+        known = cells[zone] = {}
+        for normalized, fire in zip(
+            schedules, cron.next_fires_kept(schedules.values(), zone, now), strict=True
+        ):
+            when = texts.get(fire)  # schedules share fire times: 20,000 of 34,000
             if when is None:
-                fire = cron.next_fire_kept(schedule, zone, now)
-                when = texts.get(fire)  # schedules share fire times: 20,000 of 34,000
-                if when is None:
-                    when = texts[fire] = "" if fire is None else _when(fire, tz, now)
-                known[normalized] = when
+                when = texts[fire] = _when(fire, tz, now)
+            known[normalized] = when
+    words: dict[str, str] = {}
+    tails: list[tuple[str, ...]] = []
+    for schedule, zone, state, error, description in kinds:
+        normalized = schedule.normalized
+        when = cells[zone][normalized] if fires and state in firing else ""
         if not description:
             description = words.get(normalized)
             if description is None:

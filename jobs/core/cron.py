@@ -12,7 +12,7 @@ it never computes a date.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
@@ -342,6 +342,40 @@ def next_fire_kept(schedule: CronSchedule, tz: ZoneInfo, now: datetime) -> datet
         ):
             kept.keep(table, normalized, int(instant // 1), int(at))
     return when
+
+
+def next_fires_kept(
+    schedules: Iterable[CronSchedule], tz: ZoneInfo, now: datetime
+) -> list[datetime | None]:
+    """``next_fire_kept`` of each schedule in ``tz``, in order, with the kept file and the
+    zone's table looked up once and each kept fire time made a datetime once (34,000
+    schedules of 100,000 jobs have some 20,000 fire times)."""
+    found: list[datetime | None] = []
+    schedules = iter(schedules)
+    for schedule in schedules:
+        found.append(next_fire_kept(schedule, tz, now))
+        if _fires_asked >= FEW:
+            break
+    kept = _fires()
+    table = kept.table(tz.key)
+    instant = now.timestamp()
+    if table is None:
+        return found + [next_fire_kept(schedule, tz, now) for schedule in schedules]
+    if instant > kept.now:
+        kept.now = instant
+    begins, fires = table
+    times: dict[int, datetime] = {}
+    for schedule in schedules:
+        normalized = schedule.normalized
+        fire, begin = fires.get(normalized), begins.get(normalized)
+        if type(fire) is int and type(begin) is int and begin <= instant < fire:
+            when = times.get(fire)
+            if when is None:
+                when = times[fire] = datetime.fromtimestamp(fire, tz)
+            found.append(when)
+        else:
+            found.append(next_fire_kept(schedule, tz, now))
+    return found
 
 
 class _KeptFires(cron_cache.KeptFile):

@@ -80,6 +80,10 @@ class Kept(NamedTuple):
     options: JobOptions | None = None
 
 
+#: Makes a ``Kept`` without its ``__new__`` in Python: 100,000 of them add up.
+_new_tuple = tuple.__new__
+
+
 @dataclass(slots=True)
 class Merge:
     """What to apply to the jobs, in the order of the stored rows, and what to announce."""
@@ -122,7 +126,7 @@ def merge(
             values = (job.options, row.options, row.code_options)
             key = (id(values[0]), id(values[1]), id(values[2]))
             if key in unedited:
-                kept.append(Kept(row.job_id, row.paused))
+                kept.append(_new_tuple(Kept, (row.job_id, row.paused, None, None)))
                 continue
             said = len(notices)
             found = _kept(job, row, notices)

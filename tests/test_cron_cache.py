@@ -302,3 +302,28 @@ def test_list_with_a_corrupt_cache_and_an_unwritable_one(cli: Cli) -> None:
     cli.env["XDG_CACHE_HOME"] = str(blocked)
     _listed(*_timed(cli))
     _listed(*_timed(cli))
+
+
+@pytest.mark.parametrize("few", [0, 3, 100])
+def test_next_runs_asked_together_are_those_asked_one_by_one(
+    cache: Path, monkeypatch: pytest.MonkeyPatch, few: int
+) -> None:
+    """``next_fires_kept`` (the listing's, a zone at a time) answers as ``next_fire_kept``
+    does for each schedule, whether the first ones are worked out without the kept file
+    (``FEW``), the file is cold, warm, or some of its fires have passed."""
+    monkeypatch.setattr(cron, "FEW", few)
+    schedules = [cron.parse(e) for e in EXPRESSIONS + [f"{m} 4 * * *" for m in range(10)]]
+    for zone in ("UTC", "America/New_York"):
+        tz = cron.zone(zone)
+        for now in (NOW, NOW, NOW + timedelta(hours=20), NOW + timedelta(days=9)):
+            monkeypatch.setattr(cron, "_fires_asked", 0)
+            together = [_exact(d) for d in cron.next_fires_kept(schedules, tz, now)]
+            monkeypatch.setattr(cron, "_fires_asked", 0)
+            assert together == [_exact(cron.next_fire_kept(s, tz, now)) for s in schedules]
+            assert together == [_exact(s.next_times(now, tz, 1)[0]) for s in schedules]
+            _restart()
+
+
+def _exact(when: datetime | None) -> tuple[str, object] | None:
+    """A time as shown (wall clock, offset) and its zone, not only its instant."""
+    return None if when is None else (when.isoformat(), when.tzinfo)

@@ -224,6 +224,12 @@ _JOB_COLUMNS = (
     "job_id, func_ref, cron_expression, source, paused, removed, code_cron_expression, "
     f"{', '.join(_CODE_COLUMNS.values())}, {', '.join(_OPTION_COLUMNS)}"
 )
+#: ``_JOB_COLUMNS`` as ``load_jobs`` reads them: the columns that hold options (the
+#: source first, as ``_stored_options`` takes them) last, one slice of each row.
+_LOAD_COLUMNS = (
+    "job_id, func_ref, cron_expression, paused, removed, code_cron_expression, source, "
+    f"{', '.join(_CODE_COLUMNS.values())}, {', '.join(_OPTION_COLUMNS)}"
+)
 _SAVE_JOB = _Statement(
     f"INSERT OR REPLACE INTO jobs ({_JOB_COLUMNS}, options, updated_at) "
     f"VALUES ({', '.join('?' * (len(_JOB_COLUMNS.split(',')) + 2))})",
@@ -291,7 +297,7 @@ def _stored_options(key: tuple[Any, ...]) -> _Options:
 
 
 def _stored_jobs(rows: list[tuple[Any, ...]]) -> list[StoredJob]:
-    """The rows as read (``_JOB_COLUMNS``, then the JSON). Rows with the same options
+    """The rows as read (``_LOAD_COLUMNS``, then the JSON). Rows with the same options
     share their values: 10,000 registry jobs have a handful of different ones."""
     made: dict[tuple[Any, ...], _Options] = {}
     jobs = []
@@ -299,7 +305,7 @@ def _stored_jobs(rows: list[tuple[Any, ...]]) -> list[StoredJob]:
         _STORED_JOB
     )
     for row in rows:
-        key = row[3:4] + row[7:]
+        key = row[6:]
         found = made.get(key)
         if found is None:
             found = made[key] = _stored_options(key)
@@ -309,9 +315,9 @@ def _stored_jobs(rows: list[tuple[Any, ...]]) -> list[StoredJob]:
         cron(job, row[2])
         source_of(job, found[0])
         options_of(job, found[1])
-        paused(job, bool(row[4]))
-        removed(job, bool(row[5]))
-        code_cron(job, row[6])
+        paused(job, bool(row[3]))
+        removed(job, bool(row[4]))
+        code_cron(job, row[5])
         code_of(job, found[2])
         jobs.append(job)
     return jobs
@@ -1128,7 +1134,7 @@ class Store(StateStore):
     def load_jobs(self) -> list[StoredJob]:
         options = "options" if self._version >= 2 else "'{}'"  # an older file, read-only
         rows = self._read.execute(
-            f"SELECT {_JOB_COLUMNS}, {options} FROM jobs ORDER BY rowid"
+            f"SELECT {_LOAD_COLUMNS}, {options} FROM jobs ORDER BY rowid"
         ).fetchall()
         return _stored_jobs(rows)
 

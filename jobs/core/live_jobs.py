@@ -87,7 +87,8 @@ def build(
 def from_entry(entry: dict[str, Any], default_tz: ZoneInfo) -> LiveJob:
     """``build(default_tz=default_tz, **entry)`` for a registry entry whose keys are known
     good (``job_options.REQUIRED_KEYS`` and option names), without making its options a
-    dict of their own when they were seen before."""
+    dict of their own when they were seen before; the job is the registry's (its
+    ``source``, ``code_cron`` and ``code_options`` set)."""
     job_id, func = entry["job_id"], entry["func"]
     known = _funcs_seen.get(func) if type(func) is FunctionType else None
     if known is not None and _plain_id(job_id):
@@ -100,9 +101,25 @@ def from_entry(entry: dict[str, Any], default_tz: ZoneInfo) -> LiveJob:
             tz, values = shared
             if not (transient and values.isolation is not None):
                 schedule = cron.parse(entry["cron_expression"])
-                return LiveJob(job_id, func, ref, schedule, tz, values, transient=transient)
+                return LiveJob(
+                    job_id,
+                    func,
+                    ref,
+                    schedule,
+                    tz,
+                    values,
+                    False,
+                    JobSource.REGISTRY,
+                    schedule.expression,
+                    values,
+                    transient,
+                )
     options = {name: value for name, value in entry.items() if name not in _NOT_OPTIONS}
-    return _build(job_id, func, entry["cron_expression"], default_tz, options)
+    job = _build(job_id, func, entry["cron_expression"], default_tz, options)
+    job.source = JobSource.REGISTRY
+    job.code_cron = job.schedule.expression
+    job.code_options = job.options
+    return job
 
 
 _NOT_OPTIONS = job_options.REQUIRED_KEYS

@@ -287,9 +287,6 @@ class SchedulerService:
         job = live_jobs.from_entry(entry, self.tz)
         if job.job_id in self._jobs:
             raise DuplicateJobError(job.job_id)
-        job.source = JobSource.REGISTRY
-        job.code_cron = job.schedule.expression
-        job.code_options = job.options
         self._jobs[job.job_id] = job
         return job
 

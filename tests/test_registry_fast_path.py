@@ -348,3 +348,18 @@ def test_a_duplicate_id_through_the_fast_path_names_it() -> None:
         "registry entry 2 ('twice'): a job with id 'twice' is already registered; choose another id"
     ]
     assert service.get_job("twice").cron_expression == "@daily"
+
+
+class Twisted(dict):  # type: ignore[type-arg]
+    """An entry that answers ``entry[key]`` differently from what ``**entry`` passes."""
+
+    def __getitem__(self, key: str) -> Any:
+        return "@hourly" if key == "cron_expression" else super().__getitem__(key)
+
+
+def test_an_entry_of_a_dict_subclass_is_read_as_register_job_reads_keywords() -> None:
+    service = new_service()
+    assert service.load_registry([dict(SEEDS[1])]) == []
+    entry = Twisted(job_id="twisted", func=jf.ok_plain, cron_expression="*/5 * * * *")
+    assert service.load_registry([entry]) == []
+    assert service.get_job("twisted").cron_expression == "*/5 * * * *"

@@ -65,7 +65,7 @@ def build(
     caller refuses other names: ``job_options.unknown_options``).
 
     A registry of 100,000 entries has a few functions and a few sets of options: each
-    distinct one is checked once (``_known_func``, ``_known_options``), and an entry made
+    distinct one is checked once (``_funcs_seen``, ``_options_seen``), and an entry made
     only of values already found good takes no other check. Anything else, and every
     entry with a fault, goes through ``_build``, so the errors are always its own.
     """

@@ -271,7 +271,9 @@ class SchedulerService:
     def _adds_quietly(self) -> bool:
         """Whether ``_add`` of a new code job would only keep it: before ``start()`` and
         before the state file is loaded (nothing is written or scheduled), nobody to tell.
-        Nothing ``_add_code_job`` does changes that, so it holds for a whole registry."""
+        Nothing ``_add_code_job`` does changes that, so it holds for a whole list of
+        entries (unless a module imported for a ``module:function`` reference starts this
+        very service or subscribes to it)."""
         return (
             self._standby is None
             and not self._run_state.active
@@ -307,7 +309,8 @@ class SchedulerService:
         errors: list[str] = []
         rejected: list[tuple[int, Any, str, str]] = []
         config_keys, required_keys = job_options.CONFIG_KEYS, job_options.REQUIRED_KEYS
-        quietly = self._adds_quietly()
+        # A list is iterated without running code of the caller's; a dict is read as **.
+        quietly = type(entries) in (list, tuple) and self._adds_quietly()
         for index, entry in enumerate(entries):
             try:
                 if not isinstance(entry, dict):
@@ -321,7 +324,7 @@ class SchedulerService:
                         f"unknown key(s): {', '.join(sorted(keys - config_keys))}; "
                         f"expected some of {', '.join(sorted(config_keys))}"
                     )
-                if quietly:
+                if quietly and type(entry) is dict:
                     self._add_code_job(entry)
                 else:
                     self._add(**entry)  # no snapshot per entry: 10,000 of them add up

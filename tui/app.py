@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -61,7 +62,6 @@ from tui.screens import (
     EditScheduleScreen,
     HelpScreen,
     JobDetailScreen,
-    OutputScreen,
     RegisterScreen,
     SortScreen,
     TimelineScreen,
@@ -129,6 +129,13 @@ async def _describe_ahead(expressions: list[str]) -> None:
             with contextlib.suppress(cron.CronError):
                 cron.describe(cron.parse(expression).normalized)  # cached for later
         await asyncio.sleep(0)
+
+
+def _is_output(screen: object) -> bool:
+    """Whether ``screen`` is the output view, asked without importing it: it brings Rich's
+    Syntax and Textual's TextArea, a tenth of a bare app's start, so it waits until shown."""
+    module = sys.modules.get("tui.screens.output")
+    return module is not None and isinstance(screen, module.OutputScreen)
 
 
 def _state_file(status: SchedulerStatus) -> str:
@@ -327,6 +334,7 @@ class JobConsoleApp(App[None]):
         self._table.set_jobs(await self._read_jobs())
         scope, self._log_scope = self._log_scope, None
         if scope is not None and self._table.get_job(scope) is not None:
+            self._table.select(scope)  # the log follows the cursor: both on that job
             await self._scope_log(scope)
         self._report_rejected()
         if self.autostart:
@@ -486,7 +494,7 @@ class JobConsoleApp(App[None]):
         for screen in list(self.screen_stack):
             if isinstance(screen, JobDetailScreen) and screen.job_id in touched:
                 await self._fill_detail(screen)
-            elif isinstance(screen, OutputScreen):
+            elif _is_output(screen):
                 for event in batch.events:
                     if event.execution is not None and event.execution.id == screen.execution_id:
                         screen.show(event.execution)
@@ -836,12 +844,16 @@ class JobConsoleApp(App[None]):
             )
             self._notify(f"{job.job_id} {why}", severity="warning")
             return
+        from tui.screens.output import OutputScreen
+
         self.push_screen(OutputScreen(ran, tz=self._zone_of(job)))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # The output view and the timeline are views of their own: the table's keys
         # neither show nor act there.
-        focused_view = isinstance(self.screen, OutputScreen | TimelineScreen | SortScreen)
+        focused_view = isinstance(self.screen, TimelineScreen | SortScreen) or _is_output(
+            self.screen
+        )
         return not focused_view or action in ("help", "quit")
 
     async def action_timeline(self) -> None:
@@ -850,11 +862,15 @@ class JobConsoleApp(App[None]):
         self.push_screen(TimelineScreen(jobs, now=self.clock(), tz=self.tz))
 
     def on_execution_log_execution_chosen(self, message: ExecutionLog.ExecutionChosen) -> None:
+        from tui.screens.output import OutputScreen
+
         self.push_screen(OutputScreen(message.execution, tz=self.tz))
 
     def on_job_detail_screen_run_chosen(self, message: JobDetailScreen.RunChosen) -> None:
         screen = self.screen
         tz = screen.tz if isinstance(screen, JobDetailScreen) else self.tz
+        from tui.screens.output import OutputScreen
+
         self.push_screen(OutputScreen(message.execution, tz=tz))
 
     async def action_pause(self) -> None:

@@ -310,7 +310,7 @@ class JobConsoleApp(App[None]):
         """After the first frame: the rest of the registry, a step per loop iteration. The
         status line says how far a few times a second (each redraw costs the loading)."""
         shown = time.monotonic()
-        while self._loading is not None:
+        while self._loading is not None and not self._shutting_down:
             await self._load_registry(ENTRIES_PER_STEP)
             if self._loading is not None and time.monotonic() - shown > LOADING_SHOWN_EVERY:
                 shown = time.monotonic()
@@ -337,7 +337,7 @@ class JobConsoleApp(App[None]):
             self._table.select(scope)  # the log follows the cursor: both on that job
             await self._scope_log(scope)
         self._report_rejected()
-        if self.autostart:
+        if self.autostart and not self._shutting_down:
             # Draw first, then start: with thousands of jobs, handing them all to
             # APScheduler takes a moment the user need not stare at a blank terminal for.
             self._starting = True

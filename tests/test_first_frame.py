@@ -161,3 +161,17 @@ async def test_with_stored_rows_no_job_is_drawn_before_the_merge(durable) -> Non
         assert table.get_job("job00007").state is JobState.PAUSED
         assert table.state_counts()[JobState.PAUSED] == 1
         assert table.job_count == COUNT
+
+
+async def test_the_last_step_merges_the_state_file_even_with_no_entry_left(durable) -> None:
+    first = durable()
+    first.start()
+    first.register_job("from-console", "tests.jobfuncs:quick", YEARLY)  # stored, restored
+    task = first.shutdown(timeout=0)
+    assert task is not None
+    await task
+
+    again = staged(durable(), [])
+    assert again.get_jobs() == []  # nothing loaded nor merged yet
+    assert again.load_registry_step(FIRST_ENTRIES).done
+    assert [job.job_id for job in again.get_jobs()] == ["from-console"]

@@ -126,6 +126,7 @@ class SchedulerService:
         self._staged_at = 0
         self._staged_rejected: list[tuple[int, Any, str, str]] = []
         self._staged_settled = True
+        self._staging = False
         self._pending_notices: list[str] = []
         self._persistence = Persistence(self._store, self.settings, self._clock)
         self._housekeeping: asyncio.Task[None] | None = None
@@ -326,6 +327,7 @@ class SchedulerService:
         self._staged = list(entries)
         self._staged_at = 0
         self._staged_rejected = []
+        self._staging = True
         store = self._store
         self._staged_settled = not (store.persistent and store.holds_jobs())
 
@@ -335,7 +337,7 @@ class SchedulerService:
         After the last: the bad ones are kept as rows and the state file is merged."""
         staged, start = self._staged, self._staged_at
         total = len(staged)
-        if start >= total:
+        if not self._staging:
             return RegistryLoad(total, total, True)
         end = total if count is None else min(total, start + count)
         self._staged_at = end
@@ -346,6 +348,7 @@ class SchedulerService:
                 rejected.append(found)
         if end < total:
             return RegistryLoad(end, total, self._staged_settled)
+        self._staging = False
         self._staged, self._staged_rejected = [], []
         errors = [found[3] for found in rejected]
         self.boot_errors.extend(errors)
@@ -356,7 +359,7 @@ class SchedulerService:
         return RegistryLoad(total, total, True)
 
     def _load_staged(self) -> None:
-        if self._staged_at < len(self._staged):
+        if self._staging:
             self.load_registry_step()
 
     def _load_entry(self, index: int, entry: Any) -> tuple[int, Any, str, str] | None:

@@ -12,7 +12,9 @@ interleaved, and the first round (a warm-up) is discarded:
 
 - Console first frame: launched in a new 120x35 tmux window, captured every 5 ms until
   the frame shows ``job00000`` and the ``next run`` header; at 10,000 and at N jobs,
-  against ``bench/bare_app.py`` (a bare Textual app, three rows) measured the same way.
+  against ``bench/bare_app.py`` (a bare Textual app, three rows) measured the same way,
+  and the floor: ``bench/floor_app.py``, the bare app after importing the N-job registry
+  module, as any console must before showing one of its jobs.
 - Every job scheduled, console: from the launch until the status line says ``● running``
   (the app shows it once the service's one start-up event, SCHEDULER_STARTED, is in).
 - Every job scheduled, headless: from spawning ``jobconsole run --headless`` until it
@@ -287,7 +289,7 @@ def run_in_process(jobs: int, runs: int) -> int:
 
 def run(jobs: int, runs: int, idle: float) -> list[list[str]]:
     timeout = 600.0
-    frames: dict[str, list[list[float]]] = {"bare": [], "10k": [], "N": []}
+    frames: dict[str, list[list[float]]] = {"bare": [], "floor": [], "10k": [], "N": []}
     heads: list[dict[str, float]] = []
     restarts: list[dict[str, float]] = []
     bares: list[float] = []
@@ -298,6 +300,7 @@ def run(jobs: int, runs: int, idle: float) -> list[list[str]]:
                 tag = " (warm-up)" if not r else ""
                 cases = {
                     "bare": ([PYTHON, str(BENCH / "bare_app.py")], [["bare-row-0"]], None),
+                    "floor": ([PYTHON, str(BENCH / "floor_app.py")], [["bare-row-0"]], jobs),
                     "10k": ([JOBCONSOLE], [FIRST_FRAME, ALL_SCHEDULED], 10_000),
                     "N": ([JOBCONSOLE], [FIRST_FRAME, ALL_SCHEDULED], jobs),
                 }
@@ -338,6 +341,17 @@ def run(jobs: int, runs: int, idle: float) -> list[list[str]]:
     rows = [
         ["bare Textual app: first frame (baseline)", bare.spread("s", 1, 2), "", "1.00", "", ""]
     ]
+    floor = Summary.of([t[0] for t in frames["floor"]])
+    rows.append(
+        [
+            f"the floor: the bare app after importing the {jobs:,}-job registry",
+            floor.spread("s", 1, 2),
+            f"{bare.median:.2f} s",
+            f"{ratio(floor.median, bare.median):.2f}",
+            "",
+            "",
+        ]
+    )
     for name, label, target in (("10k", "10,000", 1.5), ("N", n, 2.0)):
         first = Summary.of([t[0] for t in frames[name]])
         r = ratio(first.median, bare.median)

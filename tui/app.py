@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -44,6 +45,7 @@ from jobs.core.records import (
     JobSnapshot,
     JobSource,
     JobState,
+    RegistryLoad,
     SchedulerEvent,
     SchedulerStatus,
 )
@@ -60,7 +62,6 @@ from tui.screens import (
     EditScheduleScreen,
     HelpScreen,
     JobDetailScreen,
-    OutputScreen,
     RegisterScreen,
     SortScreen,
     TimelineScreen,
@@ -104,6 +105,11 @@ _LOGGED_JOB_EVENTS = frozenset(
 #: Alerts notified one by one in a batch; the rest are counted in one more.
 ALERTS_SHOWN = 3
 DESCRIBE_SLICE = 100  # ~8 ms of cron-descriptor per loop iteration
+#: Registry entries loaded before the first frame (a screenful and more), then per step
+#: after it (~10-20 ms each, so keys are still answered while the rest loads).
+FIRST_ENTRIES = 200
+ENTRIES_PER_STEP = 1000
+LOADING_SHOWN_EVERY = 0.25  # seconds
 
 
 def _utcnow() -> datetime:
@@ -123,6 +129,13 @@ async def _describe_ahead(expressions: list[str]) -> None:
             with contextlib.suppress(cron.CronError):
                 cron.describe(cron.parse(expression).normalized)  # cached for later
         await asyncio.sleep(0)
+
+
+def _is_output(screen: object) -> bool:
+    """Whether ``screen`` is the output view, asked without importing it: it brings Rich's
+    Syntax and Textual's TextArea, a tenth of a bare app's start, so it waits until shown."""
+    module = sys.modules.get("tui.screens.output")
+    return module is not None and isinstance(screen, module.OutputScreen)
 
 
 def _state_file(status: SchedulerStatus) -> str:
@@ -225,6 +238,9 @@ class JobConsoleApp(App[None]):
             quitting=lambda: self._shutting_down,
         )
         self._starting = False
+        #: How far the registry has loaded, until every entry has (then None).
+        self._loading: RegistryLoad | None = RegistryLoad(0, 1, settled=False)
+        self._log_scope: str | None = None  # the saved one, applied once all are loaded
         # Until the service says SCHEDULER_STARTED; an attached console's host has.
         self._all_scheduled = client.status().attached
         self._events = EventQueue(lambda: self.post_message(self.SchedulerEvents()))
@@ -247,27 +263,29 @@ class JobConsoleApp(App[None]):
         self._table = self.query_one("#jobs", JobTable)
         self._log = self.query_one("#log", ExecutionLog)
         self._status = self.query_one(StatusBar)
-        await self._load_history()
-        self._unsubscribe = self.client.subscribe(self._events.put)
-        self._events.supersede_jobs()
-        self._table.set_jobs(await self._read_jobs())
         self._table.focus()
         await self._apply_preferences()
-        if self.autostart:
-            # Draw first, then start: with thousands of jobs, handing them all to
-            # APScheduler takes a moment the user need not stare at a blank terminal for.
-            self._starting = True
-            self.call_after_refresh(self._start_scheduler)
+        # The first frame shows the registry's first jobs (when the state file has nothing
+        # to merge into them) before the rest is loaded, a step per loop iteration.
+        await self._load_registry(FIRST_ENTRIES)
+        loading = self._loading
+        if loading is not None:
+            if loading.settled:
+                self._table.set_jobs(await self.client.get_jobs())
+            self._table.loading_note = self._loading_note()
+            self.call_after_refresh(
+                lambda: self.run_worker(self._load_rest(), name="load", group="load")
+            )
         status = self.client.status()
         banner = self.query_one("#banner", Static)
         banner.display = status.disabled_reason is not None
-        self._report_rejected()
         self._terminal.install()
         await self._tick()
         # Tick just after each wall-clock second, so countdowns change with the clock.
         self.set_timer(1.02 - time.time() % 1, lambda: self.set_interval(1, self._tick))
 
     async def _apply_preferences(self) -> None:
+        """The saved theme, sort and alerts (the log's scope once every job is loaded)."""
         chosen, problem = self.preferences.load()
         if problem:
             self._notify(problem, severity="warning", timeout=10)
@@ -275,9 +293,56 @@ class JobConsoleApp(App[None]):
             self.theme = chosen.theme
         if chosen.sort_column in SORT_KEYS:
             self._table.sort_by(chosen.sort_column, reverse=chosen.sort_reverse)
-        if chosen.log_scope is not None and self._table.get_job(chosen.log_scope) is not None:
-            await self._scope_log(chosen.log_scope)
+        self._log_scope = chosen.log_scope
         self.alerts = chosen.alerts
+
+    async def _load_registry(self, count: int | None) -> None:
+        """Load ``count`` more registry entries (None: all that are left); once every one
+        is, read the jobs and the history and start."""
+        if self._loading is None:
+            return
+        self._loading = loading = await self.client.load_registry_step(count)
+        if loading.done:
+            self._loading = None
+            await self._all_loaded()
+
+    async def _load_rest(self) -> None:
+        """After the first frame: the rest of the registry, a step per loop iteration. The
+        status line says how far a few times a second (each redraw costs the loading)."""
+        shown = time.monotonic()
+        while self._loading is not None and not self._shutting_down:
+            await self._load_registry(ENTRIES_PER_STEP)
+            if self._loading is not None and time.monotonic() - shown > LOADING_SHOWN_EVERY:
+                shown = time.monotonic()
+                self._table.loading_note = self._loading_note()
+                self._refresh_status()
+            await asyncio.sleep(0)
+
+    def _loading_note(self) -> str:
+        loading = self._loading
+        if loading is None:
+            return ""
+        return f"loading jobs: {loading.loaded:,} of {loading.total:,}"
+
+    async def _all_loaded(self) -> None:
+        """Every registry entry is loaded and merged: every job, its history and its bad
+        entries are shown, and the scheduler starts (after a frame)."""
+        self._table.loading_note = ""
+        await self._load_history()
+        self._unsubscribe = self.client.subscribe(self._events.put)
+        self._events.supersede_jobs()
+        self._table.set_jobs(await self._read_jobs())
+        scope, self._log_scope = self._log_scope, None
+        if scope is not None and self._table.get_job(scope) is not None:
+            self._table.select(scope)  # the log follows the cursor: both on that job
+            await self._scope_log(scope)
+        self._report_rejected()
+        if self.autostart and not self._shutting_down:
+            # Draw first, then start: with thousands of jobs, handing them all to
+            # APScheduler takes a moment the user need not stare at a blank terminal for.
+            self._starting = True
+            self.call_after_refresh(self._start_scheduler)
+        self._refresh_status()
 
     def _save_preferences(self) -> None:
         try:
@@ -356,8 +421,10 @@ class JobConsoleApp(App[None]):
             )
 
     async def _start_scheduler(self) -> None:
-        """Start the scheduler (once); a key pressed before the first frame starts it too.
-        An attached client was started before the app: its host schedules already."""
+        """Start the scheduler (once); a key pressed before the first frame starts it too,
+        after loading what is left of the registry. An attached client was started before
+        the app: its host schedules already."""
+        await self._load_registry(None)
         if not self._starting:
             return
         self._starting = False
@@ -427,7 +494,7 @@ class JobConsoleApp(App[None]):
         for screen in list(self.screen_stack):
             if isinstance(screen, JobDetailScreen) and screen.job_id in touched:
                 await self._fill_detail(screen)
-            elif isinstance(screen, OutputScreen):
+            elif _is_output(screen):
                 for event in batch.events:
                     if event.execution is not None and event.execution.id == screen.execution_id:
                         screen.show(event.execution)
@@ -544,6 +611,8 @@ class JobConsoleApp(App[None]):
         status = self.client.status()
         if status.attached and not status.connected:
             state, note = SchedulerState.LOST, ""
+        elif self._loading is not None:
+            state, note = SchedulerState.STARTING, self._loading_note()
         elif self._shutting_down:
             note = "detaching" if status.attached else "waiting for running jobs to end"
             state = SchedulerState.STOPPING
@@ -775,24 +844,33 @@ class JobConsoleApp(App[None]):
             )
             self._notify(f"{job.job_id} {why}", severity="warning")
             return
+        from tui.screens.output import OutputScreen
+
         self.push_screen(OutputScreen(ran, tz=self._zone_of(job)))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # The output view and the timeline are views of their own: the table's keys
         # neither show nor act there.
-        focused_view = isinstance(self.screen, OutputScreen | TimelineScreen | SortScreen)
+        focused_view = isinstance(self.screen, TimelineScreen | SortScreen) or _is_output(
+            self.screen
+        )
         return not focused_view or action in ("help", "quit")
 
     async def action_timeline(self) -> None:
+        await self._load_registry(None)  # every job's times, not the first ones
         jobs = await self.client.get_jobs()
         self.push_screen(TimelineScreen(jobs, now=self.clock(), tz=self.tz))
 
     def on_execution_log_execution_chosen(self, message: ExecutionLog.ExecutionChosen) -> None:
+        from tui.screens.output import OutputScreen
+
         self.push_screen(OutputScreen(message.execution, tz=self.tz))
 
     def on_job_detail_screen_run_chosen(self, message: JobDetailScreen.RunChosen) -> None:
         screen = self.screen
         tz = screen.tz if isinstance(screen, JobDetailScreen) else self.tz
+        from tui.screens.output import OutputScreen
+
         self.push_screen(OutputScreen(message.execution, tz=tz))
 
     async def action_pause(self) -> None:

@@ -289,11 +289,13 @@ def _boot(  # type: ignore[no-untyped-def]
     role: str = "library",
     at_start: bool = False,
     attach: bool = False,
+    staged: bool = False,
 ):
     """Settings, state and registry, or a message for stderr. ``at_start``: the state file
     is opened by ``start()``, which waits while another process holds it. ``attach``
     raises ``StateLockedError`` when a live scheduler holds the state file, to attach to
-    it."""
+    it. ``staged``: the registry is imported but its entries are loaded (and the state
+    file merged) later, a step at a time (the console, after its first frame)."""
     from jobs.core.bootstrap import RegistryError, build_service
     from jobs.core.settings import SettingsError
     from jobs.core.store import StateError, StateLockedError, reset_state
@@ -311,9 +313,14 @@ def _boot(  # type: ignore[no-untyped-def]
         if read_only and not (settings.state_path and os.path.lexists(settings.state_path)):
             durable = False
         service = build_service(
-            settings, durable=durable, read_only=read_only, role=role, at_start=at_start
+            settings,
+            durable=durable,
+            read_only=read_only,
+            role=role,
+            at_start=at_start,
+            staged=staged,
         )
-        if not at_start:
+        if not at_start and not staged:
             service.load_state()
         return service, None
     except StateLockedError as exc:
@@ -694,7 +701,10 @@ def cmd_console(args: argparse.Namespace) -> int:
     for _ in range(3):  # a scheduler may come and go between the two tries
         try:
             service, error = _boot(
-                reset=args.reset_state, role="console", attach=not args.reset_state
+                reset=args.reset_state,
+                role="console",
+                attach=not args.reset_state,
+                staged=True,
             )
             break
         except StateLockedError:

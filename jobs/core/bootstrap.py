@@ -19,12 +19,15 @@ def build_service(
     read_only: bool = False,
     role: str = "library",
     at_start: bool = False,
+    staged: bool = False,
 ) -> SchedulerService:
     """A service with the registry's jobs registered; boot errors are in ``boot_errors``.
 
     ``durable`` opens the state file (locked for this process unless ``read_only``), now,
     or with ``at_start`` when the service starts, standing by while another process
     holds it. An empty ``JOBCONSOLE_STATE`` (``state_path`` None) means no state file.
+    ``staged``: the registry is imported, its entries loaded later, a step at a time
+    (``SchedulerService.stage_registry``).
     """
     settings = settings or Settings.load()
     store = None
@@ -34,5 +37,9 @@ def build_service(
 
         store = Store.open(settings, read_only=read_only, role=None if read_only else role)
     service = SchedulerService(settings, store=store, role=role, durable=durable and at_start)
-    service.load_registry(load_registry_entries(settings.registry))
+    entries = load_registry_entries(settings.registry)
+    if staged:
+        service.stage_registry(entries)
+    else:
+        service.load_registry(entries)
     return service

@@ -29,6 +29,7 @@ from jobs.core.job_options import OptionKeys
 from jobs.core.records import (
     Execution,
     JobSnapshot,
+    RegistryLoad,
     SchedulerEvent,
     SchedulerStatus,
 )
@@ -66,6 +67,12 @@ class SchedulerClient(abc.ABC):
         settings' shutdown timeout when None; 0 cancels them at once); remote, detach,
         leaving the scheduler and its jobs running. Calling it again with a shorter
         timeout while one is waiting cuts that wait short."""
+
+    async def load_registry_step(self, count: int | None = None) -> RegistryLoad:
+        """Load up to ``count`` more of the registry entries the scheduler loads a step at
+        a time (None: all that are left), so that a console draws its first rows first.
+        A remote scheduler's host loaded its registry before serving: nothing is left."""
+        return RegistryLoad(0, 0)
 
     # ----------------------------------------------------------------- reads
 
@@ -174,6 +181,9 @@ class LocalClient(SchedulerClient):
         task = self.service.shutdown(timeout=timeout)
         if task is not None:
             await task
+
+    async def load_registry_step(self, count: int | None = None) -> RegistryLoad:
+        return self.service.load_registry_step(count)
 
     async def get_jobs(self) -> list[JobSnapshot]:
         return self.service.get_jobs()

@@ -236,6 +236,24 @@ class RejectedEntry:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class RegistryLoad:
+    """How far a scheduler has loaded the registry entries it loads a step at a time.
+
+    ``settled``: the jobs loaded so far are as they will be shown once every entry is
+    loaded and merged with the state file (there is nothing stored to merge), so a
+    console may draw them before the rest.
+    """
+
+    loaded: int
+    total: int
+    settled: bool = True
+
+    @property
+    def done(self) -> bool:
+        return self.loaded >= self.total
+
+
 class EventKind(StrEnum):
     JOB_ADDED = "job added"
     JOB_REMOVED = "job removed"

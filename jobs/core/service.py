@@ -39,6 +39,7 @@ from jobs.core.records import (
     JobSnapshot,
     JobSource,
     JobState,
+    RegistryLoad,
     RejectedEntry,
     SchedulerEvent,
     SchedulerStatus,
@@ -120,6 +121,12 @@ class SchedulerService:
         self.boot_errors: list[str] = []
         #: The registry entries not loaded, as data (a console shows each as a row).
         self.rejected: list[RejectedEntry] = []
+        #: Registry entries kept to load a step at a time (``stage_registry``).
+        self._staged: list[Any] = []
+        self._staged_at = 0
+        self._staged_rejected: list[tuple[int, Any, str, str]] = []
+        self._staged_settled = True
+        self._staging = False
         self._pending_notices: list[str] = []
         self._persistence = Persistence(self._store, self.settings, self._clock)
         self._housekeeping: asyncio.Task[None] | None = None
@@ -215,6 +222,7 @@ class SchedulerService:
         registered after that could not be merged with what the file holds for it, so it
         is refused with a RuntimeError.
         """
+        self._load_staged()
         unknown = job_options.unknown_options(options)
         if unknown:
             raise TypeError(f"register_job() got an unexpected keyword argument {unknown[0]!r}")
@@ -306,39 +314,92 @@ class SchedulerService:
                 entries = load_registry_entries(self.settings.registry)
             except RegistryError as exc:
                 raise exc.with_traceback(None) from None  # the message names the module
-        errors: list[str] = []
-        rejected: list[tuple[int, Any, str, str]] = []
-        config_keys, required_keys = job_options.CONFIG_KEYS, job_options.REQUIRED_KEYS
         # A list is iterated without running code of the caller's; a dict is read as **.
         quietly = type(entries) in (list, tuple) and self._adds_quietly()
-        for index, entry in enumerate(entries):
-            try:
-                if not isinstance(entry, dict):
-                    raise InvalidJobError(f"expected a dict (CronJobConfig), got {entry!r}")
-                keys = entry.keys()
-                if not (required_keys <= keys <= config_keys):
-                    missing = required_keys - keys
-                    if missing:
-                        raise InvalidJobError(f"missing key(s): {', '.join(sorted(missing))}")
-                    raise InvalidJobError(
-                        f"unknown key(s): {', '.join(sorted(keys - config_keys))}; "
-                        f"expected some of {', '.join(sorted(config_keys))}"
-                    )
-                if quietly and type(entry) is dict:
-                    self._add_code_job(entry)
-                else:
-                    self._add(**entry)  # no snapshot per entry: 10,000 of them add up
-            except (InvalidJobError, DuplicateJobError, ValueError) as exc:
-                label = f"registry entry {index + 1}"
-                if isinstance(entry, dict):
-                    label += f" ({entry.get('job_id')!r})"
-                errors.append(f"{label}: {exc}")
-                rejected.append((index + 1, entry, str(exc), errors[-1]))
+        rejected = [
+            found
+            for index, entry in enumerate(entries)
+            if (found := self._load_entry(index, entry, quietly)) is not None
+        ]
+        return self._settle_rejected(rejected)
+
+    def _settle_rejected(self, rejected: list[tuple[int, Any, str, str]]) -> list[str]:
+        """Report the registry's bad entries and keep them as rows; their messages."""
+        errors = [found[3] for found in rejected]
         self.boot_errors.extend(errors)
         self._keep_rejected(rejected)
         for message in errors:
             log.error("%s", message)
         return errors
+
+    def stage_registry(self, entries: Iterable[Any]) -> None:
+        """Keep the registry's entries to load a step at a time (``load_registry_step``),
+        then merged with the state file as ``load_state()`` does: the console draws its
+        first rows before 100,000 entries are checked. Anything that acts on the jobs
+        (``start()``, a change, ``register_job``) loads what is left first."""
+        self._staged = list(entries)
+        self._staged_at = 0
+        self._staged_rejected = []
+        self._staging = True
+        store = self._store
+        self._staged_settled = not (store.persistent and store.holds_jobs())
+
+    def load_registry_step(self, count: int | None = None) -> RegistryLoad:
+        """Load up to ``count`` more staged entries (None: all that are left), as
+        ``load_registry`` would, each bad one reported by its place in the whole list.
+        After the last: the bad ones are kept as rows and the state file is merged."""
+        staged, start = self._staged, self._staged_at
+        total = len(staged)
+        if not self._staging:
+            return RegistryLoad(total, total, True)
+        end = total if count is None else min(total, start + count)
+        self._staged_at = end
+        rejected = self._staged_rejected
+        quietly = self._adds_quietly()
+        for index in range(start, end):
+            found = self._load_entry(index, staged[index], quietly)
+            if found is not None:
+                rejected.append(found)
+        if end < total:
+            return RegistryLoad(end, total, self._staged_settled)
+        self._staging = False
+        self._staged, self._staged_rejected = [], []
+        self._settle_rejected(rejected)
+        self.load_state()
+        return RegistryLoad(total, total, True)
+
+    def _load_staged(self) -> None:
+        if self._staging:
+            self.load_registry_step()
+
+    def _load_entry(
+        self, index: int, entry: Any, quietly: bool
+    ) -> tuple[int, Any, str, str] | None:
+        """One registry entry checked and added (``quietly``: ``_adds_quietly()`` held
+        when the loading began); a bad one comes back as ``_keep_rejected`` takes it."""
+        try:
+            if not isinstance(entry, dict):
+                raise InvalidJobError(f"expected a dict (CronJobConfig), got {entry!r}")
+            keys = entry.keys()
+            config_keys, required_keys = job_options.CONFIG_KEYS, job_options.REQUIRED_KEYS
+            if not (required_keys <= keys <= config_keys):
+                missing = required_keys - keys
+                if missing:
+                    raise InvalidJobError(f"missing key(s): {', '.join(sorted(missing))}")
+                raise InvalidJobError(
+                    f"unknown key(s): {', '.join(sorted(keys - config_keys))}; "
+                    f"expected some of {', '.join(sorted(config_keys))}"
+                )
+            if quietly and type(entry) is dict:
+                self._add_code_job(entry)
+            else:
+                self._add(**entry)  # no snapshot per entry: 10,000 of them add up
+        except (InvalidJobError, DuplicateJobError, ValueError) as exc:
+            label = f"registry entry {index + 1}"
+            if isinstance(entry, dict):
+                label += f" ({entry.get('job_id')!r})"
+            return (index + 1, entry, str(exc), f"{label}: {exc}")
+        return None
 
     def _keep_rejected(self, rejected: list[tuple[int, Any, str, str]]) -> None:
         """Keep each bad entry as plain data, under its own id when that names no job."""
@@ -401,6 +462,7 @@ class SchedulerService:
             )
         if self._run_state.active or self._run_state is RunState.STANDBY:
             return
+        self._load_staged()
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -689,6 +751,7 @@ class SchedulerService:
         one a crash cut short. Loading is done once; ``start()`` then does not load again.
         """
         if not self._run_state.active:
+            self._load_staged()
             self.load_state()
 
     def pause_job(self, job_id: str) -> JobSnapshot:

@@ -145,6 +145,11 @@ class StateStore(ABC):
     @abstractmethod
     def job_stats(self) -> dict[str, JobStats]: ...
 
+    def holds_jobs(self) -> bool:
+        """Whether it holds a job's row or counts: whether merging it could change a job
+        (a console draws the registry's first jobs before the merge only when not)."""
+        return bool(self.load_jobs() or self.job_stats())
+
     @abstractmethod
     def executions(
         self, job_id: str | None = None, limit: int = 50, failed_only: bool = False

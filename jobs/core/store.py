@@ -1146,6 +1146,13 @@ class Store(StateStore):
         ).fetchall()
         return {r[0]: JobStats(r[1], r[2], _last_run(r[3:])) for r in rows}
 
+    def holds_jobs(self) -> bool:
+        return bool(
+            self._read.execute(
+                "SELECT EXISTS (SELECT 1 FROM jobs) OR EXISTS (SELECT 1 FROM job_stats)"
+            ).fetchone()[0]
+        )
+
     def executions(
         self, job_id: str | None = None, limit: int = 50, failed_only: bool = False
     ) -> list[Execution]:

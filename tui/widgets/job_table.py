@@ -191,6 +191,8 @@ class JobTable(ScrollView, can_focus=True):
         self._offsets = self._column_offsets()
         self._now = self.clock()
         self._styles = PassStyles(self)
+        #: While the registry loads: how far, for the table's empty line.
+        self.loading_note = ""
 
     # ------------------------------------------------------------------ public
 
@@ -436,6 +438,10 @@ class JobTable(ScrollView, can_focus=True):
         style = self._styles.full("job-table--empty")
         if self.model.job_count:
             text = f" No job matches {self.filter_text!r}: Escape in the filter clears it"
+            if self.loading_note:
+                text = f" No job loaded yet matches {self.filter_text!r} ({self.loading_note})"
+        elif self.loading_note:
+            text = f" Loading the jobs ({self.loading_note})…"
         else:
             text = " No jobs yet: press n to register one"
         return Strip([Segment(text, style)])

@@ -13,10 +13,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import logging
 import os
 import sys
+from collections import deque
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -39,6 +40,8 @@ ON_TIME_SECONDS = 1.0
 
 _STDIO_NAMES = {1: "output", 2: "error"}
 
+log = logging.getLogger("jobconsole")
+
 
 @functools.cache
 def _machinery() -> tuple[ModuleType, ModuleType, ModuleType]:
@@ -47,6 +50,17 @@ def _machinery() -> tuple[ModuleType, ModuleType, ModuleType]:
     from jobs.core import isolation, running, thread_pool
 
     return isolation, running, thread_pool
+
+
+def _is_async(func: Callable[..., object]) -> bool:
+    """``funcs.is_async``, asked once per function (two ``inspect`` calls a run before)."""
+    try:
+        return _kind_of(func)
+    except TypeError:  # unhashable
+        return funcs.is_async(func)
+
+
+_kind_of = functools.lru_cache(maxsize=4096)(funcs.is_async)
 
 
 class Runner:
@@ -71,6 +85,11 @@ class Runner:
         # replaced (or removed and registered again) while it runs must not run twice.
         self.running: dict[str, Execution] = {}
         self.pid: int | None = None  # the process that started it; a fork never fires
+        #: Records made on the way of a burst (launches, ends of runs), kept in order and
+        #: applied once everything ready to run has had its turn (see ``_defer``).
+        self._deferred: deque[Execution] = deque()
+        self._deferred_jobs: deque[LiveJob] = deque()  # beside them: no tuple per record
+        self._settling = False  # a settle is on its way through the loop
 
     def use_store(self, store: StateStore) -> None:
         """Record in ``store`` from now on: the state file, opened when scheduling begins."""
@@ -134,9 +153,14 @@ class Runner:
                 f"{self.settings.misfire_grace_seconds:g}s",
             )
             return
-        self.launch(job, scheduled, Trigger.SCHEDULE)
+        self.launch(job, scheduled, Trigger.SCHEDULE, defer=True)
 
-    def launch(self, job: LiveJob, scheduled: datetime, trigger: Trigger) -> Execution:
+    def launch(
+        self, job: LiveJob, scheduled: datetime, trigger: Trigger, *, defer: bool = False
+    ) -> Execution:
+        """Start a run of ``job`` (or record it skipped while one runs). ``defer``: its
+        *running* record waits for the turn's others (a fire: a burst's runs all begin
+        first); else it is recorded and announced before this returns."""
         import asyncio
 
         if self.forked:
@@ -145,6 +169,9 @@ class Runner:
                 f"{self.pid}); it runs no jobs"
             )
         running = self.running.get(job.job_id)
+        if running is not None and self._deferred:
+            self.settle()  # its end may be among the records not applied yet
+            running = self.running.get(job.job_id)
         if running is not None:
             return self.record_instant(
                 job,
@@ -162,13 +189,15 @@ class Runner:
             trigger=trigger,
         )
         self.running[job.job_id] = execution
-        self._record(job, execution)
+        if not defer:
+            self._record(job, execution)
         loop = asyncio.get_running_loop()
         task = loop.create_task(
             self._run(job, execution, loop.time()), name=f"job:{job.job_id}#{execution.id}"
         )
-        self.tasks[execution.id] = task
-        task.add_done_callback(lambda _t, eid=execution.id: self.tasks.pop(eid, None))
+        self.tasks[execution.id] = task  # it takes itself out as it ends (see _run)
+        if defer:
+            self._defer(job, execution)
         return execution
 
     async def _run(self, job: LiveJob, execution: Execution, launched: float) -> None:
@@ -192,8 +221,8 @@ class Runner:
         noted = running.note(warnings)
         try:
             assert job.func is not None
-            is_async = funcs.is_async(job.func)
-            async with asyncio.timeout_at(launched + timeout if timeout else None):
+            is_async = _is_async(job.func)
+            async with asyncio.timeout_at(launched + timeout) if timeout else running.NO_LIMIT:
                 if job.options.isolation == "process":
                     began = self._clock()
                     await isolation.run(job.func_ref, buffer)
@@ -239,6 +268,8 @@ class Runner:
             capture.unroute(output)
             taken = capture.reclaim(routed)
             capture.uninstall()
+            # Its task ends in this step: no done callback (a handle and a turn) per run.
+            self.tasks.pop(execution.id, None)
         if taken:
             warnings.append(
                 f"replaced {' and '.join(taken)}; jobconsole put its own back so that other "
@@ -261,20 +292,21 @@ class Runner:
             began = thread_run.began
         elif timed is not None:
             began = timed.began
-        finished = replace(
-            execution,
-            status=status,
-            started_at=began or execution.started_at,
-            ended_at=self._clock(),
-            error=error,
-            traceback=trace,
-            output=buffer.getvalue(),
-            output_truncated=buffer.truncated,
-            warnings=tuple(warnings),
+        finished = Execution(
+            execution.id,
+            execution.job_id,
+            status,
+            execution.scheduled_time,
+            began or execution.started_at,
+            self._clock(),
+            execution.trigger,
+            error,
+            trace,
+            buffer.getvalue(),
+            buffer.truncated,
+            tuple(warnings),
         )
-        if self.running.get(job.job_id) is execution:
-            del self.running[job.job_id]
-        self._record(job, finished)
+        self._defer(job, finished)  # it leaves ``running`` when this is applied
 
     def record_instant(
         self,
@@ -296,11 +328,65 @@ class Runner:
         return execution
 
     def _record(self, job: LiveJob, execution: Execution) -> None:
+        """Record and announce ``execution`` now, after the deferred records (in order)."""
         if self.forked:
             return
+        if self._deferred:
+            self.settle()
+        self._apply(job, execution)
+
+    def _defer(self, job: LiveJob, execution: Execution) -> None:
+        """Record ``execution`` once everything ready to run now has had its turn.
+
+        A burst launches thousands of runs in one callback and each short run ends in its
+        first step: with every record stored and announced on the spot, the last job's code
+        began only after every other run's bookkeeping. Deferred, their code all runs
+        first, and the records are applied in one go, in the order they were made; until
+        then the service reads as it was before them (the run is still *running*).
+        """
+        self._deferred_jobs.append(job)
+        self._deferred.append(execution)
+        if not self._settling:
+            import asyncio
+
+            self._settling = True
+            asyncio.get_running_loop().call_soon(self._settle_after)
+
+    def _settle_after(self) -> None:
+        # Scheduled with the first record: the runs made ready beside it come first.
+        import asyncio
+
+        asyncio.get_running_loop().call_soon(self._settle_soon)
+
+    def _settle_soon(self) -> None:
+        self._settling = False
+        self.settle()
+
+    def settle(self) -> None:
+        """Apply the deferred records now, in order (a shutdown needs them, and a launch
+        whose job may have ended meanwhile)."""
+        deferred, jobs = self._deferred, self._deferred_jobs
+        if not deferred:
+            return
+        if self.forked:
+            deferred.clear()
+            jobs.clear()
+            return
+        while deferred:  # popped one by one: a record made while announcing waits its turn
+            execution, job = deferred.popleft(), jobs.popleft()
+            try:
+                self._apply(job, execution)
+            except Exception:  # the others must still be recorded
+                log.exception("recording execution #%s of %s failed", execution.id, job.job_id)
+
+    def _apply(self, job: LiveJob, execution: Execution) -> None:
+        job_id = execution.job_id
+        running = self.running.get(job_id)
+        if running is not None and running.id == execution.id and execution.status.is_final:
+            del self.running[job_id]
         # Counted for the job holding the id now: a job replaced (or removed and registered
         # again) while this ran goes on with its id's counts, as the state file keeps them.
-        job = self._jobs.get(execution.job_id, job)
+        job = self._jobs.get(job_id, job)
         if execution.status.is_counted:
             job.run_count += 1
             if execution.status.is_failure:

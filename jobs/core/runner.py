@@ -52,6 +52,48 @@ def _machinery() -> tuple[ModuleType, ModuleType, ModuleType]:
     return isolation, running, thread_pool
 
 
+#: A run's end as its task leaves it: the running Execution, then the finished one's
+#: status, started_at, ended_at, error, traceback, output, output_truncated, warnings.
+_Ended = tuple[
+    Execution,
+    ExecutionStatus,
+    datetime | None,
+    datetime,
+    str | None,
+    str | None,
+    str,
+    bool,
+    tuple[str, ...],
+]
+
+
+def _finished(
+    running: Execution,
+    status: ExecutionStatus,
+    started_at: datetime | None,
+    ended_at: datetime,
+    error: str | None,
+    trace: str | None,
+    output: str,
+    truncated: bool,
+    warnings: tuple[str, ...],
+) -> Execution:
+    return Execution(
+        running.id,
+        running.job_id,
+        status,
+        running.scheduled_time,
+        started_at,
+        ended_at,
+        running.trigger,
+        error,
+        trace,
+        output,
+        truncated,
+        warnings,
+    )
+
+
 def _is_async(func: Callable[..., object]) -> bool:
     """``funcs.is_async``, asked once per function (two ``inspect`` calls a run before)."""
     try:
@@ -87,7 +129,7 @@ class Runner:
         self.pid: int | None = None  # the process that started it; a fork never fires
         #: Records made on the way of a burst (launches, ends of runs), kept in order and
         #: applied once everything ready to run has had its turn (see ``_defer``).
-        self._deferred: deque[Execution] = deque()
+        self._deferred: deque[Execution | _Ended] = deque()
         self._deferred_jobs: deque[LiveJob] = deque()  # beside them: no tuple per record
         self._settling = False  # a settle is on its way through the loop
 
@@ -292,21 +334,19 @@ class Runner:
             began = thread_run.began
         elif timed is not None:
             began = timed.began
-        finished = Execution(
-            execution.id,
-            execution.job_id,
+        # Made into its Execution when applied (2 µs less here, where the burst waits).
+        ended: _Ended = (
+            execution,
             status,
-            execution.scheduled_time,
             began or execution.started_at,
             self._clock(),
-            execution.trigger,
             error,
             trace,
             buffer.getvalue(),
             buffer.truncated,
             tuple(warnings),
         )
-        self._defer(job, finished)  # it leaves ``running`` when this is applied
+        self._defer(job, ended)  # it leaves ``running`` when this is applied
 
     def record_instant(
         self,
@@ -335,7 +375,7 @@ class Runner:
             self.settle()
         self._apply(job, execution)
 
-    def _defer(self, job: LiveJob, execution: Execution) -> None:
+    def _defer(self, job: LiveJob, execution: Execution | _Ended) -> None:
         """Record ``execution`` once everything ready to run now has had its turn.
 
         A burst launches thousands of runs in one callback and each short run ends in its
@@ -373,7 +413,8 @@ class Runner:
             jobs.clear()
             return
         while deferred:  # popped one by one: a record made while announcing waits its turn
-            execution, job = deferred.popleft(), jobs.popleft()
+            record, job = deferred.popleft(), jobs.popleft()
+            execution = record if type(record) is Execution else _finished(*record)
             try:
                 self._apply(job, execution)
             except Exception:  # the others must still be recorded

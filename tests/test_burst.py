@@ -9,13 +9,17 @@ state file.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from jobs import EventKind, ExecutionStatus, JobState, Trigger
+from jobs.core import runner
 from jobs.core.records import SchedulerEvent
 from jobs.core.service import SchedulerService
 from tests.jobfuncs_core import until
@@ -82,6 +86,33 @@ async def test_every_job_of_a_burst_begins_before_any_run_is_announced(
 
 async def quick() -> None:
     pass
+
+
+async def test_the_loop_goes_on_between_parts_of_a_bursts_bookkeeping(
+    service: SchedulerService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner, "SETTLE_CHUNK", 10)  # 80 records: 8 parts
+    ids = [f"burst{n:02d}" for n in range(JOBS)]
+    for job_id in ids:
+        service.register_job(job_id, quick, YEARLY)
+    service.start()
+    heard = listen(service)
+    loop = asyncio.get_running_loop()
+    heard_at_each_turn: list[int] = []
+
+    def each_turn() -> None:
+        heard_at_each_turn.append(len(heard))
+        if len(heard) < 2 * JOBS:
+            loop.call_soon(each_turn)
+
+    make_all_due(service, ids)
+    loop.call_soon(each_turn)
+    await until(lambda: len(heard) == 2 * JOBS)
+
+    between = {n for n in heard_at_each_turn if 0 < n < 2 * JOBS}
+    assert len(between) >= 3, heard_at_each_turn  # other callbacks ran between the parts
+    assert [e.kind for e in heard[:JOBS]] == [EventKind.EXECUTION_STARTED] * JOBS
+    assert [e.kind for e in heard[JOBS:]] == [EventKind.EXECUTION_SUCCEEDED] * JOBS
 
 
 async def runs_the_first_again() -> None:

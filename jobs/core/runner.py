@@ -275,11 +275,10 @@ class Runner:
         thread_run = None
         began = None  # when its code really began: the loop may be late
 
-        capture.install()  # reference counted: also covers a run_job_now() before start()
-        routed = capture.routed()
         running.guard_stop(asyncio.get_running_loop())
         # Set, not entered as context managers: a burst runs thousands of these per second.
-        output = capture.route(buffer)
+        # Capture is reference counted: this also covers a run_job_now() before start().
+        captured = capture.begin(buffer)
         noted = running.note(warnings)
         try:
             assert job.func is not None
@@ -327,9 +326,7 @@ class Runner:
             trace = format_job_exception(exc)
         finally:
             running.unnote(noted)
-            capture.unroute(output)
-            taken = capture.reclaim(routed)
-            capture.uninstall()
+            taken = capture.end(captured)
             # Its task ends in this step: no done callback (a handle and a turn) per run.
             self.tasks.pop(execution_id, None)
         if taken:

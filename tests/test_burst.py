@@ -80,6 +80,10 @@ async def test_every_job_of_a_burst_begins_before_any_run_is_announced(
         assert (started.job.state, started.job.run_count) == (JobState.RUNNING, 0)
         assert (ended.job.state, ended.job.run_count) == (JobState.SCHEDULED, 1)
         assert ended.job.last_status is ExecutionStatus.SUCCEEDED
+        # The started event already shows the next run, not the one that just began.
+        assert started.job.next_run_time is not None
+        assert started.job.next_run_time > started.execution.scheduled_time  # type: ignore[operator]
+        assert started.job.next_run_time == ended.job.next_run_time
         assert service.get_job(job_id).run_count == 1
         assert [e.id for e in service.recent_executions(job_id)] == [ended.execution.id]
 

@@ -110,7 +110,7 @@ class Runner:
         #: Records made on the way of a burst (launches, ends of runs), kept in order and
         #: applied once everything ready to run has had its turn (see ``_defer``).
         self._deferred: deque[_Fields] = deque()
-        self._deferred_jobs: deque[LiveJob] = deque()  # beside them: no tuple per record
+        self._deferred_jobs: deque[LiveJob] = deque()  # each one's job: no pair per record
         self._settling = False  # a settle is on its way through the loop
 
     def use_store(self, store: StateStore) -> None:

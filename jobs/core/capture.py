@@ -282,6 +282,23 @@ _ROUTED = {
 }
 
 
+def begin(buffer: OutputBuffer) -> tuple[Token[OutputBuffer | None], frozenset[str]]:
+    """What an execution does first, in one call (a burst makes thousands a second):
+    ``install``, route this context's output into ``buffer``, and note which streams are
+    capture's now. Pass the result to ``end``."""
+    install()
+    return _current.set(buffer), routed()
+
+
+def end(begun: tuple[Token[OutputBuffer | None], frozenset[str]]) -> list[str]:
+    """Undo ``begin``; returns the streams a job replaced meanwhile (see ``reclaim``)."""
+    token, names = begun
+    _current.reset(token)
+    taken = reclaim(names)
+    uninstall()
+    return taken
+
+
 def uninstall() -> None:
     global _installs, _saved, _routers
     with _lock:

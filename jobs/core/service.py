@@ -716,6 +716,7 @@ class SchedulerService:
         if not self._run_state.active:
             return
         self._run_state = RunState.STOPPED
+        self._runner.settle()  # the runs that ended last, before the store closes
         self._scheduling.end()
         if self._housekeeping is not None:
             self._housekeeping.cancel()

@@ -13,6 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from jobs.core import live_jobs, restore
+from jobs.core.first_fires import FirstFires
 from jobs.core.live_jobs import LiveJob
 from jobs.core.settings import Settings
 from jobs.core.state_store import StateStore, StoredJob
@@ -35,6 +36,9 @@ class Persistence:
         self.loaded = False
         self._stored_rows: dict[str, StoredJob] | None = None  # as read, until saved merged
         self._to_save: deque[LiveJob] | None = None  # the merged jobs save_merged has yet to write
+        #: What ``missed_runs`` found of each expression's first fire after the last sign
+        #: of life (None: it found no sign of life).
+        self.fires_since_alive: FirstFires | None = None
 
     @property
     def writable(self) -> bool:
@@ -145,6 +149,20 @@ class Persistence:
         candidates = [job for job in jobs if job.schedulable and not job.paused]
         # The sign of life is written every few seconds; a run recorded after it was not missed.
         recorded = store.latest_scheduled_times(job.job_id for job in candidates)
+        # Most jobs have nothing due: their first fire after the sign of life, one per
+        # distinct expression, says so, and the hand-over takes those still ahead.
+        fires = self.fires_since_alive = FirstFires(
+            last_alive.timestamp(), ((job.schedule.normalized, job.tz) for job in candidates)
+        )
+
+        def may_be_due(job: LiveJob) -> bool:
+            ran = recorded.get(job.job_id)
+            if ran is not None and ran > last_alive:
+                return True  # counted from that run instead: restore's to tell
+            first = fires.of(job.schedule.normalized, job.tz)
+            return first is not None and first <= now
+
+        candidates = [job for job in candidates if may_be_due(job)]
         return restore.catch_up(
             candidates, last_alive, recorded, now, self.settings.misfire_grace_seconds
         )

@@ -1,8 +1,8 @@
 """The first fire time after one instant of many (expression, zone) pairs, worked out once.
 
 A start at 100,000 jobs asks it of some 34,000 distinct expressions, and cronsim takes
-~35 µs each: two thirds of scheduling them all. Three things make it cheaper, none
-changing an answer (``tests/test_first_fires.py`` holds each to ``cron.next_fire``):
+~35 µs each: two thirds of scheduling them all. Three things make it cheaper in UTC,
+none changing an answer (``tests/test_first_fires.py`` holds each to ``cron.next_fire``):
 
 - **The kept file** (``cron_cache``'s ``next-fires.json``, which ``jobconsole list``
   fills too): the fire after ``t`` is the same for every ``t`` from the instant it was
@@ -12,11 +12,15 @@ changing an answer (``tests/test_first_fires.py`` holds each to ``cron.next_fire
 - **One instant's answers serve a later one**: what the missed-run catch-up found after
   the last sign of life is the answer after any later instant before that fire
   (``carry``), so a restart does not ask the hand-over's question twice.
-- **Expressions that differ only in their minute**, in UTC: cronsim answers each from
-  where the first fire of the same expression with ``*`` minutes lies, as no fire of
-  ``m REST`` can come before the first of ``* REST`` (every time the one matches, the
-  other does; UTC has no daylight-saving steps, which cronsim handles by wall time). The
-  grouping only picks where cronsim starts looking: cronsim works out every answer.
+- **Expressions that differ only in their minute**: cronsim answers each from where the
+  first fire of the same expression with ``*`` minutes lies, as no fire of ``m REST``
+  can come before the first of ``* REST`` (every time the one matches, the other does).
+  The grouping only picks where cronsim starts looking: cronsim works out every answer.
+
+Only in UTC: across a daylight-saving step cronsim's answer can depend on where it
+started looking (from 01:45 before Lord Howe's half-hour step back it says 09:30, from
+02:00 after it 09:00), so in other zones each answer is cronsim's from the instant
+itself, as ``cron.next_fire`` gives it.
 """
 
 from __future__ import annotations
@@ -62,7 +66,8 @@ class FirstFires:
         when = self._known.get(key, _MISSING)
         if when is not _MISSING:
             return when
-        table = self._table(tz)
+        utc = tz.key in _UTC
+        table = self._table(tz) if utc else None
         if table is not None:
             begin, fire = table[0].get(normalized), table[1].get(normalized)
             if type(fire) is int and type(begin) is int and begin <= self.after < fire:
@@ -70,7 +75,7 @@ class FirstFires:
                 return when
         when = self._known[key] = self._worked_out(normalized, tz)
         if table is not None and when is not None:
-            self._keep(table, normalized, when, tz.key in _UTC)
+            self._keep(table, normalized, when)
         return when
 
     def carry(self, earlier: FirstFires) -> None:
@@ -80,7 +85,7 @@ class FirstFires:
             return
         after, known = self.after, self._known
         for key, when in earlier._known.items():
-            if when is None or when.timestamp() > after:
+            if key[1].key in _UTC and (when is None or when.timestamp() > after):
                 known.setdefault(key, when)
 
     def _worked_out(self, normalized: str, tz: ZoneInfo) -> datetime | None:
@@ -118,16 +123,10 @@ class FirstFires:
             table = self._tables[tz.key] = self._file.table(tz.key)
         return table
 
-    def _keep(self, table: Any, normalized: str, when: datetime, utc: bool) -> None:
+    def _keep(self, table: Any, normalized: str, when: datetime) -> None:
         at = when.timestamp()
-        if not at.is_integer():
-            return
-        if not utc:  # UTC has one wall time per instant
-            back = datetime.fromtimestamp(at, when.tzinfo)
-            # Kept only when the instant gives back this very time (wall clock and fold).
-            if (back.replace(tzinfo=None), back.fold) != (when.replace(tzinfo=None), when.fold):
-                return
-        self._file.keep(table, normalized, int(self.after // 1), int(at))
+        if at.is_integer():
+            self._file.keep(table, normalized, int(self.after // 1), int(at))
 
 
 def counted_from(now: datetime) -> float:

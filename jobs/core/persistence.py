@@ -149,16 +149,14 @@ class Persistence:
         candidates = [job for job in jobs if job.schedulable and not job.paused]
         # The sign of life is written every few seconds; a run recorded after it was not missed.
         recorded = store.latest_scheduled_times(job.job_id for job in candidates)
-        # Most jobs have nothing due: their first fire after the sign of life, one per
-        # distinct expression, says so, and the hand-over takes those still ahead.
+        # Most jobs have nothing due: their first fire after the sign of life (so after
+        # any run recorded since), one per distinct expression, says so; the hand-over
+        # takes those still ahead.
         fires = self.fires_since_alive = FirstFires(
             last_alive.timestamp(), ((job.schedule.normalized, job.tz) for job in candidates)
         )
 
         def may_be_due(job: LiveJob) -> bool:
-            ran = recorded.get(job.job_id)
-            if ran is not None and ran > last_alive:
-                return True  # counted from that run instead: restore's to tell
             first = fires.of(job.schedule.normalized, job.tz)
             return first is not None and first <= now
 

@@ -48,10 +48,11 @@ class FirstFires:
     def __init__(self, after: float, keys: Iterable[_Key] = ()) -> None:
         self.after = after
         self._known: dict[_Key, datetime | None] = {}
-        distinct = set(keys)
+        #: The distinct ``keys`` given.
+        self.keys = frozenset(keys)
         #: How many expressions in UTC share each "REST" (all but the minute field).
         self._sharing = Counter(
-            normalized.split(" ", 1)[1] for normalized, tz in distinct if tz.key in _UTC
+            normalized.split(" ", 1)[1] for normalized, tz in self.keys if tz.key in _UTC
         )
         #: Per REST: the first fire of "* REST" after ``after`` (None: none found).
         self._bounds: dict[str, datetime | None] = {}

@@ -147,20 +147,20 @@ class Persistence:
         if last_alive is None or last_alive >= now:
             return []
         candidates = [job for job in jobs if job.schedulable and not job.paused]
-        # The sign of life is written every few seconds; a run recorded after it was not missed.
-        recorded = store.latest_scheduled_times(job.job_id for job in candidates)
         # Most jobs have nothing due: their first fire after the sign of life (so after
         # any run recorded since), one per distinct expression, says so; the hand-over
         # takes those still ahead.
         fires = self.fires_since_alive = FirstFires(
             last_alive.timestamp(), ((job.schedule.normalized, job.tz) for job in candidates)
         )
-
-        def may_be_due(job: LiveJob) -> bool:
-            first = fires.of(job.schedule.normalized, job.tz)
-            return first is not None and first <= now
-
-        candidates = [job for job in candidates if may_be_due(job)]
+        due = set()
+        for key in fires.keys:
+            first = fires.of(*key)
+            if first is not None and first <= now:
+                due.add(key)
+        candidates = [job for job in candidates if (job.schedule.normalized, job.tz) in due]
+        # The sign of life is written every few seconds; a run recorded after it was not missed.
+        recorded = store.latest_scheduled_times(job.job_id for job in candidates)
         return restore.catch_up(
             candidates, last_alive, recorded, now, self.settings.misfire_grace_seconds
         )

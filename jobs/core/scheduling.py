@@ -165,16 +165,18 @@ class Scheduling:
         firsts = self._first_fires if instant is not None else None
         now = _scheduling_now(scheduler.timezone) if instant is None else instant
         added: list[tuple[str, engine.CronTrigger, datetime | None]] = []
+        triggers, first_of = self._triggers, firsts.of if firsts is not None else None
         for job in jobs:
             if not job.schedulable:
                 continue
-            trigger = self._trigger(job)
+            schedule, tz = job.schedule, job.tz
+            trigger = triggers.get((schedule.expression, tz)) or self._trigger(job)
             if job.paused:
                 first = None
-            elif firsts is None:
+            elif first_of is None:
                 first = trigger.get_next_fire_time(None, now)
             else:
-                first = firsts.of(job.schedule.normalized, job.tz)
+                first = first_of(schedule.normalized, tz)
             added.append((job.job_id, trigger, first))
         if added:
             scheduler.add_jobs(_dispatch_placeholder, added)

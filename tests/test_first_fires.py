@@ -333,3 +333,21 @@ async def test_missed_runs_at_a_restart_are_those_cronsim_counts(tmp_path: Path)
         assert got == want
     finally:
         await stop(service)
+
+
+async def test_the_start_writes_what_it_kept_and_lets_go_of_it(tmp_path: Path, cache: Path) -> None:
+    """Written once the start's rows are written back, not only at exit (a killed
+    scheduler's next start still finds them), and not held in memory after."""
+    service = make_service(tmp_path / "state.sqlite3")
+    _register(service)
+    await _started(service)
+    try:
+        for _ in range(200):
+            if (cache / "next-fires.json").exists():
+                break
+            await asyncio.sleep(0.05)
+        kept = json.loads((cache / "next-fires.json").read_text())["entries"]
+        assert len(kept["Etc/UTC" if "Etc/UTC" in kept else "UTC"]["next"]) > 100
+        assert "next-fires.json" not in cron_cache._files
+    finally:
+        await stop(service)

@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 from cronsim import CronSimError
 
-from jobs.core import cron
+from jobs.core import cron, cron_cache
 
 _Key = tuple[str, ZoneInfo]
 _MISSING: Any = object()
@@ -139,9 +139,8 @@ def counted_from(now: datetime) -> float:
 
 def save_kept() -> None:
     """Write the kept fires now (a long-running scheduler would otherwise keep them for
-    the next start only when it exits)."""
-    file = cron._fires()
-    file.save()
+    the next start only when it exits), and let go of them."""
+    cron_cache.let_go("next-fires.json")  # the name cron._fires() keeps them under
 
 
 _UTC = cron._UTC_NAMES

@@ -21,6 +21,9 @@ interleaved, and the first round (a warm-up) is discarded:
   prints the SCHEDULER_STARTED line (``scheduler running in …``); the lines it printed
   until then that are no execution are counted (start-up is quiet: two are expected).
   Then again on the same state file, which holds a row per job by then: a restart.
+  Every launch but a restart has an empty cache folder (``XDG_CACHE_HOME``), so it is a
+  first-ever start: no next fire kept from an earlier one; a restart finds those its
+  first start kept.
 - Baseline: bare APScheduler (``bench/_aps_child.py``: an AsyncIOScheduler and its own
   MemoryJobStore) importing the same registry module and adding the same N jobs with its
   own ``CronTrigger``, from spawning it until every ``add_job`` has returned on its
@@ -73,8 +76,13 @@ ALL_SCHEDULED = ["● running"]
 
 
 def registry_env(state: Path, jobs: int) -> dict[str, str]:
+    """Each state file's folder has its own cache folder, empty at its first launch: a
+    first start is a first-ever one (no next fires kept), a restart finds what it kept."""
     return bench_env(
-        state, JOBCONSOLE_REGISTRY="bench.registry_10k", JOBCONSOLE_BENCH_COUNT=str(jobs)
+        state,
+        JOBCONSOLE_REGISTRY="bench.registry_10k",
+        JOBCONSOLE_BENCH_COUNT=str(jobs),
+        XDG_CACHE_HOME=str(state.parent / "cache"),
     )
 
 
@@ -241,12 +249,14 @@ def in_process(jobs: int, state: Path) -> dict[str, float]:
     time) of what ``run --headless`` does: the registry imported and loaded, then
     ``start()`` until SCHEDULER_STARTED, on the state file at ``state``."""
     code = """
-import asyncio, json, time
+import asyncio, gc, json, time
 t0 = time.process_time()
+gc.disable()  # as run --headless loads (tui/cli.py)
 from jobs.core.bootstrap import build_service
 from jobs.core.records import EventKind
 from jobs.core.settings import Settings
 service = build_service(Settings.load(), role="run --headless", at_start=True)
+gc.enable()
 t1 = time.process_time()
 async def main():
     started = asyncio.Event()

@@ -511,8 +511,12 @@ def _keep_job_info_logs() -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     _keep_job_info_logs()
+    # As cmd_console: loading makes objects per job and frees almost none. The service
+    # holds collections off again while it starts, and gives them back once it has.
+    gc.disable()
     # The state file is opened by start(), which waits while another scheduler holds it.
     service, error = _boot(role="run --headless", at_start=True)
+    gc.enable()
     if service is None:
         return _fail(error)
     import asyncio

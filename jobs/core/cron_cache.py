@@ -150,6 +150,14 @@ def kept(name: str, kind: type[Kept]) -> Kept:
     return file
 
 
+def let_go(name: str) -> None:
+    """Write file ``name`` if it learned something, and drop what this process holds of
+    it: the next use reads it again. What a start kept is some MB it needs no more."""
+    file = _files.pop(name, None)
+    if file is not None:
+        file.save()
+
+
 def forget() -> None:
     """Drop what this process holds (not the files): the next use reads them again, from
     ``cache_dir()`` as it is then. For tests that move the cache directory."""

@@ -8,7 +8,6 @@ that only read (``cron``, ``list``, ``history``) do not wait for APScheduler.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
@@ -21,6 +20,7 @@ from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.triggers.base import BaseTrigger
 
 from jobs.core.cron import CronSchedule, next_fire
+from jobs.core.first_fires import counted_from
 
 #: The longest APScheduler waits between looks for due jobs. Its timer runs on the
 #: monotonic clock, which stands still while the machine sleeps: a wait taken before a
@@ -44,9 +44,7 @@ class CronTrigger(BaseTrigger):
         if previous_fire_time is not None:
             start = previous_fire_time.timestamp()
         else:
-            # We yield times strictly after `start`; APScheduler wants >= now, to the second.
-            # (Flooring also lets jobs sharing an expression share the cached answer.)
-            start = float(math.ceil(now.timestamp()) - 1)
+            start = counted_from(now)
         return next_fire(self.schedule.normalized, self.tz, start)
 
     def __str__(self) -> str:

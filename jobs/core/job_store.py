@@ -98,6 +98,9 @@ class HeapJobStore(BaseJobStore):
         held = self._jobs
         heap = self._heap
         fresh = not heap
+        # Jobs sharing an expression share one next run time object: one timestamp each
+        # (by identity: every object counted is held by its job while this runs).
+        stamps: dict[int, float] = {}
         try:
             for job in jobs:
                 job_id = job.id
@@ -107,7 +110,10 @@ class HeapJobStore(BaseJobStore):
                 if when is None:
                     held[job_id] = (job, None)
                     continue
-                entry = (when.timestamp(), job_id)
+                stamp = stamps.get(id(when))
+                if stamp is None:
+                    stamp = stamps[id(when)] = when.timestamp()
+                entry = (stamp, job_id)
                 held[job_id] = (job, entry)
                 if fresh:
                     heap.append(entry)

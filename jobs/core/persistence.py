@@ -13,6 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from jobs.core import live_jobs, restore
+from jobs.core.first_fires import FirstFires
 from jobs.core.live_jobs import LiveJob
 from jobs.core.settings import Settings
 from jobs.core.state_store import StateStore, StoredJob
@@ -35,6 +36,9 @@ class Persistence:
         self.loaded = False
         self._stored_rows: dict[str, StoredJob] | None = None  # as read, until saved merged
         self._to_save: deque[LiveJob] | None = None  # the merged jobs save_merged has yet to write
+        #: What ``missed_runs`` found of each expression's first fire after the last sign
+        #: of life (None: it found no sign of life).
+        self.fires_since_alive: FirstFires | None = None
 
     @property
     def writable(self) -> bool:
@@ -144,6 +148,18 @@ class Persistence:
         if last_alive is None or last_alive >= now:
             return []
         candidates = [job for job in jobs if job.schedulable and not job.paused]
+        # Most jobs have nothing due: their first fire after the sign of life (so after
+        # any run recorded since), one per distinct expression, says so; the hand-over
+        # takes those still ahead.
+        fires = self.fires_since_alive = FirstFires(
+            last_alive.timestamp(), ((job.schedule.normalized, job.tz) for job in candidates)
+        )
+        due = set()
+        for key in fires.keys:
+            first = fires.of(*key)
+            if first is not None and first <= now:
+                due.add(key)
+        candidates = [job for job in candidates if (job.schedule.normalized, job.tz) in due]
         # The sign of life is written every few seconds; a run recorded after it was not missed.
         recorded = store.latest_scheduled_times(job.job_id for job in candidates)
         return restore.catch_up(

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     import asyncio
 
     from jobs.core import engine, job_store
-    from jobs.core.cron import CronSchedule
+    from jobs.core.first_fires import FirstFires
 
 #: Jobs handed to APScheduler per event-loop iteration: with thousands of jobs the loop
 #: (and the console) keeps answering while the rest are scheduled.
@@ -49,10 +49,10 @@ class Scheduling:
         self._queue: deque[LiveJob] = deque()
         self._task: asyncio.Task[None] | None = None
         #: One trigger per expression and zone, shared by the jobs that have them.
-        self._triggers: dict[tuple[CronSchedule, ZoneInfo], engine.CronTrigger] = {}
+        self._triggers: dict[tuple[str, ZoneInfo], engine.CronTrigger] = {}
         #: While begin()'s jobs are handed over: the first fire time per expression and
         #: zone, all counted from the same instant (34,000 distinct among 100,000 jobs).
-        self._first_fires: dict[tuple[str, ZoneInfo], datetime | None] = {}
+        self._first_fires: FirstFires | None = None
 
     @property
     def running(self) -> bool:
@@ -78,16 +78,31 @@ class Scheduling:
         )
         return _scheduling_now(tz)
 
-    def hand_over(self, jobs: Iterable[LiveJob], instant: datetime) -> bool:
+    def hand_over(
+        self, jobs: Iterable[LiveJob], instant: datetime, known: FirstFires | None = None
+    ) -> bool:
         """Start the scheduler and schedule the first chunk of ``jobs`` from ``instant``;
-        returns whether jobs remain for ``hand_over_rest``."""
+        returns whether jobs remain for ``hand_over_rest``. ``known``: first fires after
+        an earlier instant (the catch-up's), taken where they hold after ``instant``."""
         assert self.scheduler is not None
+        from jobs.core.first_fires import FirstFires, counted_from
+
         self._unscheduled = {job.job_id: job for job in jobs}
         self._queue = deque(self._unscheduled.values())
+        fires = self._first_fires = FirstFires(
+            counted_from(instant),
+            (
+                (job.schedule.normalized, job.tz)
+                for job in self._queue
+                if job.schedulable and not job.paused
+            ),
+        )
+        if known is not None:
+            fires.carry(known)
         self.scheduler.start()
         self._schedule_some(instant)
         if not self._queue:
-            self._first_fires.clear()
+            self._first_fires = None
         return bool(self._queue)
 
     def hand_over_rest(
@@ -117,7 +132,7 @@ class Scheduling:
             self._schedule_some(instant)
         self._task = None
         self._unscheduled.clear()
-        self._first_fires.clear()
+        self._first_fires = None
         done()
 
     def stop_handing_over(self) -> None:
@@ -127,7 +142,7 @@ class Scheduling:
             self._task = None
         self._unscheduled.clear()
         self._queue.clear()
-        self._first_fires.clear()
+        self._first_fires = None
 
     def stop(self) -> None:
         """Stop firing at once."""
@@ -147,29 +162,29 @@ class Scheduling:
         scheduler = self.scheduler
         if scheduler is None or not scheduler.running:
             return
-        firsts = self._first_fires
+        firsts = self._first_fires if instant is not None else None
         now = _scheduling_now(scheduler.timezone) if instant is None else instant
         added: list[tuple[str, engine.CronTrigger, datetime | None]] = []
+        triggers, first_of = self._triggers, firsts.of if firsts is not None else None
         for job in jobs:
             if not job.schedulable:
                 continue
-            trigger = self._trigger(job)
+            schedule, tz = job.schedule, job.tz
+            trigger = triggers.get((schedule.expression, tz)) or self._trigger(job)
             if job.paused:
                 first = None
-            elif instant is None:
+            elif first_of is None:
                 first = trigger.get_next_fire_time(None, now)
             else:
-                fire_key = (job.schedule.normalized, job.tz)
-                if fire_key in firsts:
-                    first = firsts[fire_key]
-                else:
-                    first = firsts[fire_key] = trigger.get_next_fire_time(None, now)
+                first = first_of(schedule.normalized, tz)
             added.append((job.job_id, trigger, first))
         if added:
             scheduler.add_jobs(_dispatch_placeholder, added)
 
     def _trigger(self, job: LiveJob) -> engine.CronTrigger:
-        key = (job.schedule, job.tz)
+        # By the expression's text, which makes the whole CronSchedule (parse() is a
+        # function of it), and hashes quicker than it.
+        key = (job.schedule.expression, job.tz)
         trigger = self._triggers.get(key)
         if trigger is None:
             from jobs.core import engine

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 from jobs.core import capture, cron, job_options, live_jobs
 from jobs.core.errors import DuplicateJobError, InvalidJobError, JobNotFoundError, StandbyError
 from jobs.core.job_options import OptionKeys, check_timeout
-from jobs.core.lifecycle import RunState
+from jobs.core.lifecycle import CollectorHold, RunState
 from jobs.core.live_jobs import LiveJob
 from jobs.core.memory_store import MemoryStore
 from jobs.core.persistence import Persistence
@@ -117,6 +117,7 @@ class SchedulerService:
         self._jobs: dict[str, LiveJob] = {}
         self._subscribers: list[Subscriber] = []
         self._scheduling = Scheduling()
+        self._collector = CollectorHold()
         self._run_state = RunState.CREATED
         self.boot_errors: list[str] = []
         #: The registry entries not loaded, as data (a console shows each as a row).
@@ -548,6 +549,14 @@ class SchedulerService:
 
     def _begin(self, loop: asyncio.AbstractEventLoop) -> None:
         """Scheduling begins, from start() or from a standby that took over."""
+        self._collector.hold()
+        try:
+            self._begin_holding(loop)
+        except BaseException:
+            self._collector.release()
+            raise
+
+    def _begin_holding(self, loop: asyncio.AbstractEventLoop) -> None:
         self._run_state = RunState.STARTING
         self._loop = loop
         self._runner.pid = os.getpid()
@@ -560,6 +569,7 @@ class SchedulerService:
         self.serve_control()
         if not self.settings.background_jobs_enabled:
             self._run_state = RunState.STARTED
+            self._collector.release()
             self._save_merged(loop)
             self._emit(EventKind.SCHEDULER_STOPPED, message=self.disabled_reason or "")
             return
@@ -569,7 +579,8 @@ class SchedulerService:
         # the service, handed to APScheduler yet or not, so it runs before the chunks.
         instant = self._scheduling.begin(self.tz, loop, self._on_due)
         self._catch_up_missed()
-        more = self._scheduling.hand_over(self._jobs.values(), instant)
+        known, self._persistence.fires_since_alive = self._persistence.fires_since_alive, None
+        more = self._scheduling.hand_over(self._jobs.values(), instant, known)
         self._housekeeping = loop.create_task(
             self._persistence.keep_house(), name="jobconsole:house"
         )
@@ -587,13 +598,20 @@ class SchedulerService:
         message = f"scheduler running in {self.tz.key}"
         if self._took_over_from is not None:
             message = f"took over from {self._took_over_from} (gone): {message}"
-        self._emit(EventKind.SCHEDULER_STARTED, message=message)
+        try:
+            self._emit(EventKind.SCHEDULER_STARTED, message=message)
+        finally:
+            self._collector.release()  # its first collection walks all the start made
 
     def _save_merged(self, loop: asyncio.AbstractEventLoop) -> None:
         """The jobs as merged go back to the store after the start, a slice at a time."""
-        self._saving = loop.create_task(
-            self._persistence.save_merged_in_slices(self._jobs), name="jobconsole:save"
-        )
+        self._saving = loop.create_task(self._write_back(), name="jobconsole:save")
+
+    async def _write_back(self) -> None:
+        await self._persistence.save_merged_in_slices(self._jobs)
+        from jobs.core.first_fires import save_kept
+
+        save_kept()  # what the start worked out, for the next one even if this one is killed
 
     @property
     def disabled_reason(self) -> str | None:
@@ -639,6 +657,7 @@ class SchedulerService:
             return None
         self._run_state = RunState.STOPPING
         self._scheduling.stop()
+        self._collector.release()
         grace = self.settings.shutdown_timeout_seconds if timeout is None else timeout
         try:
             loop = asyncio.get_running_loop()

@@ -130,7 +130,7 @@ class CronSchedule:
             start = after.astimezone(tz)
         except OverflowError:  # the year 10000 (or 0) there
             return []
-        return list(_iterate(self.normalized, start, count))
+        return list(iterate_fires(self.normalized, start, count))
 
     def iterate(self, after: datetime, tz: tzinfo) -> Iterator[datetime]:
         """Fire times strictly after ``after``, without end (or until none is left)."""
@@ -144,7 +144,7 @@ class CronSchedule:
             return None
 
 
-def _iterate(normalized: str, after: datetime, count: int) -> Iterator[datetime]:
+def iterate_fires(normalized: str, after: datetime, count: int) -> Iterator[datetime]:
     """Up to ``count`` fire times strictly after ``after``, compared as instants.
 
     cronsim's Debian DST handling works on wall time, so in a repeated hour it can answer
@@ -165,7 +165,7 @@ def _iterate(normalized: str, after: datetime, count: int) -> Iterator[datetime]
 
 #: Names of zones that are UTC itself: cronsim handles ``datetime.UTC`` without its
 #: daylight-saving steps (a fifth faster), and it has none to take.
-_UTC_NAMES = frozenset(
+UTC_NAMES = frozenset(
     {"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Etc/Zulu", "Zulu"}
 )
 
@@ -174,11 +174,11 @@ _UTC_NAMES = frozenset(
 def next_fire(normalized: str, tz: ZoneInfo, after: float) -> datetime | None:
     """Cached on the instant (a timestamp, so 01:30 EDT and 01:30 EST differ): thousands
     of jobs often share an expression, and so their next fire time."""
-    if tz.key in _UTC_NAMES:
-        for when in _iterate(normalized, datetime.fromtimestamp(after, UTC), 1):
+    if tz.key in UTC_NAMES:
+        for when in iterate_fires(normalized, datetime.fromtimestamp(after, UTC), 1):
             return when.astimezone(tz)
         return None
-    for when in _iterate(normalized, datetime.fromtimestamp(after, tz), 1):
+    for when in iterate_fires(normalized, datetime.fromtimestamp(after, tz), 1):
         return when
     return None
 
@@ -298,7 +298,7 @@ def _worded(normalized: str) -> str:
     return text
 
 
-#: Bump when ``_iterate`` changes which fire it finds: kept fire times are keyed with it.
+#: Bump when ``iterate_fires`` changes which fire it finds: kept fire times are keyed with it.
 _FIRE_RULES = 1
 
 
@@ -318,7 +318,7 @@ def next_fire_kept(schedule: CronSchedule, tz: ZoneInfo, now: datetime) -> datet
         _fires_asked += 1
         times = schedule.next_times(now, tz, 1)
         return times[0] if times else None
-    kept = _fires()
+    kept = kept_fires()
     table = kept.table(tz.key)
     instant = now.timestamp()
     if instant > kept.now:
@@ -356,7 +356,7 @@ def next_fires_kept(
         found.append(next_fire_kept(schedule, tz, now))
         if _fires_asked >= FEW:
             break
-    kept = _fires()
+    kept = kept_fires()
     table = kept.table(tz.key)
     instant = now.timestamp()
     if table is None:
@@ -439,7 +439,7 @@ class _KeptFires(cron_cache.KeptFile):
         return out
 
 
-def _fires() -> _KeptFires:
+def kept_fires() -> _KeptFires:
     return cron_cache.kept("next-fires.json", _KeptFires)
 
 

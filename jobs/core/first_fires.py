@@ -116,7 +116,7 @@ class FirstFires:
             self._asked += 1
             return None
         if self._file is None:
-            self._file = cron._fires()
+            self._file = cron.kept_fires()
             if self.after > self._file.now:
                 self._file.now = self.after
         table = self._tables.get(tz.key, _MISSING)
@@ -140,14 +140,14 @@ def counted_from(now: datetime) -> float:
 def save_kept() -> None:
     """Write the kept fires now (a long-running scheduler would otherwise keep them for
     the next start only when it exits), and let go of them."""
-    cron_cache.let_go("next-fires.json")  # the name cron._fires() keeps them under
+    cron_cache.let_go("next-fires.json")  # the name cron.kept_fires() keeps them under
 
 
-_UTC = cron._UTC_NAMES
+_UTC = cron.UTC_NAMES
 
 
 def _first(normalized: str, after: datetime) -> datetime | None:
     """The first fire strictly after ``after`` (UTC), as ``cron.next_fire`` finds it."""
-    for when in cron._iterate(normalized, after, 1):
+    for when in cron.iterate_fires(normalized, after, 1):
         return when
     return None

@@ -9,13 +9,18 @@ entry's row, a key pressed meanwhile, and a state file whose rows must be merged
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
 
 from jobs.core.client import LocalClient
 from jobs.core.records import JobState
+from jobs.core.registry_loader import load_registry_entries
 from jobs.core.service import SchedulerService
+from jobs.core.settings import KEYS
 from tests.jobfuncs import quick
 from tests.test_app import SIZE, YEARLY, status_text, toasts, wait_until
 from tui.app import FIRST_ENTRIES, JobConsoleApp
@@ -175,3 +180,50 @@ async def test_the_last_step_merges_the_state_file_even_with_no_entry_left(durab
     assert again.get_jobs() == []  # nothing loaded nor merged yet
     assert again.load_registry_step(FIRST_ENTRIES).done
     assert [job.job_id for job in again.get_jobs()] == ["from-console"]
+
+
+BIG_REGISTRY = """
+from tests.jobfuncs import quick
+
+REGISTERED_JOBS = [
+    {"job_id": f"job{i:06d}", "func": quick, "cron_expression": "0 0 1 1 *"}
+    for i in range(100_000)
+]
+"""
+
+
+async def test_the_loading_line_in_a_real_terminal_counts_up_while_it_loads(
+    tmp_path: Path, durable
+) -> None:
+    """On a restart the table says how far the loading is, and the terminal is redrawn
+    as the count goes up (it once stayed at the first step's count until the end)."""
+    import re
+
+    from tests.console_pty import Console
+
+    (tmp_path / "bigpty.py").write_text(BIG_REGISTRY)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        first = durable()
+        first.load_registry(load_registry_entries("bigpty"))
+        first.pause_job("job000007")
+        first.close()  # every job has a row: the console merges them before drawing any
+    finally:
+        sys.path.remove(str(tmp_path))
+    env = {k: v for k, v in os.environ.items() if k not in KEYS}
+    env.update(
+        JOBCONSOLE_REGISTRY="bigpty",
+        JOBCONSOLE_STATE=str(tmp_path / "state.sqlite3"),
+        JOBCONSOLE_TIMEZONE="UTC",
+        PYTHONPATH=os.pathsep.join([str(tmp_path), str(Path(__file__).parent.parent)]),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+    )
+    console = Console(tmp_path, env)
+    later = re.compile(rb"Loading the jobs \(loading jobs: ([\d,]+) of 100,000\)")
+    try:
+        console.until(lambda: "● running".encode() in console.screen, "every job scheduled", 120)
+        counts = {int(n.replace(b",", b"")) for n in later.findall(console.screen)}
+        assert counts and max(counts) > FIRST_ENTRIES, counts
+    finally:
+        console.close()

@@ -131,6 +131,8 @@ class JobTable(ScrollView, can_focus=True):
 
     filter_text: reactive[str] = reactive("", init=False)
     """Show only jobs whose id, function, cron, description or state contains this."""
+    #: While the registry loads: how far, for the table's empty line (redrawn as it moves).
+    loading_note: reactive[str] = reactive("", init=False)
 
     class JobHighlighted(Message):
         """The cursor moved to another job (or, with ``job_id`` None, the table emptied)."""
@@ -191,8 +193,6 @@ class JobTable(ScrollView, can_focus=True):
         self._offsets = self._column_offsets()
         self._now = self.clock()
         self._styles = PassStyles(self)
-        #: While the registry loads: how far, for the table's empty line.
-        self.loading_note = ""
 
     # ------------------------------------------------------------------ public
 

@@ -514,9 +514,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     # As cmd_console: loading makes objects per job and frees almost none. The service
     # holds collections off again while it starts, and gives them back once it has.
     gc.disable()
-    # The state file is opened by start(), which waits while another scheduler holds it.
-    service, error = _boot(role="run --headless", at_start=True)
-    gc.enable()
+    try:
+        # The state file is opened by start(), which waits while another scheduler holds it.
+        service, error = _boot(role="run --headless", at_start=True)
+    finally:
+        gc.enable()
     if service is None:
         return _fail(error)
     import asyncio

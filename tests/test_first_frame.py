@@ -227,3 +227,44 @@ async def test_the_loading_line_in_a_real_terminal_counts_up_while_it_loads(
         assert counts and max(counts) > FIRST_ENTRIES, counts
     finally:
         console.close()
+
+
+async def test_a_key_pressed_while_loading_acts_on_the_row_under_the_cursor(make) -> None:
+    """A saved log scope is applied once loading ends; a key pressed before that acts on
+    the job the user sees selected, and the cursor stays there."""
+    preferences = PreferenceStore()
+    preferences.save(Preferences(log_scope="job00150"))
+    service = staged(make(), entries())
+    app = JobConsoleApp(LocalClient(service), preferences=preferences)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(JobTable)
+        assert table.job_count == FIRST_ENTRIES
+        await pilot.press("down")
+        assert table.selected_job_id == "job00001"
+        await pilot.press("p")  # loads the rest first, then pauses
+        await loaded(pilot)
+        paused = [job.job_id for job in service.get_jobs() if job.state is JobState.PAUSED]
+        assert paused == ["job00001"]
+        assert table.selected_job_id == "job00001"
+
+
+async def test_a_cursor_moved_while_loading_stays_where_it_was_moved(make) -> None:
+    preferences = PreferenceStore()
+    preferences.save(Preferences(log_scope="job00150"))
+    app = JobConsoleApp(LocalClient(staged(make(), entries())), preferences=preferences)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(JobTable)
+        await pilot.press("down", "down", "down")
+        await loaded(pilot)
+        assert table.selected_job_id == "job00003"
+
+
+async def test_quitting_while_loading_keeps_the_saved_log_scope(make) -> None:
+    preferences = PreferenceStore()
+    preferences.save(Preferences(log_scope="job00150"))
+    app = JobConsoleApp(LocalClient(staged(make(), entries())), preferences=preferences)
+    async with app.run_test(size=SIZE) as pilot:
+        assert "loading jobs:" in status_text(app)
+        await pilot.press("q")
+        await pilot.pause()
+    assert preferences.load()[0].log_scope == "job00150"

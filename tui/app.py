@@ -241,6 +241,10 @@ class JobConsoleApp(App[None]):
         #: How far the registry has loaded, until every entry has (then None).
         self._loading: RegistryLoad | None = RegistryLoad(0, 1, settled=False)
         self._log_scope: str | None = None  # the saved one, applied once all are loaded
+        #: Where the first frame put the cursor, and whether a key acted since: the saved
+        #: scope moves the cursor only when neither the user nor a key has.
+        self._first_cursor: str | None = None
+        self._acted = False
         # Until the service says SCHEDULER_STARTED; an attached console's host has.
         self._all_scheduled = client.status().attached
         self._events = EventQueue(lambda: self.post_message(self.SchedulerEvents()))
@@ -272,6 +276,7 @@ class JobConsoleApp(App[None]):
         if loading is not None:
             if loading.settled:
                 self._table.set_jobs(await self.client.get_jobs())
+            self._first_cursor = self._table.selected_job_id
             self._table.loading_note = self._loading_note()
             self.call_after_refresh(
                 lambda: self.run_worker(self._load_rest(), name="load", group="load")
@@ -328,12 +333,13 @@ class JobConsoleApp(App[None]):
         """Every registry entry is loaded and merged: every job, its history and its bad
         entries are shown, and the scheduler starts (after a frame)."""
         self._table.loading_note = ""
+        untouched = not self._acted and self._table.selected_job_id == self._first_cursor
         await self._load_history()
         self._unsubscribe = self.client.subscribe(self._events.put)
         self._events.supersede_jobs()
         self._table.set_jobs(await self._read_jobs())
         scope, self._log_scope = self._log_scope, None
-        if scope is not None and self._table.get_job(scope) is not None:
+        if scope is not None and untouched and self._table.get_job(scope) is not None:
             self._table.select(scope)  # the log follows the cursor: both on that job
             await self._scope_log(scope)
         self._report_rejected()
@@ -354,7 +360,7 @@ class JobConsoleApp(App[None]):
                 theme=self.theme,
                 sort_column=table.sort_column,
                 sort_reverse=table.sort_reverse,
-                log_scope=log.scope,
+                log_scope=self._log_scope or log.scope,  # not applied yet while loading
                 alerts=self.alerts,
             )
         )
@@ -688,11 +694,13 @@ class JobConsoleApp(App[None]):
     async def _selected(self, *, acting: bool = True) -> JobSnapshot | None:
         """The selected job; None (said why) when there is none, or when ``acting`` on a
         registry entry that was not loaded."""
+        chosen = self._table.selected_job_id  # before what is left loads
+        self._acted = True
         await self._start_scheduler()
         if not self.client.status().connected:
             self._notify_host_gone()
             return None
-        job = self._table.selected_job
+        job = self._table.selected_job if chosen is None else self._table.get_job(chosen)
         if job is None:
             self._notify("No job selected: press n to register one", severity="warning")
         elif acting and job.job_id in self._rejected:

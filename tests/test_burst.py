@@ -177,3 +177,20 @@ async def test_runs_that_end_as_the_scheduler_stops_are_in_the_state_file(
         conn.close()
     succeeded = ExecutionStatus.SUCCEEDED.value
     assert sorted(rows) == [(job_id, succeeded) for job_id in ["a_stopper", *ids]]
+
+
+async def test_a_run_cancelled_before_it_began_does_not_hold_its_job(
+    service: SchedulerService,
+) -> None:
+    service.register_job("once", quick, YEARLY)
+    service.start()
+    first = service.run_job_now("once")
+    next(task for task in asyncio.all_tasks() if task.get_name().endswith(f"#{first.id}")).cancel()
+    await asyncio.sleep(0)
+
+    again = service.run_job_now("once")  # not "skipped: still running"
+    assert again.status is ExecutionStatus.RUNNING, again.error
+    await until(lambda: service.get_job("once").run_count == 2)
+    ended = {e.id: e for e in service.recent_executions("once", limit=10)}
+    assert ended[first.id].status is ExecutionStatus.CANCELLED
+    assert ended[again.id].status is ExecutionStatus.SUCCEEDED

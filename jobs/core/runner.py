@@ -112,6 +112,9 @@ class Runner:
         self._deferred: deque[_Fields] = deque()
         self._deferred_jobs: deque[LiveJob] = deque()  # each one's job: no pair per record
         self._settling = False  # a settle is on its way through the loop
+        #: Runs launched whose code has not had its first step: a task cancelled before
+        #: it never runs ``_run``, so ``end_unbegun`` records its end.
+        self._unbegun: dict[int, tuple[LiveJob, datetime, datetime | None, Trigger]] = {}
 
     def use_store(self, store: StateStore) -> None:
         """Record in ``store`` from now on: the state file, opened when scheduling begins."""
@@ -226,6 +229,8 @@ class Runner:
                 f"{self.pid}); it runs no jobs"
             )
         running = self.running.get(job.job_id)
+        if running is not None and self._unbegun:
+            self.end_unbegun()  # it may have been cancelled before it began
         if running is not None and self._deferred:
             self.settle()  # its end may be among the records not applied yet
             running = self.running.get(job.job_id)
@@ -253,6 +258,34 @@ class Runner:
         run = self._run(job, execution_id, scheduled, started, trigger, loop.time())
         # The task takes itself out of ``tasks`` as it ends (see _run).
         self.tasks[execution_id] = loop.create_task(run, name=f"job:{job.job_id}#{execution_id}")
+        self._unbegun[execution_id] = (job, scheduled, started, trigger)
+
+    def end_unbegun(self) -> None:
+        """Record as cancelled each run whose task was cancelled before its first step
+        (a shutdown's, or anyone's): its code never ran, and nothing else ends it."""
+        for execution_id, (job, scheduled, started, trigger) in list(self._unbegun.items()):
+            task = self.tasks.get(execution_id)
+            if task is not None and not task.done():
+                continue
+            del self._unbegun[execution_id]
+            self.tasks.pop(execution_id, None)
+            self._defer(
+                job,
+                (
+                    execution_id,
+                    job.job_id,
+                    ExecutionStatus.CANCELLED,
+                    scheduled,
+                    started,
+                    self._clock(),
+                    trigger,
+                    "cancelled before it began",
+                    None,
+                    "",
+                    False,
+                    (),
+                ),
+            )
 
     async def _run(
         self,
@@ -266,6 +299,7 @@ class Runner:
         """Run one execution; the timeout counts from launch, not from the first step."""
         import asyncio
 
+        self._unbegun.pop(execution_id, None)
         isolation, running, thread_pool = _machinery()
         buffer = capture.OutputBuffer(self.settings.output_limit_bytes)
         timeout = job.options.timeout_seconds or self.settings.job_timeout_seconds

@@ -676,6 +676,7 @@ class SchedulerService:
                 task.cancel()
             if still:
                 await asyncio.wait(still, timeout=max(1.0, grace))
+        self._runner.end_unbegun()  # those cancelled before they began: ended here
         self._finish_shutdown()
         await self.stop_control()
 

@@ -106,3 +106,38 @@ async def test_status_says_a_state_file_keeps_jobs_and_runs(durable: ServiceFact
     """What the remove dialog tells: with a state file a removal lasts past a restart."""
     service = durable()
     assert service.durable and LocalClient(service).status().durable
+
+
+async def test_a_run_that_has_ended_is_in_the_history_read_right_after(
+    durable: ServiceFactory, tmp_path
+) -> None:
+    """The state file is written on a thread of its own; a console asking for a job's
+    runs as its end is announced (``o``, the detail view) must find that run, even while
+    the writes are held up (here by another process's write transaction)."""
+    import asyncio
+    import sqlite3
+
+    from tests.jobfuncs_core import until
+
+    service = durable()
+    service.register_job("once", "tests.jobfuncs:quick", "0 0 1 1 *")
+    service.start()
+    client = LocalClient(service)
+    ended: list[int] = []
+    client.subscribe(
+        lambda e: (
+            ended.append(e.execution.id)
+            if e.execution is not None and e.execution.status.is_final
+            else None
+        )
+    )
+    other = sqlite3.connect(tmp_path / "state.sqlite3", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # the state file's writer waits for it
+        asyncio.get_running_loop().call_later(0.5, other.execute, "COMMIT")
+        service.run_job_now("once")
+        await until(lambda: ended)
+        runs = await client.recent_executions("once", limit=5)
+    finally:
+        other.close()
+    assert [run.id for run in runs if run.status.is_final] == ended

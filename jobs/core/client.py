@@ -194,6 +194,11 @@ class LocalClient(SchedulerClient):
     async def recent_executions(
         self, job_id: str | None = None, limit: int = 50
     ) -> list[Execution]:
+        import asyncio
+
+        # A run announced as ended may still be on its way to the state file (its writer
+        # thread): waited for off the loop, so that it is in the history read here.
+        await asyncio.to_thread(self.service.wait_written)
         return self.service.recent_executions(job_id, limit=limit)
 
     async def recent_runs(

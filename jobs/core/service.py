@@ -903,6 +903,11 @@ class SchedulerService:
             raise JobNotFoundError(job_id)
         return self._store.executions(job_id=job_id, limit=limit)
 
+    def wait_written(self) -> None:
+        """Block until what was recorded so far is in the state file: a history read after
+        it shows every run announced before it. Call it off the event loop."""
+        self._store.flush()
+
     def recent_runs(self, job_ids: Iterable[str], limit: int = 20) -> dict[str, list[Execution]]:
         """Each job's newest ``limit`` finished executions, newest first, without their
         output, error or traceback (``state_store.run_summary``): the console's strip of

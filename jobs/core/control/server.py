@@ -327,6 +327,7 @@ class ControlServer:
     async def _executions(self, request: web.Request) -> web.Response:
         limit = _count(request, "limit", 50, 10_000)
         job_id = request.query.get("job")
+        await asyncio.to_thread(self.service.wait_written)  # runs announced are in the file
         return _answer(self.service.recent_executions(job_id, limit=limit))
 
     async def _recent_runs(self, request: web.Request) -> web.Response:

@@ -17,7 +17,7 @@ import logging
 import os
 import sys
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -229,8 +229,8 @@ class Runner:
                 f"{self.pid}); it runs no jobs"
             )
         running = self.running.get(job.job_id)
-        if running is not None and self._unbegun:
-            self.end_unbegun()  # it may have been cancelled before it began
+        if running is not None and running in self._unbegun:
+            self.end_unbegun((running,))  # it may have been cancelled before it began
         if running is not None and self._deferred:
             self.settle()  # its end may be among the records not applied yet
             running = self.running.get(job.job_id)
@@ -260,14 +260,15 @@ class Runner:
         self.tasks[execution_id] = loop.create_task(run, name=f"job:{job.job_id}#{execution_id}")
         self._unbegun[execution_id] = (job, scheduled, started, trigger)
 
-    def end_unbegun(self) -> None:
-        """Record as cancelled each run whose task was cancelled before its first step
-        (a shutdown's, or anyone's): its code never ran, and nothing else ends it."""
-        for execution_id, (job, scheduled, started, trigger) in list(self._unbegun.items()):
+    def end_unbegun(self, execution_ids: Iterable[int] | None = None) -> None:
+        """Record as cancelled each run (of ``execution_ids``, else all) whose task was
+        cancelled before its first step: its code never ran, and nothing else ends it."""
+        unbegun = self._unbegun
+        for execution_id in list(unbegun if execution_ids is None else execution_ids):
             task = self.tasks.get(execution_id)
-            if task is not None and not task.done():
+            if execution_id not in unbegun or (task is not None and not task.done()):
                 continue
-            del self._unbegun[execution_id]
+            job, scheduled, started, trigger = unbegun.pop(execution_id)
             self.tasks.pop(execution_id, None)
             self._defer(
                 job,

@@ -69,18 +69,12 @@ def build(
     only of values already found good takes no other check. Anything else, and every
     entry with a fault, goes through ``_build``, so the errors are always its own.
     """
-    known = _funcs_seen.get(func) if type(func) is FunctionType else None
-    if known is not None and type(cron_expression) is str and _plain_id(job_id):
-        shared = _options_seen.get(_options_key(options, default_tz)) if options else None
-        if shared is None and not options:
-            shared = _defaults_seen.get(default_tz)
-        if shared is not None:
-            ref, transient = known
-            tz, values = shared
-            if not (transient and values.isolation is not None):
-                # The id and the function are good: a bad expression fails as in _build.
-                schedule = cron.parse(cron_expression)
-                return LiveJob(job_id, func, ref, schedule, tz, values, transient=transient)
+    good = _known_good(job_id, func, options, not options, default_tz)
+    if good is not None and type(cron_expression) is str:
+        ref, transient, tz, values = good
+        # The id and the function are good: a bad expression fails as in _build.
+        schedule = cron.parse(cron_expression)
+        return LiveJob(job_id, func, ref, schedule, tz, values, transient=transient)
     return _build(job_id, func, cron_expression, default_tz, options)
 
 
@@ -90,30 +84,23 @@ def from_entry(entry: dict[str, Any], default_tz: ZoneInfo) -> LiveJob:
     dict of their own when they were seen before; the job is the registry's (its
     ``source``, ``code_cron`` and ``code_options`` set)."""
     job_id, func = entry["job_id"], entry["func"]
-    known = _funcs_seen.get(func) if type(func) is FunctionType else None
-    if known is not None and _plain_id(job_id):
-        if len(entry) == 3:
-            shared = _defaults_seen.get(default_tz)
-        else:
-            shared = _options_seen.get(_options_key(entry, default_tz))
-        if shared is not None:
-            ref, transient = known
-            tz, values = shared
-            if not (transient and values.isolation is not None):
-                schedule = cron.parse(entry["cron_expression"])
-                return LiveJob(
-                    job_id,
-                    func,
-                    ref,
-                    schedule,
-                    tz,
-                    values,
-                    False,
-                    JobSource.REGISTRY,
-                    schedule.expression,
-                    values,
-                    transient,
-                )
+    good = _known_good(job_id, func, entry, len(entry) == 3, default_tz)
+    if good is not None:
+        ref, transient, tz, values = good
+        schedule = cron.parse(entry["cron_expression"])
+        return LiveJob(
+            job_id,
+            func,
+            ref,
+            schedule,
+            tz,
+            values,
+            False,
+            JobSource.REGISTRY,
+            schedule.expression,
+            values,
+            transient,
+        )
     options = {name: value for name, value in entry.items() if name not in _NOT_OPTIONS}
     job = _build(job_id, func, entry["cron_expression"], default_tz, options)
     job.source = JobSource.REGISTRY
@@ -123,6 +110,28 @@ def from_entry(entry: dict[str, Any], default_tz: ZoneInfo) -> LiveJob:
 
 
 _NOT_OPTIONS = job_options.REQUIRED_KEYS
+
+
+def _known_good(
+    job_id: Any, func: Any, options: dict[str, Any], bare: bool, default_tz: ZoneInfo
+) -> tuple[str, bool, ZoneInfo, JobOptions] | None:
+    """(reference, transient, zone, options) when the id is plain and the function and
+    the options (``bare``: none given) were each found good before, so that their checks
+    need not run again; None: ``_build`` checks them all."""
+    known = _funcs_seen.get(func) if type(func) is FunctionType else None
+    if known is None or not _plain_id(job_id):
+        return None
+    if bare:
+        shared = _defaults_seen.get(default_tz)
+    else:
+        shared = _options_seen.get(_options_key(options, default_tz))
+    if shared is None:
+        return None
+    ref, transient = known
+    tz, values = shared
+    if transient and values.isolation is not None:
+        return None
+    return ref, transient, tz, values
 
 
 def _plain_id(job_id: Any) -> bool:

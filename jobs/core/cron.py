@@ -325,8 +325,8 @@ def next_fire_kept(schedule: CronSchedule, tz: ZoneInfo, now: datetime) -> datet
         kept.now = instant
     normalized = schedule.normalized
     if table is not None:
-        fire, begin = table[1].get(normalized), table[0].get(normalized)
-        if type(fire) is int and type(begin) is int and begin <= instant < fire:
+        fire = kept_answer(table, normalized, instant)
+        if fire is not None:
             return datetime.fromtimestamp(fire, tz)
     times = schedule.next_times(now, tz, 1)
     if not times:
@@ -363,12 +363,10 @@ def next_fires_kept(
         return found + [next_fire_kept(schedule, tz, now) for schedule in schedules]
     if instant > kept.now:
         kept.now = instant
-    begins, fires = table
     times: dict[int, datetime] = {}
     for schedule in schedules:
-        normalized = schedule.normalized
-        fire, begin = fires.get(normalized), begins.get(normalized)
-        if type(fire) is int and type(begin) is int and begin <= instant < fire:
+        fire = kept_answer(table, schedule.normalized, instant)
+        if fire is not None:
             when = times.get(fire)
             if when is None:
                 when = times[fire] = datetime.fromtimestamp(fire, tz)
@@ -376,6 +374,17 @@ def next_fires_kept(
         else:
             found.append(next_fire_kept(schedule, tz, now))
     return found
+
+
+def kept_answer(
+    table: tuple[dict[str, Any], dict[str, Any]], normalized: str, instant: float
+) -> int | None:
+    """The kept next fire of ``normalized`` after ``instant``, while it still answers
+    (``from <= instant < next``); None when none is kept or it no longer holds."""
+    fire, begin = table[1].get(normalized), table[0].get(normalized)
+    if type(fire) is int and type(begin) is int and begin <= instant < fire:
+        return fire
+    return None
 
 
 class _KeptFires(cron_cache.KeptFile):

@@ -70,8 +70,8 @@ class FirstFires:
         utc = tz.key in _UTC
         table = self._table(tz) if utc else None
         if table is not None:
-            begin, fire = table[0].get(normalized), table[1].get(normalized)
-            if type(fire) is int and type(begin) is int and begin <= self.after < fire:
+            fire = cron.kept_answer(table, normalized, self.after)
+            if fire is not None:
                 when = self._known[key] = datetime.fromtimestamp(fire, tz)
                 return when
         when = self._known[key] = self._worked_out(normalized, tz)

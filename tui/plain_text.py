@@ -211,10 +211,8 @@ def shared_columns(
     (each tail used by some row). 100,000 jobs listed have some 34,000 distinct tails,
     each measured, padded and cut once here; a row then costs one padding and one join.
     """
-    if not firsts or len(headers) < 2:
-        return columns(headers, [(f, *tails[k]) for f, k in zip(firsts, which, strict=True)], width)
     everything = " ".join(firsts) + " " + " ".join(" ".join(tail) for tail in tails)
-    if not (everything.isascii() and everything.isprintable()):
+    if not firsts or len(headers) < 2 or not (everything.isascii() and everything.isprintable()):
         return columns(headers, [(f, *tails[k]) for f, k in zip(firsts, which, strict=True)], width)
     # As _ascii_columns, a character per cell.
     rest = list(zip(headers[1:], *tails, strict=True))

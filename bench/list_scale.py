@@ -40,14 +40,14 @@ REGISTRY = '''\
 import random
 
 from bench.jobfuncs import tick_async, tick_sync
-from bench.registry_10k import _expression
+from bench.cron_shapes import expression
 
 _rng = random.Random(20261129)
 REGISTERED_JOBS = [
     {{
         "job_id": f"job{{i:05d}}",
         "func": tick_async if i % 2 == 0 else tick_sync,
-        "cron_expression": _expression(_rng),
+        "cron_expression": expression(_rng),
         "enabled": True,
     }}
     for i in range({count})

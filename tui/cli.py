@@ -337,45 +337,40 @@ def cmd_list(args: argparse.Namespace) -> int:
     # As the console's start-up (cmd_console): objects per job, almost none freed, and the
     # process ends after one table; full collections walked them all, a third of the time.
     gc.disable()
-    service, error = _boot(read_only=True)
+    service, error = _boot(read_only=True, staged=True)
     if service is None:
         return _fail(error)
+    quiet = logging.NullHandler()  # as in _boot: the errors are printed below
+    logging.getLogger("jobconsole").addHandler(quiet)
+    try:
+        jobs = service.list_staged()
+    finally:
+        logging.getLogger("jobconsole").removeHandler(quiet)
     for message in service.boot_errors:
         _warn(message)
-    text = listing(service, datetime.now(service.tz), _output_width())
+    text = listing(service, datetime.now(service.tz), _output_width(), jobs)
     sys.stdout.write(text + "\n")
     _note_state_file(service.settings)
     service.close()
     return 0
 
 
-def listing(service, now: datetime, width: int | None) -> str:  # type: ignore[no-untyped-def]
-    """``jobconsole list``'s table for ``service``'s jobs at ``now``, lines cut to ``width``.
+def listing(service, now: datetime, width: int | None, jobs=None) -> str:  # type: ignore[no-untyped-def]
+    """``jobconsole list``'s table for ``service``'s jobs at ``now`` (or ``jobs``, its
+    ``list_staged()``), lines cut to ``width``.
 
     100,000 jobs have some 34,000 schedules: each next run is worked out and each
     description worded once, and both are kept between runs (``jobs.core.cron_cache``).
     """
-    from jobs.core import cron
+    from jobs.core import cron, listing
     from jobs.core.records import JobState
     from tui import plain_text
 
     tz = service.tz
     fires = service.settings.background_jobs_enabled
     firing = (JobState.SCHEDULED, JobState.RUNNING)
-    # A row is its id and one of a few tails (34,000 at 100,000 jobs), each made once,
-    # keyed by its schedule and state (by identity: held meanwhile), zone and description.
-    kinds: list[tuple[object, ...]] = []
-    tail_of: dict[tuple[object, ...], int] = {}
-    ids: list[str] = []
-    which: list[int] = []
-    for job_id, schedule, zone, state, error, description in service.list_jobs():
-        ids.append(job_id)
-        key = (id(schedule), zone, id(state), error, description)  # an enum's hash is slow
-        index = tail_of.get(key)
-        if index is None:
-            index = tail_of[key] = len(kinds)
-            kinds.append((schedule, zone, state, error, description))
-        which.append(index)
+    # A row is its id and one of a few tails (34,000 at 100,000 jobs), each made once.
+    ids, which, kinds = jobs or listing.grouped(service.list_jobs())
     # The next runs, per zone, of each expression of a tail that fires.
     wanted: dict[object, dict[str, object]] = {}
     for schedule, zone, state, _, _ in kinds:

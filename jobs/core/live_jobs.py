@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from jobs.core import cron, funcs, job_options
 from jobs.core.errors import InvalidJobError
 from jobs.core.job_options import DEFAULT, JobOptions
-from jobs.core.records import JobSource, LastRun
+from jobs.core.records import JobSource, JobState, LastRun
 from jobs.core.state_store import StoredJob
 
 
@@ -66,10 +66,11 @@ def build(
 
     A registry of 100,000 entries has a few functions and a few sets of options: each
     distinct one is checked once (``_funcs_seen``, ``_options_seen``), and an entry made
-    only of values already found good takes no other check. Anything else, and every
-    entry with a fault, goes through ``_build``, so the errors are always its own.
+    only of values already found good takes no other check (``known_good``). Anything
+    else, and every entry with a fault, goes through ``_build``, so the errors are always
+    its own.
     """
-    good = _known_good(job_id, func, options, not options, default_tz)
+    good = known_good(job_id, func, options, not options, default_tz)
     if good is not None and type(cron_expression) is str:
         ref, transient, tz, values = good
         # The id and the function are good: a bad expression fails as in _build.
@@ -84,7 +85,7 @@ def from_entry(entry: dict[str, Any], default_tz: ZoneInfo) -> LiveJob:
     dict of their own when they were seen before; the job is the registry's (its
     ``source``, ``code_cron`` and ``code_options`` set)."""
     job_id, func = entry["job_id"], entry["func"]
-    good = _known_good(job_id, func, entry, len(entry) == 3, default_tz)
+    good = known_good(job_id, func, entry, len(entry) == 3, default_tz)
     if good is not None:
         ref, transient, tz, values = good
         schedule = cron.parse(entry["cron_expression"])
@@ -112,12 +113,13 @@ def from_entry(entry: dict[str, Any], default_tz: ZoneInfo) -> LiveJob:
 _NOT_OPTIONS = job_options.REQUIRED_KEYS
 
 
-def _known_good(
+def known_good(
     job_id: Any, func: Any, options: dict[str, Any], bare: bool, default_tz: ZoneInfo
 ) -> tuple[str, bool, ZoneInfo, JobOptions] | None:
     """(reference, transient, zone, options) when the id is plain and the function and
     the options (``bare``: none given) were each found good before, so that their checks
-    need not run again; None: ``_build`` checks them all."""
+    need not run again; None: ``_build`` checks them all. ``jobconsole list`` asks it of
+    each entry too (``jobs.core.listing``)."""
     known = _funcs_seen.get(func) if type(func) is FunctionType else None
     if known is None or not _plain_id(job_id):
         return None
@@ -255,6 +257,21 @@ def from_row(row: StoredJob, default_tz: ZoneInfo) -> LiveJob:
     job.source = JobSource.CONSOLE
     job.paused = row.paused
     return job
+
+
+def state_of(
+    options: JobOptions, error: str | None, paused: bool, running: bool = False
+) -> JobState:
+    """What a job's state is called: disabled over an error, an error over a run."""
+    if not options.enabled:
+        return JobState.DISABLED
+    if error is not None:
+        return JobState.ERROR
+    if running:
+        return JobState.RUNNING
+    if paused:
+        return JobState.PAUSED
+    return JobState.SCHEDULED
 
 
 def row_of(job: LiveJob, *, removed: bool = False) -> StoredJob:

@@ -10,7 +10,7 @@ life to catch up on: ``last_alive`` is always None.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from itertools import count
 
@@ -88,8 +88,9 @@ class MemoryStore(StateStore):
                 latest[job_id] = when
         return latest
 
-    def load_jobs(self) -> list[StoredJob]:
-        return list(self._rows.values())
+    def load_jobs(self, job_ids: Collection[str] | None = None) -> list[StoredJob]:
+        rows = self._rows.values()
+        return list(rows) if job_ids is None else [r for r in rows if r.job_id in job_ids]
 
     def job_stats(self) -> dict[str, JobStats]:
         return dict(self._stats)

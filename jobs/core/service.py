@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 
     from jobs.core import engine
     from jobs.core.control.server import ControlServer
+    from jobs.core.listing import Listed
 
 log = logging.getLogger("jobconsole")
 
@@ -957,15 +958,8 @@ class SchedulerService:
         )
 
     def _state(self, job: LiveJob) -> JobState:
-        if not job.options.enabled:
-            return JobState.DISABLED
-        if job.error is not None:
-            return JobState.ERROR
-        if job.job_id in self._runner.running:
-            return JobState.RUNNING
-        if job.paused:
-            return JobState.PAUSED
-        return JobState.SCHEDULED
+        running = job.job_id in self._runner.running
+        return live_jobs.state_of(job.options, job.error, job.paused, running)
 
     def list_jobs(self) -> list[JobListing]:
         """What ``jobconsole list`` prints of each job: no snapshot (100,000 took 0.5 s)
@@ -981,6 +975,28 @@ class SchedulerService:
             )
             for job in self._jobs.values()
         ]
+
+    def list_staged(self) -> Listed:
+        """What ``jobconsole list`` prints of the staged registry merged with the state
+        file, as ``list_jobs()`` after loading and merging them would, worked out without
+        loading them (``jobs.core.listing``); bad entries are reported as the loading
+        reports them. What is left of the service is to close it."""
+        from jobs.core import listing
+
+        if not self._staging or not self._adds_quietly():
+            self._load_staged()
+            self.load_state()
+            return listing.grouped(self.list_jobs())
+        entries, self._staged, self._staging = self._staged, [], False
+        return listing.listed(
+            entries,
+            self._store,
+            self.tz,
+            self._jobs,
+            lambda index, entry: self._load_entry(index, entry, True),
+            self._settle_rejected,
+            lambda: {entry.row_id for entry in self.rejected},
+        )
 
     # --------------------------------------------------------------- internals
 

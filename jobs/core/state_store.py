@@ -13,10 +13,12 @@ reporter when they start failing and when they succeed again.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from jobs.core import job_options
 from jobs.core.job_options import JobOptions
 from jobs.core.records import Execution, JobSource, LastRun
 
@@ -61,6 +63,24 @@ class JobStats:
 
 
 Reporter = Callable[[WriteReport], None]
+
+_EDITABLE = tuple(option.name for option in job_options.EDITABLE)
+
+
+def _editable(options: JobOptions) -> tuple[Any, ...]:
+    return tuple(getattr(options, name) for name in _EDITABLE)
+
+
+def unedited(row: StoredJob) -> bool:
+    """``listing_rows``' ``unedited``, of a ``StoredJob``."""
+    return (
+        row.source is JobSource.REGISTRY
+        and not row.removed
+        and not row.paused
+        and row.code_cron_expression == row.cron_expression
+        and row.code_options is not None
+        and _editable(row.code_options) == _editable(row.options)
+    )
 
 
 def run_summary(execution: Execution) -> Execution:
@@ -139,8 +159,22 @@ class StateStore(ABC):
         """The scheduled time of each job's newest execution; jobs without one left out."""
 
     @abstractmethod
-    def load_jobs(self) -> list[StoredJob]:
-        """Every stored row, in the order first saved."""
+    def load_jobs(self, job_ids: Collection[str] | None = None) -> list[StoredJob]:
+        """Every stored row (or those of ``job_ids``), in the order first saved."""
+
+    def listing_rows(self) -> list[tuple[Any, ...]]:
+        """Every stored row as ``(job_id, unedited, cron_expression, *editable)``, in the
+        order first saved: ``unedited`` when ``restore.merge`` leaves the row as it is
+        while the registry's job of its id has that expression and those values of the
+        editable options (``job_options.EDITABLE``, in order), that is a registry job's
+        row neither removed, paused nor edited in the console (False is always safe: the
+        row is then read whole, ``load_jobs``). What ``jobconsole list`` reads of each row
+        (``jobs.core.listing``): a store of 100,000 rows answers without a ``StoredJob``
+        each."""
+        return [
+            (row.job_id, unedited(row), row.cron_expression, *_editable(row.options))
+            for row in self.load_jobs()
+        ]
 
     @abstractmethod
     def job_stats(self) -> dict[str, JobStats]: ...

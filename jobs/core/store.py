@@ -22,7 +22,7 @@ import re
 import sqlite3
 import stat
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta
 from operator import attrgetter
@@ -234,6 +234,27 @@ _SAVE_JOB = _Statement(
     f"INSERT OR REPLACE INTO jobs ({_JOB_COLUMNS}, options, updated_at) "
     f"VALUES ({', '.join('?' * (len(_JOB_COLUMNS.split(',')) + 2))})",
     "writing a job's settings",
+)
+#: ``StateStore.listing_rows``: ``unedited`` as SQL, the registry's own value of each
+#: editable option the row's own (its code column, none in the JSON); False unless every
+#: editable option has a column.
+_OWN_EDITABLE = [name for name in _EDITABLE if name in _OPTION_COLUMNS]
+_UNEDITED = (
+    " AND ".join(
+        [
+            f"source = '{JobSource.REGISTRY.value}' AND removed = 0 AND paused = 0",
+            "cron_expression = code_cron_expression",
+            *(f"{code} IS {own}" for own, code in _CODE_COLUMNS.items()),
+            "{options} = '{{}}'",
+        ]
+    )
+    if len(_OWN_EDITABLE) == len(_EDITABLE)
+    else "0"
+)
+_LISTING_ROWS = (
+    f"SELECT job_id, {_UNEDITED}, cron_expression, "
+    f"{', '.join(name if name in _OPTION_COLUMNS else 'NULL' for name in _EDITABLE)} "
+    "FROM jobs ORDER BY rowid"
 )
 _DELETE_JOB = _Statement("DELETE FROM jobs WHERE job_id = ?", "removing a job")
 #: Where a stored source reads as something else (a file edited by hand): not the console's.
@@ -1131,12 +1152,21 @@ class Store(StateStore):
         rows = self._read.execute(_LATEST_SCHEDULED, (json.dumps(list(job_ids)),)).fetchall()
         return {job_id: when for job_id, text in rows if (when := _dt(text)) is not None}
 
-    def load_jobs(self) -> list[StoredJob]:
+    def load_jobs(self, job_ids: Collection[str] | None = None) -> list[StoredJob]:
         options = "options" if self._version >= 2 else "'{}'"  # an older file, read-only
-        rows = self._read.execute(
-            f"SELECT {_LOAD_COLUMNS}, {options} FROM jobs ORDER BY rowid"
-        ).fetchall()
+        sql = f"SELECT {_LOAD_COLUMNS}, {options} FROM jobs"
+        if job_ids is None:
+            rows = self._read.execute(f"{sql} ORDER BY rowid").fetchall()
+        else:
+            wanted = json.dumps(list(job_ids))
+            rows = self._read.execute(
+                f"{sql} WHERE job_id IN (SELECT value FROM json_each(?)) ORDER BY rowid", (wanted,)
+            ).fetchall()
         return _stored_jobs(rows)
+
+    def listing_rows(self) -> list[tuple[Any, ...]]:
+        options = "options" if self._version >= 2 else "'{}'"
+        return self._read.execute(_LISTING_ROWS.format(options=options)).fetchall()
 
     def job_stats(self) -> dict[str, JobStats]:
         rows = self._read.execute(

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from croniter import CroniterBadDateError, croniter
 
+from jobs.core import cron
 from jobs.core.cron import MACROS, CronError, TimezoneError, parse, zone
 from jobs.core.engine import CronTrigger
 
@@ -1078,3 +1079,11 @@ def test_leading_zeros_are_read_as_cron_reads_them_up_to_a_point():
     with pytest.raises(CronError) as info:
         parse("0" * 5000 + "7 * * * *")
     assert info.value.reason.startswith("minute field: 000000000000… (5001 digits) has too many")
+
+
+def test_a_parsed_schedule_is_the_one_its_constructor_makes() -> None:
+    for text in (" 5  4 * * 1 ", "@daily", "*/5 * * * *"):
+        parsed = cron.parse(text)
+        made = cron.CronSchedule(parsed.expression, parsed.normalized)
+        assert (parsed, hash(parsed), repr(parsed)) == (made, hash(made), repr(made))
+        assert type(parsed) is cron.CronSchedule

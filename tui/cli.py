@@ -352,7 +352,19 @@ def cmd_list(args: argparse.Namespace) -> int:
     sys.stdout.write(text + "\n")
     _note_state_file(service.settings)
     service.close()
+    _left_at_exit(sys.modules.get(service.settings.registry), jobs)
     return 0
+
+
+def _left_at_exit(*held: object) -> None:
+    """Leave ``held`` (the registry module's entries and what was listed of them) to
+    the process's end instead of freeing it object by object at exit: 100,000 entries
+    took 70 ms. Held in a cycle the collector is told to leave alone (``gc.freeze``), so
+    exit runs as always (atexit handlers, threads, output flushed) but that finalizers
+    of objects only these reach do not run, which Python does not promise at exit."""
+    keep: list[object] = [getattr(item, "REGISTERED_JOBS", item) for item in held]
+    keep.append(keep)
+    gc.freeze()
 
 
 def listing(service, now: datetime, width: int | None, jobs=None) -> str:  # type: ignore[no-untyped-def]
@@ -373,9 +385,12 @@ def listing(service, now: datetime, width: int | None, jobs=None) -> str:  # typ
     ids, which, kinds = jobs or listing.grouped(service.list_jobs())
     # The next runs, per zone, of each expression of a tail that fires.
     wanted: dict[object, dict[str, object]] = {}
+    zone_was, in_zone = None, None
     for schedule, zone, state, _, _ in kinds:
         if fires and state in firing:
-            wanted.setdefault(zone, {}).setdefault(schedule.normalized, schedule)
+            if zone is not zone_was:
+                zone_was, in_zone = zone, wanted.setdefault(zone, {})
+            in_zone.setdefault(schedule.normalized, schedule)  # type: ignore[union-attr]
     texts: dict[datetime | None, str] = {None: ""}  # per fire time (an instant)
     cells: dict[object, dict[str, str]] = {}  # per zone, per expression
     for zone, schedules in wanted.items():
@@ -387,18 +402,16 @@ def listing(service, now: datetime, width: int | None, jobs=None) -> str:  # typ
             if when is None:
                 when = texts[fire] = _when(fire, tz, now)
             known[normalized] = when
-    words: dict[str, str] = {}
+    # The expressions shown in words, each worded once.
+    unworded = list(dict.fromkeys(k.schedule.normalized for k in kinds if not k.description))
+    said = dict(zip(unworded, cron.describe_all(unworded), strict=True))
     tails: list[tuple[str, ...]] = []
     for schedule, zone, state, error, description in kinds:
         normalized = schedule.normalized
         when = cells[zone][normalized] if fires and state in firing else ""
-        if not description:
-            description = words.get(normalized)
-            if description is None:
-                description = words[normalized] = cron.describe(normalized)
         if error:
             state = f"{state}: {error}"
-        tails.append((schedule.expression, state, when, description))
+        tails.append((schedule.expression, state, when, description or said[normalized]))
     headers = ("id", "cron", "state", f"next run ({tz.key})", "description")
     text = plain_text.shared_columns(headers, ids, which, tails, width)
     if service.disabled_reason:

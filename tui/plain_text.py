@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
+from itertools import repeat
 
 from jobs.core.records import Execution, ExecutionStatus, SchedulerEvent
 
@@ -232,6 +233,11 @@ def shared_columns(
     header, after = after[0], after[1:]
     first_width = widths[0]
     head = headers[0].ljust(first_width) + header if header else headers[0].rstrip()
+    if all(after):  # each row its first cell padded and its tail: one C loop
+        rows = map(
+            str.__add__, map(str.ljust, firsts, repeat(first_width)), map(after.__getitem__, which)
+        )
+        return "\n".join([head, *rows])
     return "\n".join(
         [
             head,

@@ -77,13 +77,58 @@ def grouped(jobs: Iterable[JobListing]) -> Listed:
 LoadEntry = Callable[[int, Any], "tuple[int, Any, str, str] | None"]
 
 
-class _Part(NamedTuple):
-    """A registry job's row as it stands: what its tail is made of."""
+class _Shape(NamedTuple):
+    """What a registry job's row is made of besides its id, as it stands; ``stored`` is
+    what its unedited row holds (``StateStore.listing_rows``' values)."""
 
     schedule: cron.CronSchedule
     tz: ZoneInfo
     options: JobOptions
-    paused: bool = False
+    paused: bool
+    stored: tuple[Any, ...]
+
+
+_EDITABLE = tuple(option.name for option in job_options.EDITABLE)
+_editable_of: dict[int, tuple[Any, ...]] = {}
+
+
+def _editable(options: JobOptions) -> tuple[Any, ...]:
+    """The values of the editable options: a few distinct options for 34,000 shapes."""
+    found = _editable_of.get(id(options))
+    if found is None or found[0] is not options:
+        found = _editable_of[id(options)] = (options, *(getattr(options, n) for n in _EDITABLE))
+    return found[1:]
+
+
+class _Jobs:
+    """The registry's jobs as listed so far: job ``i`` is ``ids[i]`` and
+    ``shapes[which[i]]``; each distinct shape is made once."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self.which: list[int] = []
+        self.at: dict[str, int] = {}  # id -> place
+        self.shapes: list[_Shape] = []
+        self._index: dict[tuple[int, int, int, bool], int] = {}  # by identity: held in shapes
+
+    def shape(
+        self, schedule: cron.CronSchedule, tz: ZoneInfo, options: JobOptions, paused: bool = False
+    ) -> int:
+        key = (id(schedule), id(tz), id(options), paused)
+        index = self._index.get(key)
+        if index is None:
+            index = self._index[key] = len(self.shapes)
+            stored = (schedule.expression, *_editable(options))
+            self.shapes.append(_Shape(schedule, tz, options, paused, stored))
+        return index
+
+    def add(self, job_id: str, shape: int) -> None:
+        self.at[job_id] = len(self.ids)
+        self.ids.append(job_id)
+        self.which.append(shape)
+
+    def of(self, job_id: str) -> _Shape:
+        return self.shapes[self.which[self.at[job_id]]]
 
 
 def listed(
@@ -103,19 +148,21 @@ def listed(
     one entry, ``settle`` what it does with the refused ones (report and keep them), and
     ``broken`` the ids of those kept.
     """
-    ids: list[str] = []
-    parts: list[_Part] = []
-    at: dict[str, int] = {}  # id -> place
+    listed = _Jobs()
+    ids, which, at, add, shape = listed.ids, listed.which, listed.at, listed.add, listed.shape
     refused: list[tuple[int, Any, str, str]] = []
     required, allowed = job_options.REQUIRED_KEYS, job_options.CONFIG_KEYS
-    known_good, parse = live_jobs.known_good, cron.parse
-    shared: dict[tuple[int, int, int], _Part] = {}
+    known_good = live_jobs.known_good
+    #: Per (zone, options), by identity (held in shapes), and expression's text: the shape
+    #: its entries take. A text is parsed as ``cron.parse`` parses it, the first time.
+    shape_of: dict[tuple[int, int], dict[str, int]] = {}
+    last: tuple[ZoneInfo, JobOptions, dict[str, int]] | None = None
 
     def hold(job_id: str) -> None:
         """Give the service a job of the id listed here, for its checks to see."""
         if job_id not in jobs:
-            part = parts[at[job_id]]
-            jobs[job_id] = LiveJob(job_id, None, "", part.schedule, part.tz, part.options)
+            schedule, tz, options, _, _ = listed.of(job_id)
+            jobs[job_id] = LiveJob(job_id, None, "", schedule, tz, options)
 
     def load(index: int, entry: Any) -> None:
         found = load_entry(index, entry)
@@ -127,36 +174,34 @@ def listed(
                 found = load_entry(index, entry)
         if found is not None:
             refused.append(found)
-            return
-        at[job.job_id] = len(ids)
-        ids.append(job.job_id)
-        parts.append(part_of(job.schedule, job.tz, job.options))
-
-    def part_of(schedule: cron.CronSchedule, tz: ZoneInfo, options: JobOptions) -> _Part:
-        key = (id(schedule), id(tz), id(options))
-        part = shared.get(key)
-        if part is None:
-            part = shared[key] = _Part(schedule, tz, options)
-        return part
+        else:
+            add(job.job_id, shape(job.schedule, job.tz, job.options))
 
     for index, entry in enumerate(entries):
         if type(entry) is dict and required <= entry.keys() <= allowed:
             job_id = entry["job_id"]
             good = known_good(job_id, entry["func"], entry, len(entry) == 3, default_tz)
             if good is not None and job_id not in at:
-                try:
-                    schedule = parse(entry["cron_expression"])
-                except cron.CronError:
-                    load(index, entry)
-                    continue
-                _, _, tz, options = good
-                key = (id(schedule), id(tz), id(options))
-                part = shared.get(key)
-                if part is None:
-                    part = part_of(schedule, tz, options)
+                expression = entry["cron_expression"]
+                tz, options = good[2], good[3]
+                if last is None or last[0] is not tz or last[1] is not options:
+                    texts = shape_of.setdefault((id(tz), id(options)), {})
+                    last = (tz, options, texts)
+                else:
+                    texts = last[2]
+                found = texts.get(expression) if type(expression) is str else None
+                if found is None:
+                    try:
+                        schedule = cron.parse(expression)
+                    except cron.CronError:
+                        load(index, entry)
+                        continue
+                    found = shape(schedule, tz, options)
+                    if type(expression) is str:
+                        texts[expression] = found
                 at[job_id] = len(ids)
                 ids.append(job_id)
-                parts.append(part)
+                which.append(found)
                 continue
         load(index, entry)
     for _, entry, _, _ in refused:
@@ -164,88 +209,76 @@ def listed(
         if isinstance(given, str) and given in at:  # its kept row is named for the job's id
             hold(given)
     settle(refused)
-    return _merged(ids, parts, at, store, default_tz, broken())
+    return _merged(listed, store, default_tz, broken())
 
 
-def _merged(
-    ids: list[str],
-    parts: list[_Part],
-    at: dict[str, int],
-    store: StateStore,
-    default_tz: ZoneInfo,
-    broken: set[str],
-) -> Listed:
+def _merged(listed: _Jobs, store: StateStore, default_tz: ZoneInfo, broken: set[str]) -> Listed:
     """The rows merged into the registry's jobs, as ``Persistence.load`` merges them."""
-    editable = [option.name for option in job_options.EDITABLE]
-    as_stored: dict[int, tuple[Any, ...]] = {}  # per part, by identity: held in parts
-    whole: list[str] = []  # the rows to read whole and merge
-    for job_id, unedited, *values in store.listing_rows():
-        if unedited:
-            place = at.get(job_id)
-            if place is not None:
-                part = parts[place]
-                mine = as_stored.get(id(part))
-                if mine is None:
-                    options = part.options
-                    mine = as_stored[id(part)] = (
-                        part.schedule.expression,
-                        *(getattr(options, name) for name in editable),
-                    )
-                if mine == tuple(values):
-                    continue
-        whole.append(job_id)
+    at, which, shapes = listed.at, listed.which, listed.shapes
+    at_get = at.get
+    # The rows to read whole and merge: all but the unedited rows of jobs that still
+    # have what those rows hold.
+    whole = [
+        row[0]
+        for row in store.listing_rows()
+        if not row[1] or (place := at_get(row[0])) is None or shapes[which[place]].stored != row[2:]
+    ]
     restored: list[LiveJob] = []
     dropped: set[int] = set()
     if whole:
         rows = store.load_jobs(whole)
-        code = {row.job_id: _Code(parts[at[row.job_id]]) for row in rows if row.job_id in at}
+        code = {row.job_id: _Code(listed.of(row.job_id)) for row in rows if row.job_id in at}
         merge = restore.merge(code, rows, broken)
         for kept in merge.kept:
-            place = at[kept.job_id]
-            schedule, tz, options, _ = parts[place]
+            schedule, tz, options, _, _ = listed.of(kept.job_id)
             if kept.schedule is not None:
                 schedule = kept.schedule
             if kept.options is not None:
                 options = kept.options
-            parts[place] = _Part(schedule, tz, options, kept.paused)
+            which[at[kept.job_id]] = listed.shape(schedule, tz, options, kept.paused)
         dropped = {at[job_id] for job_id in merge.dropped}
         restored = [live_jobs.from_row(row, default_tz) for row in merge.restored]
         for message in merge.notices:
             log.warning("%s", message)
-    return _kinds(ids, parts, dropped, restored)
+    return _kinds(listed, dropped, restored)
 
 
 class _Code(NamedTuple):
     """What ``restore.merge`` reads of a registry job (``restore.CodeJob``)."""
 
-    part: _Part
+    shape: _Shape
 
     @property
     def cron_expression(self) -> str:
-        return self.part.schedule.expression
+        return self.shape.schedule.expression
 
     @property
     def options(self) -> JobOptions:
-        return self.part.options
+        return self.shape.options
 
 
-def _kinds(
-    ids: list[str], parts: list[_Part], dropped: set[int], restored: list[LiveJob]
-) -> Listed:
-    """``Listed`` of the registry's jobs but those ``dropped`` (places), then the console's."""
-    which: list[int] = []
-    kinds: list[Kind] = []
-    index_of: dict[int, int] = {}  # per part, by identity: held in parts
-    for part in parts:
-        index = index_of.get(id(part))
-        if index is None:
-            index = index_of[id(part)] = len(kinds)
-            state = live_jobs.state_of(part.options, None, part.paused)
-            kinds.append(Kind(part.schedule, part.tz, state, None, part.options.description))
-        which.append(index)
+def _kinds(listed: _Jobs, dropped: set[int], restored: list[LiveJob]) -> Listed:
+    """``Listed`` of the registry's jobs but those ``dropped`` (places), then the
+    console's; each kind shown by some job."""
+    ids, which, shapes = listed.ids, listed.which, listed.shapes
     if dropped:
         kept = [i for i in range(len(ids)) if i not in dropped]
         ids, which = [ids[i] for i in kept], [which[i] for i in kept]
+    used = set(which)
+    if len(used) < len(shapes):  # a merge moved jobs off a shape, or dropped them
+        renumber = {old: new for new, old in enumerate(sorted(used))}
+        shapes = [shapes[old] for old in sorted(used)]
+        which = [renumber[old] for old in which]
+    kinds = [
+        Kind(
+            shape.schedule,
+            shape.tz,
+            live_jobs.state_of(shape.options, None, shape.paused),
+            None,
+            shape.options.description,
+        )
+        for shape in shapes
+    ]
     for job in restored:
         ids.append(job.job_id)
         which.append(len(kinds))

@@ -40,6 +40,16 @@ def _edited(job_id: str, code_enabled: bool = True, **changes: Any) -> StoredJob
     return replace(row, code_options=replace(row.options, enabled=code_enabled))
 
 
+def _timed(job_id: str, timeout: float) -> StoredJob:
+    """A registry job's unedited row with the registry's timeout ``timeout``."""
+    return stored_job(
+        job_id,
+        func_ref="tests.jobfuncs_core:ok_async",
+        timeout_seconds=timeout,
+        code_timeout_seconds=timeout,
+    )
+
+
 #: What the state file holds, as the console leaves it: (row, what ``list`` shows).
 ROWS: list[tuple[StoredJob, str | None]] = [
     (stored_job("paused", func_ref="tests.jobfuncs_core:ok_async", paused=True), "paused"),
@@ -96,6 +106,9 @@ ROWS: list[tuple[StoredJob, str | None]] = [
     (stored_job("plain_row", func_ref="tests.jobfuncs_core:ok_async"), None),
     (stored_job("moved_in_code", func_ref="tests.jobfuncs_core:ok_async"), "*/10 * * * *"),
     (stored_job("retimed", func_ref="tests.jobfuncs_core:ok_async"), None),
+    (_timed("whole_timeout", 30.0), None),
+    (_timed("half_timeout", 2.5), None),
+    (_timed("retimed_whole", 30.0), None),
     # Named as the refused entry 62 is kept (its own id is a job's): a notice says which.
     (stored_job("registry entry 62", func_ref="tests.jobfuncs_core:ok_async"), None),
 ]
@@ -127,6 +140,9 @@ ENTRIES: list[Any] = [
     _entry("timed", "61 * * * *"),  # refused, kept as "registry entry 62"
     _entry("moved_in_code", "*/10 * * * *"),
     _entry("retimed", timeout_seconds=7),
+    _entry("whole_timeout", timeout_seconds=30),
+    _entry("half_timeout", timeout_seconds=2.5),
+    _entry("retimed_whole", timeout_seconds=31),
 ]
 
 
@@ -204,6 +220,7 @@ def test_list_prints_what_a_loaded_service_lists(
     assert "gone_from_code: no longer defined in code; not scheduled" in notices
     assert any(m.startswith("registry entry 62: its registry entry is not valid") for m in notices)
     assert any(m.startswith("retimed: the registry's timeout changed") for m in notices)
+    assert any(m.startswith("retimed_whole: the registry's timeout changed") for m in notices)
 
 
 def test_each_kind_of_stored_row_shows_as_the_merge_says(tmp_path: Path) -> None:
@@ -262,4 +279,5 @@ def test_the_state_files_unedited_rows_are_those_the_rule_on_stored_jobs_names(
         store.close()
     unedited = {job_id for job_id, plain, *_ in read if plain}
     assert unedited == {"gone_from_code", "plain_row", "moved_in_code", "retimed",
-                        "registry entry 62", "code_timeout", "code_off"}  # fmt: skip
+                        "registry entry 62", "code_timeout", "code_off", "whole_timeout",
+                        "half_timeout", "retimed_whole"}  # fmt: skip

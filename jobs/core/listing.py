@@ -215,14 +215,11 @@ def listed(
 def _merged(listed: _Jobs, store: StateStore, default_tz: ZoneInfo, broken: set[str]) -> Listed:
     """The rows merged into the registry's jobs, as ``Persistence.load`` merges them."""
     at, which, shapes = listed.at, listed.which, listed.shapes
-    at_get = at.get
     # The rows to read whole and merge: all but the unedited rows of jobs that still
-    # have what those rows hold.
-    whole = [
-        row[0]
-        for row in store.listing_rows()
-        if not row[1] or (place := at_get(row[0])) is None or shapes[which[place]].stored != row[2:]
-    ]
+    # have what those rows hold, as read: (job_id, True, expression, *editable).
+    held = [(True, *shape.stored) for shape in shapes]
+    unchanged = set(map(tuple.__add__, zip(listed.ids), map(held.__getitem__, which)))
+    whole = [row[0] for row in store.listing_rows() if row not in unchanged]
     restored: list[LiveJob] = []
     dropped: set[int] = set()
     if whole:

@@ -13,9 +13,10 @@ are kept between runs) emptied first, and *warm*, the run right after, against `
 module alone (what any command that reads the registry pays). Cold, warm and the
 baselines take turns in each round, so they share the machine's load. With
 ``--before``, the same command from that tree (``python -m tui.cli list`` with it first
-on ``PYTHONPATH``, cache emptied like cold); its output must be the same as this tree's
-but for the countdowns, which move with the clock (at 100,000 jobs the old command runs
-long enough for a few fire times to pass, so a few rows differ).
+on ``PYTHONPATH``), cold (cache emptied) and warm (the run right after); its output must
+be the same as this tree's but for the countdowns, which move with the clock (at 100,000
+jobs the old command runs long enough for a few fire times to pass, so a few rows
+differ).
 
 Profile one size with ``pyinstrument -m tui.cli list`` and the environment this script
 prints with ``--show-env``.
@@ -145,12 +146,14 @@ def main() -> int:
             envs = {name: env for name in cases}
             if args.before is not None:
                 cases["jobconsole list (before)"] = [PYTHON, "-m", "tui.cli", "list"]
+                cases["jobconsole list (before), warm"] = [PYTHON, "-m", "tui.cli", "list"]
                 cold.add("jobconsole list (before)")
                 before_env = dict(env)
                 before_env["PYTHONPATH"] = os.pathsep.join(
                     [str(args.before.resolve()), env["PYTHONPATH"]]
                 )
                 envs["jobconsole list (before)"] = before_env
+                envs["jobconsole list (before), warm"] = before_env
             shutil.rmtree(cache, ignore_errors=True)
             cold_out = output(cases["jobconsole list, cold"], env, tmp)
             warm_out = output(cases["jobconsole list, warm"], env, tmp)

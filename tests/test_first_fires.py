@@ -351,3 +351,25 @@ async def test_the_start_writes_what_it_kept_and_lets_go_of_it(tmp_path: Path, c
         assert "next-fires.json" not in cron_cache._files
     finally:
         await stop(service)
+
+
+def _all_answers(fires: FirstFires) -> dict[tuple[str, ZoneInfo], datetime | None]:
+    found = {}
+    for name in ZONES:
+        tz = ZoneInfo(name)
+        answers = fires.of_all(EXPRESSIONS, tz)
+        found.update(zip(((e, tz) for e in EXPRESSIONS), answers, strict=True))
+    return found
+
+
+@pytest.mark.parametrize("instant", INSTANTS[::3], ids=lambda d: f"{d:%Y-%m-%d_%H%M%S}")
+def test_first_fires_asked_all_at_once_are_cronsims_one_by_one(
+    cache: Path, instant: datetime
+) -> None:
+    after = instant.timestamp()
+    want = _plain(after)
+    assert _differences(_all_answers(FirstFires(after, list(want))), want) == []
+    cron_cache.save()
+    cron_cache.forget()
+    for later in (after, after + 3600):  # from the kept file, as jobconsole list reads it
+        assert _differences(_all_answers(FirstFires(later, list(want))), _plain(later)) == []

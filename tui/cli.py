@@ -395,9 +395,15 @@ def listing(service, now: datetime, width: int | None, jobs=None) -> str:  # typ
     cells: dict[object, dict[str, str]] = {}  # per zone, per expression
     for zone, schedules in wanted.items():
         known = cells[zone] = {}
-        for normalized, fire in zip(
-            schedules, cron.next_fires_kept(schedules.values(), zone, now), strict=True
-        ):
+        if zone.key in cron.UTC_NAMES:  # type: ignore[attr-defined]
+            # Expressions that differ only in the minute share where cronsim starts.
+            from jobs.core.first_fires import FirstFires
+
+            first = FirstFires(now.timestamp(), ((n, zone) for n in schedules))
+            found = first.of_all(schedules, zone)  # type: ignore[arg-type]
+        else:
+            found = cron.next_fires_kept(schedules.values(), zone, now)  # type: ignore[arg-type]
+        for normalized, fire in zip(schedules, found, strict=True):
             when = texts.get(fire)  # schedules share fire times: 20,000 of 34,000
             if when is None:
                 when = texts[fire] = _when(fire, tz, now)

@@ -50,10 +50,9 @@ class FirstFires:
         self._known: dict[_Key, datetime | None] = {}
         #: The distinct ``keys`` given.
         self.keys = frozenset(keys)
-        #: How many expressions in UTC share each "REST" (all but the minute field).
-        self._sharing = Counter(
-            normalized.split(" ", 1)[1] for normalized, tz in self.keys if tz.key in _UTC
-        )
+        #: How many expressions in UTC share each "REST" (all but the minute field),
+        #: counted when first needed (not when every answer is kept).
+        self._sharing: Counter[str] | None = None
         #: Per REST: the first fire of "* REST" after ``after`` (None: none found).
         self._bounds: dict[str, datetime | None] = {}
         self._start = datetime.fromtimestamp(after, UTC)
@@ -79,6 +78,25 @@ class FirstFires:
             self._keep(table, normalized, when)
         return when
 
+    def of_all(self, normalized: Iterable[str], tz: ZoneInfo) -> list[datetime | None]:
+        """``of`` each, in order, each kept fire time made a datetime once: 34,000
+        expressions of 100,000 jobs listed have some 20,000 fire times."""
+        times: dict[int, datetime] = {}
+        found: list[datetime | None] = []
+        utc, table = tz.key in _UTC, None
+        for expression in normalized:
+            if utc and table is None:
+                table = self._table(tz)  # None for the first few: worked out by ``of``
+            fire = None if table is None else cron.kept_answer(table, expression, self.after)
+            if fire is None:
+                found.append(self.of(expression, tz))
+                continue
+            when = times.get(fire)
+            if when is None:
+                when = times[fire] = datetime.fromtimestamp(fire, tz)
+            found.append(when)
+        return found
+
     def carry(self, earlier: FirstFires) -> None:
         """Take ``earlier``'s answers that hold after ``self.after`` too: those later than
         it (nothing fires between the two instants), or None (nothing ever fires)."""
@@ -94,6 +112,8 @@ class FirstFires:
             return cron.next_fire(normalized, tz, self.after)
         rest = normalized.split(" ", 1)[1]
         start = self._start
+        if self._sharing is None:
+            self._sharing = Counter(n.split(" ", 1)[1] for n, zone in self.keys if zone.key in _UTC)
         if self._sharing[rest] > 1:
             bound = self._bounds.get(rest, _MISSING)
             if bound is _MISSING:

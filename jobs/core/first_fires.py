@@ -51,8 +51,9 @@ class FirstFires:
         #: The distinct ``keys`` given.
         self.keys = frozenset(keys)
         #: How many expressions in UTC share each "REST" (all but the minute field),
-        #: counted when first needed (not when every answer is kept).
+        #: counted once more than a few are worked out (none when the kept file answers).
         self._sharing: Counter[str] | None = None
+        self._worked = 0
         #: Per REST: the first fire of "* REST" after ``after`` (None: none found).
         self._bounds: dict[str, datetime | None] = {}
         self._start = datetime.fromtimestamp(after, UTC)
@@ -112,9 +113,10 @@ class FirstFires:
             return cron.next_fire(normalized, tz, self.after)
         rest = normalized.split(" ", 1)[1]
         start = self._start
-        if self._sharing is None:
+        self._worked += 1
+        if self._sharing is None and self._worked > cron.FEW:  # a few: not worth counting
             self._sharing = Counter(n.split(" ", 1)[1] for n, zone in self.keys if zone.key in _UTC)
-        if self._sharing[rest] > 1:
+        if self._sharing is not None and self._sharing[rest] > 1:
             bound = self._bounds.get(rest, _MISSING)
             if bound is _MISSING:
                 try:

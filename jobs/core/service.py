@@ -537,7 +537,7 @@ class SchedulerService:
         if self._run_state is not RunState.STANDBY or standby is None or self._loop is None:
             store.close()
             return
-        self._took_over_from = standby.info.holder
+        self._took_over_from = standby.last_holder.holder
         self._use_store(store)
         self._run_state = RunState.CREATED
         log.info("took over scheduling from %s (gone)", self._took_over_from)

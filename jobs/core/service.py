@@ -48,7 +48,6 @@ from jobs.core.records import (
 from jobs.core.runner import Runner
 from jobs.core.scheduling import Scheduling
 from jobs.core.settings import Settings, SettingsError
-from jobs.core.standby import Standby, StandbyInfo
 from jobs.core.state_store import StateStore, WriteReport, run_summary
 
 if TYPE_CHECKING:
@@ -56,6 +55,7 @@ if TYPE_CHECKING:
 
     from jobs.core import engine
     from jobs.core.control.server import ControlServer
+    from jobs.core.standby import Standby, StandbyInfo
 
 log = logging.getLogger("jobconsole")
 
@@ -516,6 +516,8 @@ class SchedulerService:
     def _stand_by(self, loop: asyncio.AbstractEventLoop) -> None:
         assert self._state_path is not None
         self._loop = loop
+        from jobs.core.standby import Standby  # only when another process holds the file
+
         self._standby = Standby(self._state_path, self.role, self._take_over, self._warn)
         self._run_state = RunState.STANDBY
         self._standby.begin(loop)

@@ -85,7 +85,8 @@ class Standby:
         self._report = report
         self._task: asyncio.Task[None] | None = None
         self._last_error: str | None = None
-        #: The holder as last found; the last one known by pid (who a takeover follows).
+        #: The holder as last found; the last one a try found by pid (who a takeover
+        #: follows: not this process, found holding between its try and its takeover).
         self._now = self._known = self._found(*holder_info(self.path))
 
     @property
@@ -95,7 +96,7 @@ class Standby:
         uvicorn, the dead worker's replacement), and a standby must not name the dead."""
         pid = self._now.holder_pid
         if pid is None or not _alive(pid):
-            self._note(self._found(*holder_info(self.path)))
+            self._now = self._found(*holder_info(self.path))
         return self._now
 
     @property
@@ -104,16 +105,10 @@ class Standby:
         return self._known
 
     def _found(self, pid: int | None, role: str | None) -> StandbyInfo:
-        # A holder that died (the lock file still names it), or this process, between
-        # getting the hold and taking over: nobody else holds the file just now.
-        if pid is not None and (pid == os.getpid() or not _alive(pid)):
+        # The lock file still names a holder that died: nobody holds the file just now.
+        if pid is not None and not _alive(pid):
             pid, role = None, None
         return StandbyInfo(self.path, pid, role)
-
-    def _note(self, found: StandbyInfo) -> None:
-        self._now = found
-        if found.holder_pid is not None:
-            self._known = found
 
     def begin(self, loop: asyncio.AbstractEventLoop) -> None:
         self._task = loop.create_task(self._wait(), name="jobconsole:standby")
@@ -178,7 +173,9 @@ class Standby:
             return None
         if isinstance(result, tuple):
             self._last_error = None
-            self._note(self._found(*result))
+            self._now = self._found(*result)
+            if self._now.holder_pid is not None:
+                self._known = self._now
             return None
         return result
 

@@ -7,25 +7,57 @@ service.register_job("cleanup", "jobs.cleanup:cleanup_expired_tokens", "0 0 * * 
 service.start()   # inside a running event loop
 """
 
-from jobs.config import CronJobConfig
-from jobs.core.cron import CronError, CronSchedule, TimezoneError
-from jobs.core.errors import (
-    DuplicateJobError,
-    InvalidJobError,
-    JobError,
-    JobNotFoundError,
-    StandbyError,
-)
-from jobs.core.records import (
-    EventKind,
-    Execution,
-    ExecutionStatus,
-    JobSnapshot,
-    JobState,
-    SchedulerEvent,
-    Trigger,
-)
-from jobs.core.settings import Settings, SettingsError
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from jobs.config import CronJobConfig
+    from jobs.core.cron import CronError, CronSchedule, TimezoneError
+    from jobs.core.errors import (
+        DuplicateJobError,
+        InvalidJobError,
+        JobError,
+        JobNotFoundError,
+        StandbyError,
+    )
+    from jobs.core.records import (
+        EventKind,
+        Execution,
+        ExecutionStatus,
+        JobSnapshot,
+        JobState,
+        SchedulerEvent,
+        Trigger,
+    )
+    from jobs.core.service import SchedulerService
+    from jobs.core.settings import Settings, SettingsError
+
+#: Where each public name is defined. Each is imported on first use (PEP 562): every
+#: ``import jobs.core.X`` runs this file first, and a command that only reads expressions
+#: or history should pay neither for APScheduler nor for the records it never makes.
+_HOMES = {
+    "CronError": "jobs.core.cron",
+    "CronJobConfig": "jobs.config",
+    "CronSchedule": "jobs.core.cron",
+    "DuplicateJobError": "jobs.core.errors",
+    "EventKind": "jobs.core.records",
+    "Execution": "jobs.core.records",
+    "ExecutionStatus": "jobs.core.records",
+    "InvalidJobError": "jobs.core.errors",
+    "JobError": "jobs.core.errors",
+    "JobNotFoundError": "jobs.core.errors",
+    "JobSnapshot": "jobs.core.records",
+    "JobState": "jobs.core.records",
+    "SchedulerEvent": "jobs.core.records",
+    "SchedulerService": "jobs.core.service",
+    "Settings": "jobs.core.settings",
+    "SettingsError": "jobs.core.settings",
+    "StandbyError": "jobs.core.errors",
+    "TimezoneError": "jobs.core.cron",
+    "Trigger": "jobs.core.records",
+}
 
 __all__ = [
     "CronError",
@@ -51,10 +83,13 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    """``SchedulerService`` on first use (PEP 562): commands that only read expressions or
-    history should not pay for importing APScheduler and asyncio."""
-    if name == "SchedulerService":
-        from jobs.core.service import SchedulerService
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'jobs' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
 
-        return SchedulerService
-    raise AttributeError(f"module 'jobs' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOMES})

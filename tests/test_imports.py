@@ -9,6 +9,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("jobs", "tui")
 
@@ -93,3 +95,133 @@ def test_the_core_imports_nothing_of_the_console_or_textual() -> None:
                 )
                 for name in names:
                     assert not name.startswith(("tui", "textual")), f"{path.name} imports {name}"
+
+
+# ---------------------------------------------------------------- what each path imports
+
+#: Modules a command that only prints never needs; each costs its start time (the short
+#: commands are held to 1.5x `import apscheduler`, the console's first frame to a bare app).
+NEVER_FOR_PRINTING = ("apscheduler", "asyncio", "aiohttp", "textual", "dotenv")
+#: Only a process that holds or probes a state file needs these (`history` and `list` read).
+HOLDING = ("socket", "hashlib", "jobs.core.standby")
+
+_RUN_COMMAND = """
+import contextlib, io, json, sys
+from tui import cli
+out = io.StringIO()
+with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+    code = cli.main(sys.argv[1:])
+print(json.dumps({"code": code, "out": out.getvalue(), "modules": sorted(sys.modules)}))
+"""
+
+_FIRST_FRAME = """
+import asyncio, json, sys
+from tui import cli
+from tui.app import JobConsoleApp
+from jobs.core.client import LocalClient
+
+async def main():
+    service, error = cli._boot(role="console", staged=True)  # as cmd_console boots
+    assert service is not None, error
+    app = JobConsoleApp(LocalClient(service), autostart=False)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await pilot.pause()
+        shown = app.query_one("#jobs").get_job("heartbeat") is not None
+        modules = sorted(sys.modules)
+    service.close()
+    print(json.dumps({"shown": shown, "modules": modules}))
+
+asyncio.run(main())
+"""
+
+
+def _child(tmp_path: Path, code: str, *args: str) -> dict[str, object]:
+    """Runs ``code`` in a fresh interpreter on a state file with a few runs recorded, in a
+    folder with no ``.env``; returns what it printed last (JSON)."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from datetime import UTC, datetime
+
+    from jobs.core.records import Execution, ExecutionStatus
+    from jobs.core.store import Store
+
+    state = tmp_path / "state.sqlite3"
+    if not state.exists():
+        store = Store.open_path(state)
+        at = datetime(2026, 12, 1, 9, tzinfo=UTC)
+        for job_id in ("heartbeat", "daily_report"):
+            store.record_execution(
+                Execution(
+                    id=store.next_execution_id(),
+                    job_id=job_id,
+                    status=ExecutionStatus.SUCCEEDED,
+                    scheduled_time=at,
+                    started_at=at,
+                    ended_at=at,
+                )
+            )
+        store.close()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "JOBCONSOLE_STATE": str(state),
+        "JOBCONSOLE_TIMEZONE": "UTC",
+    }
+    env.pop("JOBCONSOLE_REGISTRY", None)
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+@pytest.mark.parametrize(
+    ("args", "shows", "absent"),
+    [
+        (
+            ["cron", "0 9 * * 1-5"],
+            "At 09:00 AM, Monday through Friday",
+            (*NEVER_FOR_PRINTING, *HOLDING, "sqlite3", "jobs.core.records", "jobs.core.service"),
+        ),
+        (["history"], "daily_report", (*NEVER_FOR_PRINTING, *HOLDING, "jobs.core.service")),
+        (["list"], "heartbeat", (*NEVER_FOR_PRINTING, *HOLDING)),
+    ],
+    ids=["cron", "history", "list"],
+)
+def test_a_command_that_prints_imports_nothing_it_does_not_use(
+    tmp_path: Path, args: list[str], shows: str, absent: tuple[str, ...]
+) -> None:
+    got = _child(tmp_path, _RUN_COMMAND, *args)
+    assert got["code"] == 0
+    assert shows in str(got["out"])
+    assert [name for name in absent if name in got["modules"]] == []  # type: ignore[operator]
+
+
+def test_the_console_draws_its_first_frame_without_what_it_needs_only_later(
+    tmp_path: Path,
+) -> None:
+    """APScheduler and the control API come with the start, after the first frame; each
+    screen when it is first shown; python-dotenv only for a .env file."""
+    got = _child(tmp_path, _FIRST_FRAME)
+    assert got["shown"]
+    later = (
+        "apscheduler",
+        "aiohttp",
+        "dotenv",
+        "jobs.core.standby",
+        "jobs.core.control.server",
+        "tui.alerts",
+        "tui.timeline",
+        *(
+            f"tui.screens.{name}"
+            for name in ("confirm", "edit", "help", "job_detail", "output", "register", "timeline")
+        ),
+    )
+    assert [name for name in later if name in got["modules"]] == []  # type: ignore[operator]

@@ -20,8 +20,12 @@ from pathlib import Path
 
 import pytest
 
+from jobs.core import standby as standby_module
+from jobs.core.errors import StandbyError
 from jobs.core.lock import holder
 from jobs.core.records import ExecutionStatus
+from jobs.core.service import SchedulerService
+from jobs.core.settings import Settings
 from jobs.core.store import Store
 from tests.console_pty import Console
 from tests.test_lock import headless_env
@@ -208,6 +212,39 @@ async def test_two_processes_one_schedules_and_the_other_takes_over_after_a_sigk
     second.proc.stdin.close()
     await second.expect("BYE")
     assert await asyncio.wait_for(second.proc.wait(), 15) == 0
+
+
+async def test_a_standby_never_names_a_dead_process_as_the_one_that_schedules(
+    tmp_path: Path, embed, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Between two tries at the hold, the scheduling process can die and another take the
+    file (under uvicorn, the dead worker's replacement): what the standby says (a web
+    app's "who schedules" answer, its refusals) names who holds the file now."""
+    monkeypatch.setattr(standby_module, "RETRY_SECONDS", 3600.0)  # no try during the test
+    state = tmp_path / "state.sqlite3"
+    first = await embed()
+    await first.expect("START started")
+    service = SchedulerService(Settings(timezone="UTC", state_path=state), durable=True)
+    service.start()
+    try:
+        assert service.run_state == "standby"
+        assert service.standby is not None and service.standby.holder_pid == first.pid
+
+        first.proc.send_signal(signal.SIGKILL)
+        await first.proc.wait()
+        assert service.standby.holder_pid is None, "a dead process named as the holder"
+        assert "pid unknown" in service.standby.message
+
+        second = await embed()
+        await second.expect("START started")
+        assert service.standby.holder_pid == second.pid
+        with pytest.raises(StandbyError) as refused:
+            service.run_job_now("quick")
+        assert f"pid {second.pid}, an app embedding SchedulerService schedules" in str(
+            refused.value
+        )
+    finally:
+        await service.shutdown()
 
 
 async def test_a_standbys_shutdown_just_stops_it_trying(tmp_path: Path, embed) -> None:  # type: ignore[no-untyped-def]

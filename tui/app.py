@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import partial
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, on
 from textual.app import App, ComposeResult
@@ -50,23 +50,13 @@ from jobs.core.records import (
     SchedulerStatus,
 )
 from tui import attach, plain_text
-from tui.alerts import alerts_of
 from tui.collector import IdleCollector
 from tui.commands import JobCommands, JobJumps
 from tui.counters import RecentCount
 from tui.event_batch import EventQueue
 from tui.forms import register_error, register_options
 from tui.preferences import Preferences, PreferenceStore
-from tui.screens import (
-    ConfirmScreen,
-    EditScheduleScreen,
-    HelpScreen,
-    JobDetailScreen,
-    RegisterScreen,
-    SortScreen,
-    TimelineScreen,
-)
-from tui.screens.sort import SORT_KEYS
+from tui.screens.sort import SORT_KEYS, SortScreen
 from tui.signals import TerminalWatch
 from tui.widgets import (
     ExecutionLog,
@@ -80,6 +70,9 @@ from tui.widgets import (
 from tui.widgets.execution_log import MAX_ENTRIES, entry_time
 from tui.widgets.job_table import COLUMNS, RUNS_SHOWN
 from tui.widgets.status_bar import MEMORY_ONLY
+
+if TYPE_CHECKING:
+    from tui.screens import EditScheduleScreen, JobDetailScreen, RegisterScreen
 
 Clock = Callable[[], datetime]
 
@@ -134,8 +127,14 @@ async def _describe_ahead(expressions: list[str]) -> None:
 def _is_output(screen: object) -> bool:
     """Whether ``screen`` is the output view, asked without importing it: it brings Rich's
     Syntax and Textual's TextArea, a tenth of a bare app's start, so it waits until shown."""
-    module = sys.modules.get("tui.screens.output")
-    return module is not None and isinstance(screen, module.OutputScreen)
+    return _is_screen(screen, "output", "OutputScreen")
+
+
+def _is_screen(screen: object, module: str, name: str) -> bool:
+    """Whether ``screen`` is ``tui.screens.<module>``'s ``name``, asked without importing
+    it: each screen is imported when first shown, none before the first frame."""
+    found = sys.modules.get(f"tui.screens.{module}")
+    return found is not None and isinstance(screen, getattr(found, name))
 
 
 def _state_file(status: SchedulerStatus) -> str:
@@ -408,6 +407,8 @@ class JobConsoleApp(App[None]):
             job = self._table.get_job(job_id)
             return job.last_status if job is not None else None
 
+        from tui.alerts import alerts_of  # alerts are off until `a`: not at the first frame
+
         found = alerts_of(events, last_status)
         if not found:
             return
@@ -498,7 +499,7 @@ class JobConsoleApp(App[None]):
             self._start_describing()
         touched = batch.job_ids
         for screen in list(self.screen_stack):
-            if isinstance(screen, JobDetailScreen) and screen.job_id in touched:
+            if _is_screen(screen, "job_detail", "JobDetailScreen") and screen.job_id in touched:
                 await self._fill_detail(screen)
             elif _is_output(screen):
                 for event in batch.events:
@@ -754,6 +755,8 @@ class JobConsoleApp(App[None]):
         if not self.client.status().connected:
             self._notify_host_gone()
             return
+        from tui.screens.register import RegisterScreen
+
         self.push_screen(
             RegisterScreen(
                 functions=await self.client.function_refs(),
@@ -802,6 +805,8 @@ class JobConsoleApp(App[None]):
             await self._open_detail(job.job_id)
 
     async def _open_detail(self, job_id: str) -> None:
+        from tui.screens.job_detail import JobDetailScreen
+
         rejected = self._table.get_job(job_id) if job_id in self._rejected else None
         if rejected is not None:  # not loaded: its row is all there is, the reason in it
             self.push_screen(JobDetailScreen(rejected, [], [], tz=self.tz))
@@ -859,14 +864,18 @@ class JobConsoleApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # The output view and the timeline are views of their own: the table's keys
         # neither show nor act there.
-        focused_view = isinstance(self.screen, TimelineScreen | SortScreen) or _is_output(
-            self.screen
+        focused_view = (
+            _is_screen(self.screen, "timeline", "TimelineScreen")
+            or isinstance(self.screen, SortScreen)
+            or _is_output(self.screen)
         )
         return not focused_view or action in ("help", "quit")
 
     async def action_timeline(self) -> None:
         await self._load_registry(None)  # every job's times, not the first ones
         jobs = await self.client.get_jobs()
+        from tui.screens.timeline import TimelineScreen
+
         self.push_screen(TimelineScreen(jobs, now=self.clock(), tz=self.tz))
 
     def on_execution_log_execution_chosen(self, message: ExecutionLog.ExecutionChosen) -> None:
@@ -875,9 +884,11 @@ class JobConsoleApp(App[None]):
         self.push_screen(OutputScreen(message.execution, tz=self.tz))
 
     def on_job_detail_screen_run_chosen(self, message: JobDetailScreen.RunChosen) -> None:
+        from tui.screens.job_detail import JobDetailScreen  # it sent the message: imported
+        from tui.screens.output import OutputScreen
+
         screen = self.screen
         tz = screen.tz if isinstance(screen, JobDetailScreen) else self.tz
-        from tui.screens.output import OutputScreen
 
         self.push_screen(OutputScreen(message.execution, tz=tz))
 
@@ -956,6 +967,8 @@ class JobConsoleApp(App[None]):
     async def action_edit(self) -> None:
         job = await self._selected()
         if job is not None and not self._refused_read_only("edit a job"):
+            from tui.screens.edit import EditScheduleScreen
+
             self.push_screen(EditScheduleScreen(job, tz=self._zone_of(job), clock=self.clock))
 
     async def on_edit_schedule_screen_submitted(
@@ -1010,6 +1023,8 @@ class JobConsoleApp(App[None]):
             detail = "It was registered in the console" + (
                 "; its recorded history is kept." if durable else "."
             )
+        from tui.screens.confirm import ConfirmScreen
+
         self.push_screen(
             ConfirmScreen(f"Remove {job.job_id}?", detail),
             partial(self._remove_confirmed, job.job_id),
@@ -1074,6 +1089,8 @@ class JobConsoleApp(App[None]):
         self._log.show_job(job_id, sorted(history, key=_log_order))
 
     def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
         self.push_screen(HelpScreen(self.help_sections()))
 
     async def action_quit(self) -> None:

@@ -7,10 +7,14 @@ under the field it is about, by the exception's type and ``field``, never by its
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from jobs.core import cron
 from jobs.core.errors import JobError
 from jobs.core.job_options import OptionKeys, parse_timeout
-from tui.screens.register import Field
+
+if TYPE_CHECKING:
+    from tui.screens.register import Field
 
 #: The register form's field for each option's ``JobError.field``.
 _OPTION_FIELDS: dict[str, Field] = {

@@ -11,7 +11,6 @@ import importlib
 import importlib.util
 import inspect
 import os
-import pkgutil
 import sys
 from collections.abc import Callable
 from functools import lru_cache
@@ -166,6 +165,8 @@ def discover(package: str) -> list[str]:
     for module-level ``def`` and ``async def``), and only submitting the form imports it.
     A module that cannot be read is skipped: it must not stop the suggestions for others.
     """
+    import pkgutil  # only the register form's suggestions list a package
+
     names = [package]
     for info in pkgutil.iter_modules(_package_path(package), prefix=f"{package}."):
         if info.name.rpartition(".")[2].isidentifier():  # not "notes (copy).py"

@@ -26,15 +26,17 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import hashlib
 import os
-import socket
 import stat
 import struct
 import sys
 import threading
 import weakref
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import socket
 
 
 class StateError(Exception):
@@ -54,6 +56,8 @@ _held: weakref.WeakSet[StateLock] = weakref.WeakSet()
 def socket_name(state: Path) -> bytes:
     """The abstract socket name for ``state``: one per resolved path, short enough for
     ``sun_path`` however long the path."""
+    import hashlib  # here: `history` and `list` neither hold nor probe a state file
+
     digest = hashlib.sha256(os.fsencode(Path(state).resolve())).hexdigest()[:40]
     return _SOCKET_PREFIX + digest.encode()
 
@@ -62,6 +66,8 @@ def holder(state: Path) -> tuple[int, int] | None:
     """(pid, uid) of the process holding ``state``'s socket, or None if none does."""
     if not _ABSTRACT:
         return None
+    import socket
+
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
         probe.settimeout(1.0)
         try:
@@ -144,6 +150,8 @@ class StateLock:
     def _bind(self) -> None:
         if not _ABSTRACT:
             return
+        import socket
+
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             sock.bind(socket_name(self.state))
@@ -215,6 +223,8 @@ class StateLock:
         sock, self._socket = self._socket, None
         if sock is None:
             return
+        import socket  # imported already: the socket was made with it
+
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()
         if self._answering is not None:

@@ -48,7 +48,6 @@ from jobs.core.records import (
 from jobs.core.runner import Runner
 from jobs.core.scheduling import Scheduling
 from jobs.core.settings import Settings, SettingsError
-from jobs.core.standby import Standby, StandbyInfo
 from jobs.core.state_store import StateStore, WriteReport, run_summary
 
 if TYPE_CHECKING:
@@ -57,6 +56,7 @@ if TYPE_CHECKING:
     from jobs.core import engine
     from jobs.core.control.server import ControlServer
     from jobs.core.listing import Listed
+    from jobs.core.standby import Standby, StandbyInfo
 
 log = logging.getLogger("jobconsole")
 
@@ -517,6 +517,8 @@ class SchedulerService:
     def _stand_by(self, loop: asyncio.AbstractEventLoop) -> None:
         assert self._state_path is not None
         self._loop = loop
+        from jobs.core.standby import Standby  # only when another process holds the file
+
         self._standby = Standby(self._state_path, self.role, self._take_over, self._warn)
         self._run_state = RunState.STANDBY
         self._standby.begin(loop)
@@ -538,7 +540,7 @@ class SchedulerService:
         if self._run_state is not RunState.STANDBY or standby is None or self._loop is None:
             store.close()
             return
-        self._took_over_from = standby.info.holder
+        self._took_over_from = standby.last_holder.holder
         self._use_store(store)
         self._run_state = RunState.CREATED
         log.info("took over scheduling from %s (gone)", self._took_over_from)

@@ -12,8 +12,6 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from dotenv import dotenv_values
-
 from jobs.core.cron import TimezoneError, zone
 from jobs.core.job_options import MAX_TIMEOUT_TEXT, parse_timeout
 
@@ -60,6 +58,8 @@ class Settings:
         """Read ``env_file`` (if it exists), then let ``environ`` override it."""
         file_values: dict[str, str | None] = {}
         if env_file is not None and Path(env_file).is_file():
+            from dotenv import dotenv_values  # most starts have no .env: not paid for then
+
             file_values = dict(dotenv_values(env_file))
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}

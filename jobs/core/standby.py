@@ -85,8 +85,30 @@ class Standby:
         self._report = report
         self._task: asyncio.Task[None] | None = None
         self._last_error: str | None = None
-        pid, role_found = holder_info(self.path)
-        self.info = StandbyInfo(self.path, pid, role_found)
+        #: The holder as last found; the last one a try found by pid (who a takeover
+        #: follows: not this process, found holding between its try and its takeover).
+        self._now = self._known = self._found(*holder_info(self.path))
+
+    @property
+    def info(self) -> StandbyInfo:
+        """The process that schedules, as the last try found it, or found again now when
+        that one has died: between two tries it can die and another take the file (under
+        uvicorn, the dead worker's replacement), and a standby must not name the dead."""
+        pid = self._now.holder_pid
+        if pid is None or not _alive(pid):
+            self._now = self._found(*holder_info(self.path))
+        return self._now
+
+    @property
+    def last_holder(self) -> StandbyInfo:
+        """The last process found scheduling, dead or alive: the one a takeover follows."""
+        return self._known
+
+    def _found(self, pid: int | None, role: str | None) -> StandbyInfo:
+        # The lock file still names a holder that died: nobody holds the file just now.
+        if pid is not None and not _alive(pid):
+            pid, role = None, None
+        return StandbyInfo(self.path, pid, role)
 
     def begin(self, loop: asyncio.AbstractEventLoop) -> None:
         self._task = loop.create_task(self._wait(), name="jobconsole:standby")
@@ -151,8 +173,9 @@ class Standby:
             return None
         if isinstance(result, tuple):
             self._last_error = None
-            if result[0] is not None:
-                self.info = StandbyInfo(self.path, *result)
+            self._now = self._found(*result)
+            if self._now.holder_pid is not None:
+                self._known = self._now
             return None
         return result
 
@@ -182,6 +205,16 @@ class Standby:
             f"nothing; {self.info.holder} schedules from state file {self.path}. Act "
             f"through that process (a console attaches to it{where})"
         )
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's: alive
+        pass
+    return True
 
 
 def _close_if_store(result: object) -> None:

@@ -89,15 +89,6 @@ class _Shape(NamedTuple):
 
 
 _EDITABLE = tuple(option.name for option in job_options.EDITABLE)
-_editable_of: dict[int, tuple[Any, ...]] = {}
-
-
-def _editable(options: JobOptions) -> tuple[Any, ...]:
-    """The values of the editable options: a few distinct options for 34,000 shapes."""
-    found = _editable_of.get(id(options))
-    if found is None or found[0] is not options:
-        found = _editable_of[id(options)] = (options, *(getattr(options, n) for n in _EDITABLE))
-    return found[1:]
 
 
 class _Jobs:
@@ -110,6 +101,8 @@ class _Jobs:
         self.at: dict[str, int] = {}  # id -> place
         self.shapes: list[_Shape] = []
         self._index: dict[tuple[int, int, int, bool], int] = {}  # by identity: held in shapes
+        #: The editable options' values, per options (a few for 34,000 shapes).
+        self._editable: dict[int, tuple[Any, ...]] = {}  # by identity: held in shapes
 
     def shape(
         self, schedule: cron.CronSchedule, tz: ZoneInfo, options: JobOptions, paused: bool = False
@@ -118,7 +111,12 @@ class _Jobs:
         index = self._index.get(key)
         if index is None:
             index = self._index[key] = len(self.shapes)
-            stored = (schedule.expression, *_editable(options))
+            editable = self._editable.get(id(options))
+            if editable is None:
+                editable = self._editable[id(options)] = tuple(
+                    getattr(options, name) for name in _EDITABLE
+                )
+            stored = (schedule.expression, *editable)
             self.shapes.append(_Shape(schedule, tz, options, paused, stored))
         return index
 
@@ -153,9 +151,9 @@ def listed(
     refused: list[tuple[int, Any, str, str]] = []
     required, allowed = job_options.REQUIRED_KEYS, job_options.CONFIG_KEYS
     known_good = live_jobs.known_good
-    #: Per (zone, options), by identity (held in shapes), and expression's text: the shape
-    #: its entries take. A text is parsed as ``cron.parse`` parses it, the first time.
-    shape_of: dict[tuple[int, int], dict[str, int]] = {}
+    #: Per (zone, options), by identity (held here), and expression's text: the shape its
+    #: entries take. A text is parsed as ``cron.parse`` parses it, the first time.
+    shape_of: dict[tuple[int, int], tuple[ZoneInfo, JobOptions, dict[str, int]]] = {}
     last: tuple[ZoneInfo, JobOptions, dict[str, int]] | None = None
 
     def hold(job_id: str) -> None:
@@ -185,10 +183,10 @@ def listed(
                 expression = entry["cron_expression"]
                 tz, options = good[2], good[3]
                 if last is None or last[0] is not tz or last[1] is not options:
-                    texts = shape_of.setdefault((id(tz), id(options)), {})
-                    last = (tz, options, texts)
-                else:
-                    texts = last[2]
+                    last = shape_of.get((id(tz), id(options)))
+                    if last is None:
+                        last = shape_of[(id(tz), id(options))] = (tz, options, {})
+                texts = last[2]
                 found = texts.get(expression) if type(expression) is str else None
                 if found is None:
                     try:

@@ -28,6 +28,7 @@ from jobs.core import funcs
 from jobs.core.job_options import OptionKeys
 from jobs.core.records import (
     Execution,
+    JobRow,
     JobSnapshot,
     RegistryLoad,
     SchedulerEvent,
@@ -78,6 +79,11 @@ class SchedulerClient(abc.ABC):
 
     @abc.abstractmethod
     async def get_jobs(self) -> list[JobSnapshot]: ...
+
+    async def get_job_rows(self) -> list[JobRow]:
+        """``get_jobs`` as plain rows, what a console's table holds: a scheduler in this
+        process makes them without a snapshot per job."""
+        return [JobRow.of(job) for job in await self.get_jobs()]
 
     @abc.abstractmethod
     async def get_job(self, job_id: str) -> JobSnapshot: ...
@@ -187,6 +193,9 @@ class LocalClient(SchedulerClient):
 
     async def get_jobs(self) -> list[JobSnapshot]:
         return self.service.get_jobs()
+
+    async def get_job_rows(self) -> list[JobRow]:
+        return self.service.job_rows()
 
     async def get_job(self, job_id: str) -> JobSnapshot:
         return self.service.get_job(job_id)

@@ -29,7 +29,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from jobs.core.records import Execution, ExecutionStatus, JobSnapshot, JobState
+from jobs.core.records import Execution, ExecutionStatus, JobRow, JobSnapshot, JobState
 from tui import status_style
 from tui.job_model import (
     COLUMN_KEYS,
@@ -233,6 +233,10 @@ class JobTable(ScrollView, can_focus=True):
         """The ids of the rows in display order."""
         return self.model.ids()
 
+    def expressions(self) -> list[str]:
+        """The distinct cron expressions of the rows, in display order."""
+        return self.model.expressions()
+
     def visible_job_ids(self) -> list[str]:
         """The ids of the rows on screen now."""
         rows = self.model.row_count
@@ -245,6 +249,12 @@ class JobTable(ScrollView, can_focus=True):
         The runs held are let go too (they are asked for again as rows are drawn)."""
         self.runs.clear()
         self.model.set_jobs(jobs)
+        self._rows_reordered()
+
+    def set_rows(self, rows: Iterable[JobRow]) -> None:
+        """``set_jobs`` of rows (``SchedulerClient.get_job_rows``)."""
+        self.runs.clear()
+        self.model.set_rows(rows)
         self._rows_reordered()
 
     def upsert(self, job: JobSnapshot) -> None:
@@ -386,7 +396,7 @@ class JobTable(ScrollView, can_focus=True):
 
     def _row_strip(self, row: int) -> Strip:
         job_id = self.model.id_at(row)
-        job = self.model.get(job_id)
+        job = self.model.row(job_id)
         assert job is not None
         cursor = job_id == self._cursor
         styles = self._styles

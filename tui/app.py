@@ -39,6 +39,7 @@ from jobs.core.errors import (
 )
 from jobs.core.job_options import parse_timeout
 from jobs.core.records import (
+    NEXT_RUNS_ONLY,
     EventKind,
     Execution,
     ExecutionStatus,
@@ -488,13 +489,19 @@ class JobConsoleApp(App[None]):
         self._refresh_status()
         if any(event.kind is EventKind.HOST_BACK for event in batch.events):
             await self._host_back()
-        elif any(event.kind is EventKind.SCHEDULER_STARTED for event in batch.events):
-            # The one update for the whole start: every job has its next run time now.
-            self._events.supersede_jobs()
+        elif started := [e for e in batch.events if e.kind is EventKind.SCHEDULER_STARTED]:
+            # The one update for the whole start: every job has its next run time now
+            # (and when the start merged the state file, maybe more: read them all).
+            key, only = NEXT_RUNS_ONLY
             try:
-                self._table.set_rows(await self._read_jobs())
+                if all(event.details.get(key) == only for event in started):
+                    self._table.set_next_runs(await self.client.next_run_times())
+                else:
+                    self._events.supersede_jobs()
+                    self._table.set_rows(await self._read_jobs())
             except HostUnavailableError:
                 return  # gone again: its HOST_LOST is on its way
+            self._refresh_status()  # the counts, of the jobs as read
             self._start_describing()
         touched = batch.job_ids
         for screen in list(self.screen_stack):
@@ -550,6 +557,7 @@ class JobConsoleApp(App[None]):
             self._table.set_rows(await self._read_jobs())
         except HostUnavailableError:
             return  # gone again: its HOST_LOST is on its way
+        self._refresh_status()
         status = self.client.status()
         message = attach.back_message(status)
         self._log.add(SchedulerEvent(kind=EventKind.HOST_BACK, at=self.clock(), message=message))

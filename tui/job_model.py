@@ -23,6 +23,7 @@ from tui import plain_text, status_style
 from tui.plain_text import visible
 
 SortKey = tuple[Any, ...]
+_NEXT = JobRow._fields.index("next_run_time")
 
 
 def _next_run(job: JobRow, now: datetime, tz: tzinfo) -> str:
@@ -325,6 +326,24 @@ class JobTableModel:
         self._resort()
         self.revision += 1
 
+    def set_next_runs(self, times: Mapping[str, datetime | None]) -> bool:
+        """Each job's next run time from ``times`` (one not in it has none): what a start
+        changes of 100,000 jobs, without reading them again. True when rows moved (sorted
+        by next run)."""
+        jobs, when_of, new = self._jobs, times.get, tuple.__new__
+        changed = False
+        for job_id, row in jobs.items():
+            when = when_of(job_id)
+            if row.next_run_time is not when:  # aware datetimes compare slowly
+                jobs[job_id] = new(JobRow, (*row[:_NEXT], when, *row[_NEXT + 1 :]))
+                changed = True
+        moved = changed and self.sort_column == "next"
+        if moved:
+            self._resort()
+        if changed:
+            self.revision += 1
+        return moved
+
     def upsert(self, job: JobSnapshot) -> bool:
         """Add or update one job; True when rows moved, came or went (else only the
         job's own row shows something new)."""
@@ -448,7 +467,7 @@ class JobTableModel:
 
     def _resort(self) -> None:
         """Every job's key, as ``_key_of`` makes it (here without a call per job: 100,000
-        jobs are sorted at start-up, twice)."""
+        jobs are sorted at start-up)."""
         value = COLUMNS[self._sort_index].value
         assert value is not None
         keys: dict[str, SortKey] = {}

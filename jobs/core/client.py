@@ -85,6 +85,11 @@ class SchedulerClient(abc.ABC):
         process makes them without a snapshot per job."""
         return [JobRow.of(job) for job in await self.get_jobs()]
 
+    async def next_run_times(self) -> dict[str, datetime | None]:
+        """Each job's next run time, by id (a job not there has none): what a start
+        changes of every job."""
+        return {job.job_id: job.next_run_time for job in await self.get_jobs()}
+
     @abc.abstractmethod
     async def get_job(self, job_id: str) -> JobSnapshot: ...
 
@@ -196,6 +201,9 @@ class LocalClient(SchedulerClient):
 
     async def get_job_rows(self) -> list[JobRow]:
         return self.service.job_rows()
+
+    async def next_run_times(self) -> dict[str, datetime | None]:
+        return self.service.next_run_times()
 
     async def get_job(self, job_id: str) -> JobSnapshot:
         return self.service.get_job(job_id)

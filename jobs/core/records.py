@@ -336,6 +336,12 @@ EXECUTION_EVENT_FOR_STATUS: dict[ExecutionStatus, EventKind] = {
 }
 
 
+#: ``SCHEDULER_STARTED``'s ``details`` when the start changed no job beyond its next run
+#: time and what other events said (the state file was merged before ``start()``): a
+#: console then reads the next run times (``SchedulerClient.next_run_times``), not every job.
+NEXT_RUNS_ONLY = ("changed", "next run times")
+
+
 @dataclass(frozen=True, slots=True)
 class SchedulerEvent:
     """Something that happened, as the service reports it to subscribers.

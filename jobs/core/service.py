@@ -32,6 +32,7 @@ from jobs.core.memory_store import MemoryStore
 from jobs.core.persistence import Persistence
 from jobs.core.records import (
     EXECUTION_EVENT_FOR_STATUS,
+    NEXT_RUNS_ONLY,
     EventKind,
     Execution,
     ExecutionStatus,
@@ -119,6 +120,7 @@ class SchedulerService:
         self._subscribers: list[Subscriber] = []
         self._scheduling = Scheduling()
         self._collector = CollectorHold()
+        self._merged_at_start = False  # the start merged the state file (not done before)
         self._run_state = RunState.CREATED
         self.boot_errors: list[str] = []
         #: The registry entries not loaded, as data (a console shows each as a row).
@@ -563,6 +565,7 @@ class SchedulerService:
         self._runner.pid = os.getpid()
         _started.add(self)
         capture.install()
+        self._merged_at_start = not self._persistence.loaded
         self.load_state()
         for notice in self._pending_notices:
             self._emit(EventKind.WARNING, job_id=None, message=notice)
@@ -599,8 +602,9 @@ class SchedulerService:
         message = f"scheduler running in {self.tz.key}"
         if self._took_over_from is not None:
             message = f"took over from {self._took_over_from} (gone): {message}"
+        details = {} if self._merged_at_start else dict([NEXT_RUNS_ONLY])
         try:
-            self._emit(EventKind.SCHEDULER_STARTED, message=message)
+            self._emit(EventKind.SCHEDULER_STARTED, message=message, details=details)
         finally:
             self._collector.release()  # its first collection walks all the start made
 
@@ -888,6 +892,11 @@ class SchedulerService:
         times = self._scheduling.next_run_times()
         row = self._row
         return [row(job, times) for job in self._jobs.values()]
+
+    def next_run_times(self) -> dict[str, datetime | None]:
+        """Each job's next run time, as its snapshot has it (a job not here has none:
+        APScheduler holds only the jobs that can fire, a paused one without a time)."""
+        return self._scheduling.next_run_times()
 
     def get_job(self, job_id: str) -> JobSnapshot:
         return self._snapshot(self._get(job_id))

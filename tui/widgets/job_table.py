@@ -257,6 +257,13 @@ class JobTable(ScrollView, can_focus=True):
         self.model.set_rows(rows)
         self._rows_reordered()
 
+    def set_next_runs(self, times: Mapping[str, datetime | None]) -> None:
+        """Each job's next run time (``JobTableModel.set_next_runs``), redrawn once."""
+        if self.model.set_next_runs(times):
+            self._rows_reordered()
+        else:
+            self.refresh()
+
     def upsert(self, job: JobSnapshot) -> None:
         """Add or update one job; moves its row only if its sort key changed."""
         if self.model.upsert(job):

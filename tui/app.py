@@ -502,7 +502,7 @@ class JobConsoleApp(App[None]):
             except HostUnavailableError:
                 return  # gone again: its HOST_LOST is on its way
             self._refresh_status()  # the counts, of the jobs as read
-            self._start_describing()
+            self.call_after_refresh(self._start_describing)  # the frame first
         touched = batch.job_ids
         for screen in list(self.screen_stack):
             if isinstance(screen, JobDetailScreen) and screen.job_id in touched:

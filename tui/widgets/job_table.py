@@ -280,7 +280,7 @@ class JobTable(ScrollView, can_focus=True):
         for job_id, job in changes.items():
             if job is None:
                 self.runs.forget(job_id)
-        if self._cursor is not None and self.model.get(self._cursor) is None:
+        if self._cursor is not None and self.model.row(self._cursor) is None:
             self._cursor = self._cursor_after_removal(cursor_row)
         if moved:
             self._rows_changed()

@@ -194,7 +194,19 @@ def test_next_run_times_alone_fill_the_rows_and_move_them_when_sorted_by_them() 
     assert model.get("a").next_run_time == NOW + timedelta(hours=1)
     assert model.get("d").next_run_time is None  # not among the times: it has none
     assert model.job_count == 4 and model.revision == revision + 1
+
     model.sort_by("id", reverse=False)
     assert model.set_next_runs({"b": NOW}) is False  # no row moves when sorted by id
     assert model.get("b").next_run_time == NOW and model.get("c").next_run_time is None
-    assert model.set_next_runs({"b": NOW}) is False and model.revision == revision + 3
+    assert model.row("b").next_run_time == NOW  # what the table draws
+    model.set_next_runs({"b": NOW, "a": NOW})
+    model.upsert(snap("c", next_run_time=NOW + timedelta(minutes=3)))  # an event: newer
+    assert model.get("c").next_run_time == NOW + timedelta(minutes=3)
+    assert model.get("b").next_run_time == NOW
+    model.remove("b")
+    model.upsert(snap("b", next_run_time=None))
+    assert model.get("b").next_run_time is None
+    model.sort_by("next", reverse=True)
+    assert model.ids() == ["d", "b", "c", "a"]  # a at NOW, c 3 minutes on; reversed
+    model.set_jobs([snap("a", minutes=9), snap("z", minutes=1)])  # read afresh: rows' own
+    assert model.ids() == ["a", "z"] and model.get("z").next_run_time == NOW + timedelta(minutes=1)

@@ -493,6 +493,30 @@ async def test_a_start_with_many_jobs_is_one_update_and_every_row_gets_its_next_
         assert started == [], "no log line per job"
 
 
+async def test_what_the_start_merges_from_the_state_file_is_shown_once_running(durable) -> None:
+    """A service whose state file is merged by ``start()`` itself (not loaded before):
+    the table read before the start is read again whole, so a pause kept there shows."""
+    first = durable()
+    first.load_registry(
+        [{"job_id": j, "func": "tests.jobfuncs:quick", "cron_expression": YEARLY} for j in "abc"]
+    )
+    first.pause_job("b")
+    first.close()
+    again = durable()
+    again.load_registry(
+        [{"job_id": j, "func": "tests.jobfuncs:quick", "cron_expression": YEARLY} for j in "abc"]
+    )
+    app = JobConsoleApp(LocalClient(again))
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(JobTable)
+        await wait_until(pilot, lambda: "● running" in status_text(app), timeout=20)
+        await pilot.pause()
+        assert table.get_job("b").state is JobState.PAUSED
+        assert table.get_job("b").next_run_time is None
+        assert table.get_job("a").next_run_time is not None
+        assert "1 paused" in status_text(app)
+
+
 async def test_the_cursor_stays_on_its_job_as_jobs_change(service: SchedulerService) -> None:
     add_jobs(service, "b", "d")
     app = JobConsoleApp(LocalClient(service))

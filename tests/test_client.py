@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import fields
 
 import pytest
 
 from jobs.core import cron
 from jobs.core.client import LocalClient, SchedulerClient
 from jobs.core.errors import DuplicateJobError, InvalidJobError, JobNotFoundError
-from jobs.core.records import EventKind, ExecutionStatus, JobState, SchedulerEvent
+from jobs.core.records import (
+    NEXT_RUNS_ONLY,
+    EventKind,
+    ExecutionStatus,
+    JobRow,
+    JobSnapshot,
+    JobState,
+    SchedulerEvent,
+)
 from jobs.core.service import SchedulerService
 from tests.conftest import ServiceFactory
 
@@ -141,3 +150,60 @@ async def test_a_run_that_has_ended_is_in_the_history_read_right_after(
     finally:
         other.close()
     assert [run.id for run in runs if run.status.is_final] == ended
+
+
+async def test_rows_and_next_run_times_say_what_the_snapshots_say(
+    service: SchedulerService,
+) -> None:
+    """The table reads plain rows and, after a start, the next run times alone: the same
+    values as the snapshots, from this process's scheduler and from the default any other
+    client (one over the control socket) inherits."""
+    client = LocalClient(service)
+    await client.start()
+    await client.register_job("nightly", PLAIN, "0 3 * * *")
+    await client.register_job("held", PLAIN, "*/5 * * * *")
+    await client.pause_job("held")
+    service.register_job("broken", PLAIN, "0 3 * * *", enabled=False)
+    snapshots = await client.get_jobs()
+    rows = [JobRow.of(job) for job in snapshots]
+    assert [row.snapshot() for row in rows] == snapshots
+    assert await client.get_job_rows() == rows
+    assert await SchedulerClient.get_job_rows(client) == rows
+    times = {job.job_id: job.next_run_time for job in snapshots}
+    assert times["nightly"] is not None and times["held"] is None
+    assert await SchedulerClient.next_run_times(client) == times
+    local = await client.next_run_times()
+    assert {job_id: local.get(job_id) for job_id in times} == times  # absent: none
+
+
+def test_a_row_has_a_snapshot_s_fields_in_its_order() -> None:
+    assert JobRow._fields == tuple(field.name for field in fields(JobSnapshot))
+
+
+async def test_the_start_says_when_it_changed_no_job_but_its_next_run(
+    durable: ServiceFactory,
+) -> None:
+    """A console then reads the next run times, not every job; when the start itself
+    merged the state file (a pause kept there), it must read them all."""
+    registry = [{"job_id": "kept", "func": PLAIN, "cron_expression": "0 3 * * *"}]
+    first = durable()
+    first.load_registry(registry)
+    first.pause_job("kept")
+    first.close()
+    for merged_before in (True, False):
+        service = durable()
+        service.load_registry(registry)
+        if merged_before:
+            service.load_state()
+        heard: list[SchedulerEvent] = []
+        service.subscribe(heard.append)
+        await LocalClient(service).start()
+        started = [event for event in heard if event.kind is EventKind.SCHEDULER_STARTED]
+        assert [event.details for event in started] == [
+            dict([NEXT_RUNS_ONLY]) if merged_before else {}
+        ]
+        assert service.get_job("kept").state is JobState.PAUSED
+        task = service.shutdown(timeout=0)
+        assert task is not None
+        await task
+        service.close()

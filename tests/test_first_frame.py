@@ -121,6 +121,25 @@ async def test_the_saved_sort_orders_the_first_frame_and_then_every_job(make) ->
         assert (table.sort_column, table.sort_reverse) == ("id", True)
 
 
+async def test_sorted_by_next_run_every_job_is_in_order_once_all_are_scheduled(make) -> None:
+    """Once the start has handed every job over, the table takes their next run times
+    (not every job read again) and puts the rows in their order."""
+    registry = entries()
+    registry[-1]["cron_expression"] = "* * * * *"  # the last entry loaded fires first
+    registry[5]["cron_expression"] = "0 * * * *"
+    preferences = PreferenceStore()
+    preferences.save(Preferences(sort_column="next"))
+    app = JobConsoleApp(LocalClient(staged(make(), registry)), preferences=preferences)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        table = app.query_one(JobTable)
+        shown = table.job_ids()
+        assert shown[:3] == ["job19999", "job00005", "job00000"]
+        times = [table.get_job(job_id).next_run_time for job_id in shown]
+        assert None not in times and times == sorted(times)
+        assert table.state_counts()[JobState.SCHEDULED] == COUNT
+
+
 async def test_a_filter_typed_while_loading_filters_every_job_once_loaded(make) -> None:
     app = JobConsoleApp(LocalClient(staged(make(), entries())))
     async with app.run_test(size=SIZE) as pilot:

@@ -178,3 +178,35 @@ def test_the_longest_id_and_expression_are_kept_as_jobs_come() -> None:
     assert (model.longest_id, model.longest_cron) == (1, 6)
     model.upsert(snapshot("a_much_longer_id", cron_expression="*/5 9-17 * * 1-5"))
     assert (model.longest_id, model.longest_cron) == (16, 16)
+
+
+def test_next_run_times_alone_fill_the_rows_and_move_them_when_sorted_by_them() -> None:
+    """What a start changes of every job: the rows read before it had no next run."""
+    model = JobTableModel()
+    model.set_jobs([snap(job_id, next_run_time=None) for job_id in ("a", "b", "c")])
+    model.upsert(snap("d", next_run_time=NOW))
+    model.sort_by("next", reverse=False)
+    assert model.ids() == ["d", "a", "b", "c"]  # no next run: last
+    model.set_filter("pkg.mod")
+    revision = model.revision
+    assert model.set_next_runs({"c": NOW, "a": NOW + timedelta(hours=1), "gone": NOW}) is True
+    assert model.ids() == ["c", "a", "b", "d"]  # by time; b and d have none: last, by id
+    assert model.get("a").next_run_time == NOW + timedelta(hours=1)
+    assert model.get("d").next_run_time is None  # not among the times: it has none
+    assert model.job_count == 4 and model.revision == revision + 1
+
+    model.sort_by("id", reverse=False)
+    assert model.set_next_runs({"b": NOW}) is False  # no row moves when sorted by id
+    assert model.get("b").next_run_time == NOW and model.get("c").next_run_time is None
+    assert model.row("b").next_run_time == NOW  # what the table draws
+    model.set_next_runs({"b": NOW, "a": NOW})
+    model.upsert(snap("c", next_run_time=NOW + timedelta(minutes=3)))  # an event: newer
+    assert model.get("c").next_run_time == NOW + timedelta(minutes=3)
+    assert model.get("b").next_run_time == NOW
+    model.remove("b")
+    model.upsert(snap("b", next_run_time=None))
+    assert model.get("b").next_run_time is None
+    model.sort_by("next", reverse=True)
+    assert model.ids() == ["d", "b", "c", "a"]  # a at NOW, c 3 minutes on; reversed
+    model.set_jobs([snap("a", minutes=9), snap("z", minutes=1)])  # read afresh: rows' own
+    assert model.ids() == ["a", "z"] and model.get("z").next_run_time == NOW + timedelta(minutes=1)

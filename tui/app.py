@@ -39,9 +39,11 @@ from jobs.core.errors import (
 )
 from jobs.core.job_options import parse_timeout
 from jobs.core.records import (
+    NEXT_RUNS_ONLY,
     EventKind,
     Execution,
     ExecutionStatus,
+    JobRow,
     JobSnapshot,
     JobSource,
     JobState,
@@ -274,7 +276,7 @@ class JobConsoleApp(App[None]):
         loading = self._loading
         if loading is not None:
             if loading.settled:
-                self._table.set_jobs(await self.client.get_jobs())
+                self._table.set_rows(await self.client.get_job_rows())
             self._first_cursor = self._table.selected_job_id
             self._table.loading_note = self._loading_note()
             self.call_after_refresh(
@@ -336,7 +338,7 @@ class JobConsoleApp(App[None]):
         await self._load_history()
         self._unsubscribe = self.client.subscribe(self._events.put)
         self._events.supersede_jobs()
-        self._table.set_jobs(await self._read_jobs())
+        self._table.set_rows(await self._read_jobs())
         scope, self._log_scope = self._log_scope, None
         if scope is not None and untouched and self._table.get_job(scope) is not None:
             self._table.select(scope)  # the log follows the cursor: both on that job
@@ -373,18 +375,18 @@ class JobConsoleApp(App[None]):
             if execution.status.is_failure:
                 self._failures.add(entry_time(execution) or self.clock())
 
-    async def _read_jobs(self) -> list[JobSnapshot]:
+    async def _read_jobs(self) -> list[JobRow]:
         """Every job, and a row in the error state for each registry entry not loaded."""
-        jobs = await self.client.get_jobs()
+        jobs = await self.client.get_job_rows()
         return jobs + self._rejected_rows(jobs)
 
-    def _rejected_rows(self, jobs: list[JobSnapshot]) -> list[JobSnapshot]:
+    def _rejected_rows(self, jobs: list[JobRow]) -> list[JobRow]:
         entries = self.client.status().rejected
         if entries:
             held = {job.job_id for job in jobs}
             entries = tuple(entry for entry in entries if entry.row_id not in held)
         self._rejected = {entry.row_id: entry.message for entry in entries}
-        return [entry.snapshot() for entry in entries]
+        return [JobRow.of(entry.snapshot()) for entry in entries]
 
     def _report_rejected(self) -> None:
         """Each registry entry not loaded: a notification and a line in the log, beside
@@ -447,8 +449,7 @@ class JobConsoleApp(App[None]):
     def _start_describing(self) -> None:
         """Word the expressions ahead, a slice per loop iteration: once every job is
         scheduled, as until then it would share the loop with the hand-over."""
-        jobs = [job for i in self._table.job_ids() if (job := self._table.get_job(i))]
-        expressions = list(dict.fromkeys(job.cron_expression for job in jobs))
+        expressions = self._table.expressions()
         if len(expressions) > DESCRIBE_SLICE:
             self.run_worker(_describe_ahead(expressions), name="describe", group="describe")
 
@@ -489,14 +490,20 @@ class JobConsoleApp(App[None]):
         self._refresh_status()
         if any(event.kind is EventKind.HOST_BACK for event in batch.events):
             await self._host_back()
-        elif any(event.kind is EventKind.SCHEDULER_STARTED for event in batch.events):
-            # The one update for the whole start: every job has its next run time now.
-            self._events.supersede_jobs()
+        elif started := [e for e in batch.events if e.kind is EventKind.SCHEDULER_STARTED]:
+            # The one update for the whole start: every job has its next run time now
+            # (and when the start merged the state file, maybe more: read them all).
+            key, only = NEXT_RUNS_ONLY
             try:
-                self._table.set_jobs(await self._read_jobs())
+                if all(event.details.get(key) == only for event in started):
+                    self._table.set_next_runs(await self.client.next_run_times())
+                else:
+                    self._events.supersede_jobs()
+                    self._table.set_rows(await self._read_jobs())
             except HostUnavailableError:
                 return  # gone again: its HOST_LOST is on its way
-            self._start_describing()
+            self._refresh_status()  # the counts, of the jobs as read
+            self.call_after_refresh(self._start_describing)  # the frame first
         touched = batch.job_ids
         for screen in list(self.screen_stack):
             if _is_screen(screen, "job_detail", "JobDetailScreen") and screen.job_id in touched:
@@ -548,9 +555,10 @@ class JobConsoleApp(App[None]):
         try:
             await self._load_history()
             self._events.supersede_jobs()
-            self._table.set_jobs(await self._read_jobs())
+            self._table.set_rows(await self._read_jobs())
         except HostUnavailableError:
             return  # gone again: its HOST_LOST is on its way
+        self._refresh_status()
         status = self.client.status()
         message = attach.back_message(status)
         self._log.add(SchedulerEvent(kind=EventKind.HOST_BACK, at=self.clock(), message=message))
@@ -569,7 +577,7 @@ class JobConsoleApp(App[None]):
         self._all_scheduled = client.status().attached
         await self._load_history()
         self._events.supersede_jobs()
-        self._table.set_jobs(await self._read_jobs())
+        self._table.set_rows(await self._read_jobs())
         status = client.status()
         banner = self.query_one("#banner", Static)
         banner.update(status.disabled_reason or "")

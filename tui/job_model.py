@@ -1,7 +1,9 @@
 """The job table's data: every job, the order of their rows, the filter and the counts.
 
 No Textual here: the ``JobTable`` widget draws what this holds, and a test can drive it
-alone. The order is a sorted list of ``(key, job_id)`` tuples searched with ``bisect``:
+alone. Each job is held as a plain ``JobRow`` (a snapshot's fields in a tuple): 100,000
+of them are read at start-up, and a ``JobSnapshot`` is made only of a job asked for
+(``get``). The order is a sorted list of ``(key, job_id)`` tuples searched with ``bisect``:
 updating one job is O(log n) plus a memmove, and moves the row only when its sort key
 changed. The filter's view is a second such list, kept in step as jobs change. Counts per
 state are kept as jobs change, so the status line reads them for free.
@@ -16,14 +18,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from jobs.core.records import JobSnapshot, JobState
+from jobs.core.records import JobRow, JobSnapshot, JobState
 from tui import plain_text, status_style
 from tui.plain_text import visible
 
 SortKey = tuple[Any, ...]
+_NEXT = JobRow._fields.index("next_run_time")
 
 
-def _next_run(job: JobSnapshot, now: datetime, tz: tzinfo) -> str:
+def _next_run(job: JobRow, now: datetime, tz: tzinfo) -> str:
     """``14:05:00 in 4m 12s`` within a day, ``12-01 09:00 in 2d 5h`` (month-day) beyond."""
     when = job.next_run_time
     if when is None:
@@ -53,25 +56,26 @@ _STATUS_CLASS = status_style.component_classes("job-table")
 class Column:
     """One column: how to draw a job's cell and how to order jobs by it.
 
+    Both read a job's ``JobRow`` (a ``JobSnapshot`` has the same names).
     ``cell`` returns the text and a component class for its colour (or None); text from
     users (ids, descriptions) has its control characters made visible (``visible``)
     and, drawn as a segment, is never parsed as markup.
     ``value`` returns something comparable among jobs, or None for "no value" (sorted last);
     a column without one is not sortable. A ``picture`` column is drawn by the table from
-    the runs it holds (``tui.recent_runs``), not from the snapshot: ``cell`` is blank.
+    the runs it holds (``tui.recent_runs``), not from the row: ``cell`` is blank.
     """
 
     key: str
     label: str
     width: int
-    cell: Callable[[JobSnapshot, datetime, tzinfo], tuple[str, str | None]]
-    value: Callable[[JobSnapshot], Any] | None
+    cell: Callable[[JobRow, datetime, tzinfo], tuple[str, str | None]]
+    value: Callable[[JobRow], Any] | None
     right: bool = False
     flexible: bool = False
     picture: bool = False
 
 
-def _blank(job: JobSnapshot, now: datetime, tz: tzinfo) -> tuple[str, str | None]:
+def _blank(job: JobRow, now: datetime, tz: tzinfo) -> tuple[str, str | None]:
     return "", None
 
 
@@ -223,7 +227,7 @@ class JobTableModel:
     """
 
     def __init__(self) -> None:
-        self._jobs: dict[str, JobSnapshot] = {}
+        self._jobs: dict[str, JobRow] = {}
         self._keys: dict[str, SortKey] = {}
         self._haystack: dict[str, str] = {}
         self._all: list[SortKey] = []
@@ -267,6 +271,11 @@ class JobTableModel:
         return Counter(self._states)
 
     def get(self, job_id: str) -> JobSnapshot | None:
+        row = self._jobs.get(job_id)
+        return row.snapshot() if row is not None else None
+
+    def row(self, job_id: str) -> JobRow | None:
+        """The job's row as held: what drawing it reads, without a snapshot."""
         return self._jobs.get(job_id)
 
     def id_at(self, row: int) -> str:
@@ -294,11 +303,21 @@ class JobTableModel:
         """The ids of the rows in display order."""
         return [self.id_at(row) for row in range(len(self._rows))]
 
+    def expressions(self) -> list[str]:
+        """The distinct cron expressions of the rows, in display order."""
+        rows, jobs = self._rows, self._jobs
+        keys = reversed(rows) if self._reverse else rows
+        return list(dict.fromkeys(jobs[key[-1]].cron_expression for key in keys))
+
     # ---------------------------------------------------------------- changes
 
     def set_jobs(self, jobs: Iterable[JobSnapshot]) -> None:
         """Replace every job."""
-        self._jobs = {job.job_id: job for job in jobs}
+        self.set_rows(map(JobRow.of, jobs))
+
+    def set_rows(self, rows: Iterable[JobRow]) -> None:
+        """Replace every job, given as rows (``SchedulerClient.get_job_rows``)."""
+        self._jobs = {row.job_id: row for row in rows}
         held = self._jobs.values()
         self._states = Counter(job.state for job in held)
         self.longest_id = max(map(len, self._jobs), default=0)
@@ -306,6 +325,24 @@ class JobTableModel:
         self._haystack = {}
         self._resort()
         self.revision += 1
+
+    def set_next_runs(self, times: Mapping[str, datetime | None]) -> bool:
+        """Each job's next run time from ``times`` (one not in it has none): what a start
+        changes of 100,000 jobs, without reading them again. True when rows moved (sorted
+        by next run)."""
+        jobs, when_of, new = self._jobs, times.get, tuple.__new__
+        changed = False
+        for job_id, row in jobs.items():
+            when = when_of(job_id)
+            if row.next_run_time is not when:  # aware datetimes compare slowly
+                jobs[job_id] = new(JobRow, (*row[:_NEXT], when, *row[_NEXT + 1 :]))
+                changed = True
+        moved = changed and self.sort_column == "next"
+        if moved:
+            self._resort()
+        if changed:
+            self.revision += 1
+        return moved
 
     def upsert(self, job: JobSnapshot) -> bool:
         """Add or update one job; True when rows moved, came or went (else only the
@@ -359,7 +396,8 @@ class JobTableModel:
     def _rows(self) -> list[SortKey]:
         return self._all if self._view is None else self._view
 
-    def _upsert(self, job: JobSnapshot) -> bool:
+    def _upsert(self, snapshot: JobSnapshot) -> bool:
+        job = JobRow.of(snapshot)
         job_id = job.job_id
         old = self._jobs.get(job_id)
         self._jobs[job_id] = job
@@ -399,7 +437,7 @@ class JobTableModel:
             _discard(self._view, key)
         return True
 
-    def _key_of(self, job: JobSnapshot) -> SortKey:
+    def _key_of(self, job: JobRow) -> SortKey:
         value = COLUMNS[self._sort_index].value(job)  # type: ignore[misc]
         if value is None:
             return (1, 0, job.job_id)
@@ -429,7 +467,7 @@ class JobTableModel:
 
     def _resort(self) -> None:
         """Every job's key, as ``_key_of`` makes it (here without a call per job: 100,000
-        jobs are sorted at start-up, twice)."""
+        jobs are sorted at start-up)."""
         value = COLUMNS[self._sort_index].value
         assert value is not None
         keys: dict[str, SortKey] = {}

@@ -28,6 +28,7 @@ from jobs.core import funcs
 from jobs.core.job_options import OptionKeys
 from jobs.core.records import (
     Execution,
+    JobRow,
     JobSnapshot,
     RegistryLoad,
     SchedulerEvent,
@@ -78,6 +79,16 @@ class SchedulerClient(abc.ABC):
 
     @abc.abstractmethod
     async def get_jobs(self) -> list[JobSnapshot]: ...
+
+    async def get_job_rows(self) -> list[JobRow]:
+        """``get_jobs`` as plain rows, what a console's table holds: a scheduler in this
+        process makes them without a snapshot per job."""
+        return [JobRow.of(job) for job in await self.get_jobs()]
+
+    async def next_run_times(self) -> dict[str, datetime | None]:
+        """Each job's next run time, by id (a job not there has none): what a start
+        changes of every job."""
+        return {job.job_id: job.next_run_time for job in await self.get_jobs()}
 
     @abc.abstractmethod
     async def get_job(self, job_id: str) -> JobSnapshot: ...
@@ -187,6 +198,12 @@ class LocalClient(SchedulerClient):
 
     async def get_jobs(self) -> list[JobSnapshot]:
         return self.service.get_jobs()
+
+    async def get_job_rows(self) -> list[JobRow]:
+        return self.service.job_rows()
+
+    async def next_run_times(self) -> dict[str, datetime | None]:
+        return self.service.next_run_times()
 
     async def get_job(self, job_id: str) -> JobSnapshot:
         return self.service.get_job(job_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from operator import attrgetter
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -187,12 +188,54 @@ class JobSnapshot:
         Worded on first use, not when the snapshot is taken: describing 10,000 expressions
         up front held back the console's first frame.
         """
-        if self.given_description:
-            return self.given_description
-        try:
-            return cron.parse(self.cron_expression).description
-        except cron.CronError:
-            return self.cron_expression
+        return _description(self.given_description, self.cron_expression)
+
+
+def _description(given: str | None, expression: str) -> str:
+    if given:
+        return given
+    try:
+        return cron.parse(expression).description
+    except cron.CronError:
+        return expression
+
+
+class JobRow(NamedTuple):
+    """A ``JobSnapshot``'s fields as a plain tuple, in its order: what a console's table
+    holds for each job. 100,000 of them are read at start-up, and a tuple is made in a
+    tenth of a frozen snapshot's time; ``snapshot()`` makes the snapshot of a row drawn.
+    The table sorts and filters by the same names (``description`` too)."""
+
+    job_id: str
+    func_ref: str
+    cron_expression: str
+    state: JobState
+    options: JobOptions
+    next_run_time: datetime | None
+    last_run_time: datetime | None
+    last_status: ExecutionStatus | None
+    last_duration: float | None
+    run_count: int
+    failure_count: int
+    error: str | None
+    source: JobSource
+
+    @classmethod
+    def of(cls, job: JobSnapshot) -> JobRow:
+        return _new_row(cls, _snapshot_fields(job))
+
+    def snapshot(self) -> JobSnapshot:
+        return JobSnapshot(*self)
+
+    @property
+    def description(self) -> str:
+        """As ``JobSnapshot.description``."""
+        return _description(self.options.description, self.cron_expression)
+
+
+#: A ``JobRow`` from a tuple of its fields without its ``__new__`` in Python.
+_new_row = tuple.__new__
+_snapshot_fields = attrgetter(*JobRow._fields)
 
 
 class JobListing(NamedTuple):
@@ -291,6 +334,12 @@ EXECUTION_EVENT_FOR_STATUS: dict[ExecutionStatus, EventKind] = {
     ExecutionStatus.TIMED_OUT: EventKind.EXECUTION_TIMED_OUT,
     ExecutionStatus.INTERRUPTED: EventKind.EXECUTION_INTERRUPTED,
 }
+
+
+#: ``SCHEDULER_STARTED``'s ``details`` when the start changed no job beyond its next run
+#: time and what other events said (the state file was merged before ``start()``): a
+#: console then reads the next run times (``SchedulerClient.next_run_times``), not every job.
+NEXT_RUNS_ONLY = ("changed", "next run times")
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,10 +32,12 @@ from jobs.core.memory_store import MemoryStore
 from jobs.core.persistence import Persistence
 from jobs.core.records import (
     EXECUTION_EVENT_FOR_STATUS,
+    NEXT_RUNS_ONLY,
     EventKind,
     Execution,
     ExecutionStatus,
     JobListing,
+    JobRow,
     JobSnapshot,
     JobSource,
     JobState,
@@ -119,6 +121,7 @@ class SchedulerService:
         self._subscribers: list[Subscriber] = []
         self._scheduling = Scheduling()
         self._collector = CollectorHold()
+        self._merged_at_start = False  # the start merged the state file (not done before)
         self._run_state = RunState.CREATED
         self.boot_errors: list[str] = []
         #: The registry entries not loaded, as data (a console shows each as a row).
@@ -565,6 +568,7 @@ class SchedulerService:
         self._runner.pid = os.getpid()
         _started.add(self)
         capture.install()
+        self._merged_at_start = not self._persistence.loaded
         self.load_state()
         for notice in self._pending_notices:
             self._emit(EventKind.WARNING, job_id=None, message=notice)
@@ -601,8 +605,9 @@ class SchedulerService:
         message = f"scheduler running in {self.tz.key}"
         if self._took_over_from is not None:
             message = f"took over from {self._took_over_from} (gone): {message}"
+        details = {} if self._merged_at_start else dict([NEXT_RUNS_ONLY])
         try:
-            self._emit(EventKind.SCHEDULER_STARTED, message=message)
+            self._emit(EventKind.SCHEDULER_STARTED, message=message, details=details)
         finally:
             self._collector.release()  # its first collection walks all the start made
 
@@ -884,6 +889,18 @@ class SchedulerService:
         times = self._scheduling.next_run_times()
         return [self._snapshot(job, times) for job in self._jobs.values()]
 
+    def job_rows(self) -> list[JobRow]:
+        """``get_jobs`` as plain rows (``JobRow``): what a console's table holds, read in
+        a third of the time of 100,000 snapshots."""
+        times = self._scheduling.next_run_times()
+        row = self._row
+        return [row(job, times) for job in self._jobs.values()]
+
+    def next_run_times(self) -> dict[str, datetime | None]:
+        """Each job's next run time, as its snapshot has it (a job not here has none:
+        APScheduler holds only the jobs that can fire, a paused one without a time)."""
+        return self._scheduling.next_run_times()
+
     def get_job(self, job_id: str) -> JobSnapshot:
         return self._snapshot(self._get(job_id))
 
@@ -941,22 +958,28 @@ class SchedulerService:
         self, job: LiveJob, next_runs: dict[str, datetime | None] | None = None
     ) -> JobSnapshot:
         """``next_runs``: every job's next run time read at once (``get_jobs``)."""
+        return JobSnapshot(*self._row(job, next_runs))
+
+    def _row(self, job: LiveJob, next_runs: dict[str, datetime | None] | None) -> JobRow:
         next_run = self._scheduling.next_run_time(job, next_runs)
         last = job.last
-        return JobSnapshot(
-            job_id=job.job_id,
-            func_ref=job.func_ref,
-            cron_expression=job.schedule.expression,
-            state=self._state(job),
-            options=job.options,
-            next_run_time=next_run,
-            last_run_time=last.run_time if last else None,
-            last_status=last.status if last else None,
-            last_duration=last.duration if last else None,
-            run_count=job.run_count,
-            failure_count=job.failure_count,
-            error=job.error,
-            source=job.source,
+        return tuple.__new__(  # a JobRow without its __new__ in Python
+            JobRow,
+            (
+                job.job_id,
+                job.func_ref,
+                job.schedule.expression,
+                self._state(job),
+                job.options,
+                next_run,
+                last.run_time if last else None,
+                last.status if last else None,
+                last.duration if last else None,
+                job.run_count,
+                job.failure_count,
+                job.error,
+                job.source,
+            ),
         )
 
     def _state(self, job: LiveJob) -> JobState:

@@ -29,7 +29,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from jobs.core.records import Execution, ExecutionStatus, JobSnapshot, JobState
+from jobs.core.records import Execution, ExecutionStatus, JobRow, JobSnapshot, JobState
 from tui import status_style
 from tui.job_model import (
     COLUMN_KEYS,
@@ -233,6 +233,10 @@ class JobTable(ScrollView, can_focus=True):
         """The ids of the rows in display order."""
         return self.model.ids()
 
+    def expressions(self) -> list[str]:
+        """The distinct cron expressions of the rows, in display order."""
+        return self.model.expressions()
+
     def visible_job_ids(self) -> list[str]:
         """The ids of the rows on screen now."""
         rows = self.model.row_count
@@ -246,6 +250,19 @@ class JobTable(ScrollView, can_focus=True):
         self.runs.clear()
         self.model.set_jobs(jobs)
         self._rows_reordered()
+
+    def set_rows(self, rows: Iterable[JobRow]) -> None:
+        """``set_jobs`` of rows (``SchedulerClient.get_job_rows``)."""
+        self.runs.clear()
+        self.model.set_rows(rows)
+        self._rows_reordered()
+
+    def set_next_runs(self, times: Mapping[str, datetime | None]) -> None:
+        """Each job's next run time (``JobTableModel.set_next_runs``), redrawn once."""
+        if self.model.set_next_runs(times):
+            self._rows_reordered()
+        else:
+            self.refresh()
 
     def upsert(self, job: JobSnapshot) -> None:
         """Add or update one job; moves its row only if its sort key changed."""
@@ -263,7 +280,7 @@ class JobTable(ScrollView, can_focus=True):
         for job_id, job in changes.items():
             if job is None:
                 self.runs.forget(job_id)
-        if self._cursor is not None and self.model.get(self._cursor) is None:
+        if self._cursor is not None and self.model.row(self._cursor) is None:
             self._cursor = self._cursor_after_removal(cursor_row)
         if moved:
             self._rows_changed()
@@ -386,7 +403,7 @@ class JobTable(ScrollView, can_focus=True):
 
     def _row_strip(self, row: int) -> Strip:
         job_id = self.model.id_at(row)
-        job = self.model.get(job_id)
+        job = self.model.row(job_id)
         assert job is not None
         cursor = job_id == self._cursor
         styles = self._styles

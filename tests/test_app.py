@@ -639,6 +639,8 @@ async def test_help_lists_every_key_from_the_bindings(service: SchedulerService)
         for binding in [*JobConsoleApp.BINDINGS, *JobTable.BINDINGS]:
             assert binding.description in text
             assert binding.tooltip in text
+            # Read as words: "Enable/disableEnable the selected job" ran the two together.
+            assert binding.description + binding.tooltip[:1] not in text, binding.description
         assert "↑ k" in text and "↓ j" in text
         legend = str(app.screen.query_one("#help-legend", Static).render())
         assert "✓  succeeded" in legend and "◷  timed out" in legend and "○  missed" in legend

@@ -76,12 +76,15 @@ class HelpScreen(ModalScreen[None]):
 
     def _render_sections(self) -> Content:
         parts: list[tuple[str, str] | str] = []
-        for index, (title, bindings) in enumerate(self.sections):
+        rows = [help_rows(bindings, self.app.get_key_display) for _, bindings in self.sections]
+        # A space at least after the longest description, so it never runs into its tooltip.
+        width = max([13, *(len(row[1]) for section in rows for row in section)]) + 1
+        for index, ((title, _), section) in enumerate(zip(self.sections, rows, strict=True)):
             parts.append((("\n\n" if index else "") + title, "bold $text-accent"))
-            for keys, description, tooltip in help_rows(bindings, self.app.get_key_display):
+            for keys, description, tooltip in section:
                 parts.append("\n  ")
                 parts.append((f"{keys:<14}", "bold"))
-                parts.append(f"{description:<14}")
+                parts.append(description.ljust(width))
                 if tooltip:
                     parts.append((tooltip, "$foreground-muted"))
         return Content.assemble(*parts)

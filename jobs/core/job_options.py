@@ -228,6 +228,15 @@ OPTIONS: tuple[Option, ...] = tuple(_spec(f) for f in fields(JobOptions))
 NAMES: tuple[str, ...] = tuple(o.name for o in OPTIONS)
 #: The options the console may change (see ``Option.editable``).
 EDITABLE: tuple[Option, ...] = tuple(o for o in OPTIONS if o.editable)
+EDITABLE_NAMES: tuple[str, ...] = tuple(o.name for o in EDITABLE)
+
+
+def editable_values(options: JobOptions) -> tuple[Any, ...]:
+    """The values of the options the console may change, in ``EDITABLE``'s order: what a
+    stored row and its registry job are compared by."""
+    return tuple(getattr(options, name) for name in EDITABLE_NAMES)
+
+
 #: What the detail view lists, in order.
 SHOWN: tuple[Option, ...] = tuple(o for o in OPTIONS if o.label is not None)
 DEFAULT = JobOptions()

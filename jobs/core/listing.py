@@ -88,9 +88,6 @@ class _Shape(NamedTuple):
     stored: tuple[Any, ...]
 
 
-_EDITABLE = tuple(option.name for option in job_options.EDITABLE)
-
-
 class _Jobs:
     """The registry's jobs as listed so far: job ``i`` is ``ids[i]`` and
     ``shapes[which[i]]``; each distinct shape is made once."""
@@ -113,9 +110,7 @@ class _Jobs:
             index = self._index[key] = len(self.shapes)
             editable = self._editable.get(id(options))
             if editable is None:
-                editable = self._editable[id(options)] = tuple(
-                    getattr(options, name) for name in _EDITABLE
-                )
+                editable = self._editable[id(options)] = job_options.editable_values(options)
             stored = (schedule.expression, *editable)
             self.shapes.append(_Shape(schedule, tz, options, paused, stored))
         return index

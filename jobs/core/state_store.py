@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from jobs.core import job_options
-from jobs.core.job_options import JobOptions
+from jobs.core.job_options import JobOptions, editable_values
 from jobs.core.records import Execution, JobSource, LastRun
 
 
@@ -64,12 +63,6 @@ class JobStats:
 
 Reporter = Callable[[WriteReport], None]
 
-_EDITABLE = tuple(option.name for option in job_options.EDITABLE)
-
-
-def _editable(options: JobOptions) -> tuple[Any, ...]:
-    return tuple(getattr(options, name) for name in _EDITABLE)
-
 
 def unedited(row: StoredJob) -> bool:
     """``listing_rows``' ``unedited``, of a ``StoredJob``."""
@@ -79,7 +72,7 @@ def unedited(row: StoredJob) -> bool:
         and not row.paused
         and row.code_cron_expression == row.cron_expression
         and row.code_options is not None
-        and _editable(row.code_options) == _editable(row.options)
+        and editable_values(row.code_options) == editable_values(row.options)
     )
 
 
@@ -172,7 +165,12 @@ class StateStore(ABC):
         (``jobs.core.listing``): a store of 100,000 rows answers without a ``StoredJob``
         each."""
         return [
-            (row.job_id, unedited(row), row.cron_expression, *_editable(row.options))
+            (
+                row.job_id,
+                unedited(row),
+                row.cron_expression,
+                *editable_values(row.options),
+            )
             for row in self.load_jobs()
         ]
 

@@ -202,7 +202,7 @@ _OPTION_COLUMNS = ("timezone", "enabled", "timeout_seconds", "isolation", "descr
 _CODE_COLUMNS = {"timeout_seconds": "code_timeout_seconds"}
 _IN_JSON = tuple(name for name in job_options.NAMES if name not in _OPTION_COLUMNS)
 _CODE_IN_JSON = tuple(o.name for o in job_options.EDITABLE if o.name not in _CODE_COLUMNS)
-_EDITABLE = tuple(o.name for o in job_options.EDITABLE)
+_EDITABLE = job_options.EDITABLE_NAMES
 
 
 def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:

@@ -237,7 +237,7 @@ class JobTableModel:
         self._reverse = False
         self.filter_text = ""
         self.revision = 0
-        #: The longest id and cron expression held (they never shrink until ``set_jobs``):
+        #: The longest id and cron expression held (they never shrink until ``set_rows``):
         #: what the table sizes those columns by.
         self.longest_id = 0
         self.longest_cron = 0

@@ -244,15 +244,10 @@ class JobTable(ScrollView, can_focus=True):
         last = min(rows, first + max(0, self.scrollable_content_region.height - 1))
         return [self.model.id_at(row) for row in range(first, last)]
 
-    def set_jobs(self, jobs: Iterable[JobSnapshot]) -> None:
-        """Replace every job; the cursor stays on its job if that job is still here.
-        The runs held are let go too (they are asked for again as rows are drawn)."""
-        self.runs.clear()
-        self.model.set_jobs(jobs)
-        self._rows_reordered()
-
     def set_rows(self, rows: Iterable[JobRow]) -> None:
-        """``set_jobs`` of rows (``SchedulerClient.get_job_rows``)."""
+        """Replace every job (``SchedulerClient.get_job_rows``); the cursor stays on its
+        job if that job is still here. The runs held are let go too (they are asked for
+        again as rows are drawn)."""
         self.runs.clear()
         self.model.set_rows(rows)
         self._rows_reordered()
@@ -522,7 +517,7 @@ class JobTable(ScrollView, can_focus=True):
 
     def _fit_columns(self) -> bool:
         """Lay the columns out again if the longest id or expression held changed (a
-        longer one came, or ``set_jobs`` replaced them all), or the sort's column (kept
+        longer one came, or ``set_rows`` replaced them all), or the sort's column (kept
         in view); True if so."""
         model = self.model
         laid_out = (model.longest_id, model.longest_cron, model.sort_column)

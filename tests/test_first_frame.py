@@ -248,13 +248,19 @@ async def test_the_loading_line_in_a_real_terminal_counts_up_while_it_loads(
         console.close()
 
 
+def scoped(service: SchedulerService) -> tuple[JobConsoleApp, PreferenceStore]:
+    """The console over ``service`` with a log scope saved on a job loaded after the first
+    entries: applied once loading ends."""
+    preferences = PreferenceStore()
+    preferences.save(Preferences(log_scope="job00150"))
+    return JobConsoleApp(LocalClient(service), preferences=preferences), preferences
+
+
 async def test_a_key_pressed_while_loading_acts_on_the_row_under_the_cursor(make) -> None:
     """A saved log scope is applied once loading ends; a key pressed before that acts on
     the job the user sees selected, and the cursor stays there."""
-    preferences = PreferenceStore()
-    preferences.save(Preferences(log_scope="job00150"))
     service = staged(make(), entries())
-    app = JobConsoleApp(LocalClient(service), preferences=preferences)
+    app, _ = scoped(service)
     async with app.run_test(size=SIZE) as pilot:
         table = app.query_one(JobTable)
         assert table.job_count == FIRST_ENTRIES
@@ -268,9 +274,7 @@ async def test_a_key_pressed_while_loading_acts_on_the_row_under_the_cursor(make
 
 
 async def test_a_cursor_moved_while_loading_stays_where_it_was_moved(make) -> None:
-    preferences = PreferenceStore()
-    preferences.save(Preferences(log_scope="job00150"))
-    app = JobConsoleApp(LocalClient(staged(make(), entries())), preferences=preferences)
+    app, _ = scoped(staged(make(), entries()))
     async with app.run_test(size=SIZE) as pilot:
         table = app.query_one(JobTable)
         await pilot.press("down", "down", "down")
@@ -279,9 +283,7 @@ async def test_a_cursor_moved_while_loading_stays_where_it_was_moved(make) -> No
 
 
 async def test_quitting_while_loading_keeps_the_saved_log_scope(make) -> None:
-    preferences = PreferenceStore()
-    preferences.save(Preferences(log_scope="job00150"))
-    app = JobConsoleApp(LocalClient(staged(make(), entries())), preferences=preferences)
+    app, preferences = scoped(staged(make(), entries()))
     async with app.run_test(size=SIZE) as pilot:
         assert "loading jobs:" in status_text(app)
         await pilot.press("q")

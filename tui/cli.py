@@ -300,35 +300,42 @@ def _boot(  # type: ignore[no-untyped-def]
     from jobs.core.settings import SettingsError
     from jobs.core.store import StateError, StateLockedError, reset_state
 
-    # Callers print the boot errors themselves: keep logging's last resort from
-    # printing each one a second time (configured handlers still get the records).
+    with _printed_here():
+        try:
+            settings = _settings()
+            if reset and settings.state_path is not None:
+                moved = reset_state(settings.state_path)
+                if moved:
+                    _warn(f"moved {settings.state_path} aside to {moved}")
+            if read_only and not (settings.state_path and os.path.lexists(settings.state_path)):
+                durable = False
+            service = build_service(
+                settings,
+                durable=durable,
+                read_only=read_only,
+                role=role,
+                at_start=at_start,
+                staged=staged,
+            )
+            if not at_start and not staged:
+                service.load_state()
+            return service, None
+        except StateLockedError as exc:
+            if attach:
+                raise
+            return None, str(exc)
+        except (SettingsError, RegistryError, StateError) as exc:
+            return None, str(exc)
+
+
+@contextlib.contextmanager
+def _printed_here() -> Iterator[None]:
+    """Callers print these errors themselves: keep logging's last resort from printing
+    each one a second time (configured handlers still get the records)."""
     quiet = logging.NullHandler()
     logging.getLogger("jobconsole").addHandler(quiet)
     try:
-        settings = _settings()
-        if reset and settings.state_path is not None:
-            moved = reset_state(settings.state_path)
-            if moved:
-                _warn(f"moved {settings.state_path} aside to {moved}")
-        if read_only and not (settings.state_path and os.path.lexists(settings.state_path)):
-            durable = False
-        service = build_service(
-            settings,
-            durable=durable,
-            read_only=read_only,
-            role=role,
-            at_start=at_start,
-            staged=staged,
-        )
-        if not at_start and not staged:
-            service.load_state()
-        return service, None
-    except StateLockedError as exc:
-        if attach:
-            raise
-        return None, str(exc)
-    except (SettingsError, RegistryError, StateError) as exc:
-        return None, str(exc)
+        yield
     finally:
         logging.getLogger("jobconsole").removeHandler(quiet)
 
@@ -340,12 +347,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     service, error = _boot(read_only=True, staged=True)
     if service is None:
         return _fail(error)
-    quiet = logging.NullHandler()  # as in _boot: the errors are printed below
-    logging.getLogger("jobconsole").addHandler(quiet)
-    try:
+    with _printed_here():  # the entries' errors are printed below
         jobs = service.list_staged()
-    finally:
-        logging.getLogger("jobconsole").removeHandler(quiet)
     for message in service.boot_errors:
         _warn(message)
     text = listing(service, datetime.now(service.tz), _output_width(), jobs)
